@@ -1,0 +1,398 @@
+"""Reading evidence exports: a folder path or any fsspec URL, CSV / CSV.gz / Parquet.
+
+Reading is robust and typed, and nothing more: it never raises a bare traceback on
+anything a user could hand it. A file that cannot be read at all raises `ExportError`
+naming the file and the problem; a cell that cannot be read as its contract type becomes
+missing and is listed in `LoadedFile.parse_problems` (row number, column, rule) so that
+validation can quarantine the row with a reason. Judging rows against the contract is
+`validation`'s job.
+
+Normalised, not rejected (documented in README "What the loader accepts"):
+- a UTF-8 byte-order mark at the start of a CSV;
+- white space around any value except free text;
+- letter case of vocabulary words (`Safe` -> `safe`);
+- timestamps, with or without a time zone, truncated to their date as written.
+
+Row numbers are 1-based data rows (row 1 is the line after the header) and are kept as the
+frames' index, named `row`, so every later message can point at the row in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+import fsspec
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from features.contract import EXPORT_FILES, FILES_BY_NAME, Column, ExportFile
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+ROW_INDEX = "row"
+
+_DATE_RE = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?"
+_INT_RE = r"[+-]?\d+(\.0+)?"
+_NUMBER_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+
+
+class ExportError(Exception):
+    """An export file that cannot be read at all. The message names the file and the problem."""
+
+    def __init__(self, file: str, problem: str):
+        self.file = file
+        self.problem = problem
+        super().__init__(f"{file}: {problem}")
+
+
+@dataclass
+class LoadedFile:
+    """One export file, read and typed. `frame` is indexed by 1-based data row number."""
+
+    name: str
+    path: str
+    format: str
+    sha256: str
+    frame: pd.DataFrame
+    ignored_columns: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()
+    parse_problems: pd.DataFrame = field(default_factory=lambda: _empty_problems())
+    normalised_cells: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+
+@dataclass
+class Export:
+    """A whole export as read: present files by name, and the optional files that are absent."""
+
+    source: str
+    files: dict[str, LoadedFile]
+    absent: tuple[str, ...]
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The typed frame of a file; an empty frame with the contract's columns when absent."""
+        if name in self.files:
+            return self.files[name].frame
+        return empty_frame(FILES_BY_NAME[name])
+
+
+def read_export(source: str, *, storage_options: dict | None = None) -> Export:
+    """Read every contract file found at `source` (a folder path or fsspec URL)."""
+    try:
+        fs, root = fsspec.core.url_to_fs(str(source), **(storage_options or {}))
+    except (ValueError, ImportError) as exc:
+        raise ExportError(str(source), f"cannot open this location ({exc})") from None
+    if not fs.isdir(root):
+        raise ExportError(str(source), "export folder not found")
+    files: dict[str, LoadedFile] = {}
+    absent: list[str] = []
+    for spec in EXPORT_FILES:
+        path = _find_file(fs, root, spec)
+        if path is None:
+            if spec.required:
+                raise ExportError(
+                    f"{spec.name}.csv",
+                    f"required file is missing from {source} (looked for "
+                    + ", ".join(spec.name + s for s in SUFFIXES) + ")",
+                )
+            absent.append(spec.name)
+            continue
+        files[spec.name] = read_file(fs, path, spec)
+    log.info("read export %s: %s", source, ", ".join(f"{n}={f.rows}" for n, f in files.items()))
+    return Export(source=str(source), files=files, absent=tuple(absent))
+
+
+def read_file(fs, path: str, spec: ExportFile) -> LoadedFile:
+    """Read and type one export file. Raises ExportError when it cannot be read at all."""
+    display = path.rsplit("/", 1)[-1]
+    try:
+        with fs.open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ExportError(display, f"cannot be opened ({exc.__class__.__name__})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if path.endswith(".parquet"):
+        raw, fmt = _read_parquet(display, data), "parquet"
+    else:
+        if path.endswith(".gz"):
+            data = _gunzip(display, data)
+        raw, fmt = _read_csv(display, data), ("csv.gz" if path.endswith(".gz") else "csv")
+    return type_frame(raw, spec, path=path, fmt=fmt, sha256=digest)
+
+
+def type_frame(raw: pd.DataFrame, spec: ExportFile, *, path: str = "", fmt: str = "",
+               sha256: str = "") -> LoadedFile:
+    """Give every contract column its type; list cells that could not be read."""
+    ignored = tuple(c for c in raw.columns if c not in spec.column_names)
+    missing = tuple(c for c in spec.column_names if c not in raw.columns)
+    if ignored:
+        log.info("%s: ignoring %d extra column(s): %s", spec.name, len(ignored), ", ".join(ignored))
+    raw = raw.set_axis(pd.RangeIndex(1, len(raw) + 1, name=ROW_INDEX), axis=0)
+    typed: dict[str, pd.Series] = {}
+    problems: list[pd.DataFrame] = []
+    normalised: dict[str, int] = {}
+    for column in spec.columns:
+        if column.name not in raw.columns:
+            typed[column.name] = _empty_series(column, len(raw), raw.index)
+            continue
+        values, bad, rule, changed = _coerce(raw[column.name], column)
+        typed[column.name] = values
+        if changed:
+            normalised[column.name] = changed
+        if bad.any():
+            rows = raw.index[bad.to_numpy()]
+            problems.append(pd.DataFrame({"row": rows, "column": column.name, "rule": rule}))
+    frame = pd.DataFrame(typed, index=raw.index)
+    found = pd.concat(problems, ignore_index=True) if problems else _empty_problems()
+    return LoadedFile(
+        name=spec.name, path=path, format=fmt, sha256=sha256, frame=frame,
+        ignored_columns=ignored, missing_columns=missing, parse_problems=found,
+        normalised_cells=normalised,
+    )
+
+
+def split_at_as_of(export: Export, as_of: date) -> tuple[Export, dict[str, int]]:
+    """Set aside rows dated after `as_of`; return the export as of that date and the counts."""
+    cutoff = pd.Timestamp(as_of)
+    kept: dict[str, LoadedFile] = {}
+    counts: dict[str, int] = {}
+    for name, loaded in export.files.items():
+        spec = FILES_BY_NAME[name]
+        if not spec.date_column:
+            kept[name], counts[name] = loaded, 0
+            continue
+        after = (loaded.frame[spec.date_column] > cutoff).fillna(False).to_numpy()
+        counts[name] = int(after.sum())
+        kept[name] = _replace_frame(loaded, loaded.frame[~after])
+    return Export(source=export.source, files=kept, absent=export.absent), counts
+
+
+def load_export(source: str, as_of: date | None = None) -> tuple[Export, dict[str, int]]:
+    """Read an export and, when `as_of` is given, set aside rows dated after it."""
+    export = read_export(source)
+    if as_of is None:
+        return export, dict.fromkeys(export.files, 0)
+    return split_at_as_of(export, as_of)
+
+
+def empty_frame(spec: ExportFile) -> pd.DataFrame:
+    index = pd.RangeIndex(1, 1, name=ROW_INDEX)
+    return pd.DataFrame({c.name: _empty_series(c, 0, index) for c in spec.columns}, index=index)
+
+
+def write_export(frames: dict[str, pd.DataFrame], folder: str, fmt: str = "csv") -> list[str]:
+    """Write contract frames to `folder` as CSV or Parquet; returns the written paths."""
+    fs, root = fsspec.core.url_to_fs(str(folder))
+    fs.makedirs(root, exist_ok=True)
+    written = []
+    for name, frame in frames.items():
+        path = f"{root.rstrip('/')}/{name}.{'parquet' if fmt == 'parquet' else 'csv'}"
+        out = _for_writing(frame, FILES_BY_NAME[name])
+        with fs.open(path, "wb") as handle:
+            if fmt == "parquet":
+                out.to_parquet(handle, index=False)
+            else:
+                out.to_csv(handle, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+        written.append(path)
+    return written
+
+
+# --- internals -----------------------------------------------------------------------------
+
+
+def _find_file(fs, root: str, spec: ExportFile) -> str | None:
+    found = [f"{root.rstrip('/')}/{spec.name}{s}" for s in SUFFIXES]
+    found = [p for p in found if fs.exists(p)]
+    if len(found) > 1:
+        names = ", ".join(p.rsplit("/", 1)[-1] for p in found)
+        raise ExportError(spec.name, f"more than one file for the same table ({names}); keep one")
+    return found[0] if found else None
+
+
+def _gunzip(display: str, data: bytes) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise ExportError(display, f"is not a readable gzip file ({exc})") from None
+
+
+def _read_parquet(display: str, data: bytes) -> pd.DataFrame:
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except (pa.ArrowException, OSError) as exc:
+        raise ExportError(display, f"is not a readable Parquet file ({exc})") from None
+    names = table.column_names
+    _refuse_duplicate_columns(display, names)
+    return table.to_pandas()
+
+
+def _read_csv(display: str, data: bytes) -> pd.DataFrame:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise ExportError(display, "file is empty (no header row)")
+    try:
+        data.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ExportError(
+            display, f"is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save the export as UTF-8"
+        ) from None
+    header = _header(display, data)
+    _refuse_duplicate_columns(display, header)
+    _refuse_wrong_delimiter(display, header)
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ExportError(display, f"is not a well-formed CSV ({_arrow_reason(exc)})") from None
+    return table.to_pandas()
+
+
+def _header(display: str, data: bytes) -> list[str]:
+    first = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    header = next(csv.reader([first]))
+    return [h.strip() for h in header]
+
+
+def _refuse_duplicate_columns(display: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ExportError(display, f"column '{name}' appears twice in the header")
+        seen.add(name)
+
+
+def _refuse_wrong_delimiter(display: str, header: list[str]) -> None:
+    if len(header) == 1:
+        for delimiter, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if delimiter in header[0]:
+                raise ExportError(
+                    display, f"the header is separated by {word}, not commas; "
+                    "export as comma-separated CSV"
+                )
+
+
+def _arrow_reason(exc: Exception) -> str:
+    # Arrow quotes the offending row after its own words; keep only its words so that no
+    # evidence reaches a message.
+    return ": ".join(str(exc).splitlines()[0].split(": ")[:2])
+
+
+def _empty_problems() -> pd.DataFrame:
+    return pd.DataFrame({"row": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"),
+                         "rule": pd.Series(dtype="str")})
+
+
+def _empty_series(column: Column, length: int, index: pd.Index) -> pd.Series:
+    dtype = _dtype(column)
+    if column.kind == "date":
+        return pd.Series(pd.NaT, index=index, dtype=dtype)
+    return pd.Series([pd.NA] * length if dtype != "float64" else np.nan, index=index, dtype=dtype)
+
+
+def _dtype(column: Column):
+    return {
+        "id": "str", "string": "str", "text": "str",
+        "category": pd.CategoricalDtype(
+            [str(v) for v in column.vocabulary] if column.vocabulary else []),
+        "date": "datetime64[ns]", "integer": "Int64", "number": "float64",
+    }[column.kind]
+
+
+def _coerce(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series, str, int]:
+    """Return (typed values, mask of unreadable cells, the rule they broke, cells normalised)."""
+    if column.kind == "text":
+        values = raw.astype("str").where(raw.notna())
+        return values, pd.Series(False, index=raw.index), "", 0
+    if column.kind == "date" and pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        values = _naive_dates(raw)
+        return values, pd.Series(False, index=raw.index), "", 0
+    if column.kind in ("integer", "number") and pd.api.types.is_numeric_dtype(raw.dtype):
+        return _coerce_native_number(raw, column)
+    text = raw.astype("str").where(raw.notna())
+    stripped = text.str.strip()
+    changed = int((text.notna() & (stripped != text)).sum())
+    stripped = stripped.where(stripped != "")
+    present = stripped.notna()
+    if column.kind in ("id", "string"):
+        return stripped, pd.Series(False, index=raw.index), "", changed
+    if column.kind == "category":
+        lowered = stripped.str.lower()
+        changed += int((present & (lowered != stripped)).sum())
+        values = pd.Categorical(lowered, categories=_dtype(column).categories)
+        values = pd.Series(values, index=raw.index)
+        bad = present & values.isna()
+        return values, bad, "not one of the allowed values", changed
+    if column.kind == "date":
+        ok = stripped.str.fullmatch(_DATE_RE).fillna(False).astype(bool)
+        values = pd.to_datetime(stripped.str.slice(0, 10).where(ok), format="%Y-%m-%d",
+                                errors="coerce")
+        bad = present & values.isna()
+        return values.astype("datetime64[ns]"), bad, "not a date in YYYY-MM-DD form", changed
+    if column.kind == "integer":
+        ok = stripped.str.fullmatch(_INT_RE).fillna(False).astype(bool)
+        numbers = pd.to_numeric(stripped.where(ok), errors="coerce")
+        values = numbers.round().astype("Int64")
+        bad = present & values.isna()
+        return values, bad, "not a whole number", changed
+    ok = stripped.str.fullmatch(_NUMBER_RE).fillna(False).astype(bool)
+    values = pd.to_numeric(stripped.where(ok), errors="coerce").astype("float64")
+    bad = present & values.isna()
+    return values, bad, "not a number (use a point for decimals, no thousands separators)", changed
+
+
+def _coerce_native_number(raw: pd.Series, column: Column):
+    values = raw.astype("float64")
+    if column.kind == "number":
+        return values, pd.Series(False, index=raw.index), "", 0
+    whole = values.isna() | (values == values.round())
+    bad = ~whole
+    return values.where(whole).round().astype("Int64"), bad, "not a whole number", 0
+
+
+def _naive_dates(raw: pd.Series) -> pd.Series:
+    if getattr(raw.dtype, "tz", None) is not None:
+        raw = raw.dt.tz_localize(None)
+    return raw.dt.normalize().astype("datetime64[ns]")
+
+
+def _replace_frame(loaded: LoadedFile, frame: pd.DataFrame) -> LoadedFile:
+    return LoadedFile(
+        name=loaded.name, path=loaded.path, format=loaded.format, sha256=loaded.sha256,
+        frame=frame, ignored_columns=loaded.ignored_columns,
+        missing_columns=loaded.missing_columns,
+        parse_problems=loaded.parse_problems[loaded.parse_problems["row"].isin(frame.index)],
+        normalised_cells=loaded.normalised_cells,
+    )
+
+
+def _for_writing(frame: pd.DataFrame, spec: ExportFile) -> pd.DataFrame:
+    columns = [c for c in spec.column_names if c in frame.columns]
+    out = frame[columns].copy()
+    for name in spec.date_columns:
+        if name in out.columns:
+            out[name] = pd.to_datetime(out[name]).dt.strftime("%Y-%m-%d")
+    return out.reset_index(drop=True)

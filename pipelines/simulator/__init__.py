@@ -1,0 +1,1 @@
+"""The demo provider-group simulator: realistic evidence exports with known ground truth."""
