@@ -1,0 +1,217 @@
+"""Everything takehold says to MLflow: training runs, the registry, and the champion alias.
+
+This is the only module that talks to MLflow. It always passes the tracking URI and run id
+explicitly (the fluent "active run" is per thread, and Prefect tasks may run on other threads),
+creates its experiment with an absolute artifact location, and logs no evidence rows: only
+parameters, metrics, aggregate tables, figures, the model card and the model itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from pipelines.config import Settings
+
+log = logging.getLogger(__name__)
+
+EXPERIMENT = "takehold"
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
+
+@dataclass
+class TrainingRecord:
+    """What a training run logs besides the model itself."""
+
+    params: dict[str, Any]
+    config: dict[str, Any]
+    fingerprint: dict[str, Any]
+    code_version: str
+    metrics: dict[str, float]
+    feature_names: list[str]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromotionDecision:
+    promote: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChampionInfo:
+    version: str
+    run_id: str
+    metrics: dict[str, float]
+    feature_names: list[str]
+    params: dict[str, str]
+
+
+def client_for(settings: Settings) -> MlflowClient:
+    """A client bound to the configured tracking URI (never the working directory default)."""
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+    return MlflowClient(tracking_uri=settings.mlflow_tracking_uri,
+                        registry_uri=settings.mlflow_tracking_uri)
+
+
+def experiment_id(client: MlflowClient, settings: Settings) -> str:
+    """The takehold experiment, created with an absolute artifact location when missing."""
+    found = client.get_experiment_by_name(EXPERIMENT)
+    if found is not None:
+        return found.experiment_id
+    try:
+        return client.create_experiment(EXPERIMENT,
+                                        artifact_location=settings.mlflow_artifact_root)
+    except MlflowException:  # created by a concurrent process in the meantime
+        return client.get_experiment_by_name(EXPERIMENT).experiment_id
+
+
+def log_training_run(settings: Settings, record: TrainingRecord, model, input_example: pd.DataFrame,
+                     *, skops_trusted_types: list[str] | None = None) -> tuple[str, str]:
+    """Log one training run and register its model; returns (run_id, model version)."""
+    client = client_for(settings)
+    exp = experiment_id(client, settings)
+    with mlflow.start_run(experiment_id=exp, run_name="train") as run:
+        run_id = run.info.run_id
+        mlflow.log_params({k: _param(v) for k, v in record.params.items()})
+        mlflow.log_metrics(record.metrics)
+        mlflow.set_tags({"code_version": record.code_version, "takehold.stage": "train"})
+        mlflow.log_dict(record.config, "config.json")
+        mlflow.log_dict(record.fingerprint, "data_fingerprint.json")
+        mlflow.log_dict({"features": record.feature_names}, "feature_list.json")
+        _log_tables(record.tables)
+        for name, figure in record.figures.items():
+            mlflow.log_figure(figure, f"plots/{name}.png")
+        for name, text in record.texts.items():
+            mlflow.log_text(text, name)
+        signature = infer_signature(input_example, model.predict_proba(input_example))
+        info = mlflow.sklearn.log_model(
+            model, name="model", signature=signature, input_example=input_example.head(5),
+            registered_model_name=settings.model_name,
+            serialization_format="skops", skops_trusted_types=skops_trusted_types,
+            pip_requirements=_requirements(),
+        )
+    version = str(info.registered_model_version)
+    log.info("logged training run %s as %s version %s", run_id, settings.model_name, version)
+    return run_id, version
+
+
+def champion(settings: Settings) -> ChampionInfo | None:
+    """The current champion's version, metrics and feature list; None when there is none."""
+    client = client_for(settings)
+    try:
+        version = client.get_model_version_by_alias(settings.model_name, CHAMPION)
+    except MlflowException:
+        return None
+    run = client.get_run(version.run_id)
+    features = _load_json_artifact(client, version.run_id, "feature_list.json").get("features", [])
+    return ChampionInfo(version=str(version.version), run_id=version.run_id,
+                        metrics=dict(run.data.metrics), feature_names=list(features),
+                        params=dict(run.data.params))
+
+
+def decide_promotion(new_metrics: dict[str, float], champion_metrics: dict[str, float] | None,
+                     new_features: list[str], scoring_features: list[str], *,
+                     auroc_key: str, brier_key: str, tolerance: float) -> PromotionDecision:
+    """The promotion gate: same feature schema as scoring, and no worse than the champion.
+
+    "No worse" means AUROC no more than `tolerance` below and Brier score no more than
+    `tolerance` above the champion's, both measured by the same backtest on the same data.
+    """
+    if list(new_features) != list(scoring_features):
+        return PromotionDecision(False, "feature schema differs from what scoring builds")
+    if champion_metrics is None:
+        return PromotionDecision(True, "no champion yet")
+    if auroc_key not in champion_metrics or brier_key not in champion_metrics:
+        return PromotionDecision(True, "champion has no comparable backtest")
+    auroc_drop = champion_metrics[auroc_key] - new_metrics[auroc_key]
+    brier_rise = new_metrics[brier_key] - champion_metrics[brier_key]
+    if auroc_drop > tolerance:
+        return PromotionDecision(
+            False, f"AUROC {new_metrics[auroc_key]:.4f} is {auroc_drop:.4f} below the champion's "
+            f"{champion_metrics[auroc_key]:.4f} (tolerance {tolerance})")
+    if brier_rise > tolerance:
+        return PromotionDecision(
+            False, f"Brier {new_metrics[brier_key]:.4f} is {brier_rise:.4f} above the champion's "
+            f"{champion_metrics[brier_key]:.4f} (tolerance {tolerance})")
+    return PromotionDecision(True, "no worse than the champion on the same backtest")
+
+
+def apply_promotion(settings: Settings, version: str, decision: PromotionDecision) -> None:
+    """Point `champion` at the version, or tag it a challenger with the reason."""
+    client = client_for(settings)
+    client.set_model_version_tag(settings.model_name, version, "promotion_reason", decision.reason)
+    if decision.promote:
+        client.set_registered_model_alias(settings.model_name, CHAMPION, version)
+        client.set_model_version_tag(settings.model_name, version, "role", CHAMPION)
+    else:
+        client.set_model_version_tag(settings.model_name, version, "role", CHALLENGER)
+    log.info("version %s: %s (%s)", version, CHAMPION if decision.promote else CHALLENGER,
+             decision.reason)
+
+
+def load_champion_model(settings: Settings):
+    """Load the champion model with the sklearn flavour; raises LookupError when none exists."""
+    info = champion(settings)
+    if info is None:
+        raise LookupError(f"no '{CHAMPION}' version of model '{settings.model_name}' is registered;"
+                          " run `takehold train` first")
+    client_for(settings)
+    model = mlflow.sklearn.load_model(f"models:/{settings.model_name}@{CHAMPION}")
+    return model, info
+
+
+def download_run_artifacts(settings: Settings, run_id: str, path: str, dest: Path) -> Path:
+    """Copy a run's artifact folder (e.g. the backtest tables) to `dest`."""
+    client = client_for(settings)
+    dest.mkdir(parents=True, exist_ok=True)
+    return Path(client.download_artifacts(run_id, path, str(dest)))
+
+
+# --- internals -----------------------------------------------------------------------------
+
+
+def _param(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:6000]
+
+
+def _log_tables(tables: dict[str, pd.DataFrame]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, frame in tables.items():
+            path = Path(tmp) / name
+            if name.endswith(".parquet"):
+                frame.to_parquet(path, index=False)
+            else:
+                frame.to_csv(path, index=False)
+            mlflow.log_artifact(str(path), "tables")
+
+
+def _load_json_artifact(client: MlflowClient, run_id: str, path: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = client.download_artifacts(run_id, path, tmp)
+        except (MlflowException, OSError):
+            return {}
+        return json.loads(Path(local).read_text())
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in
+            ("scikit-learn", "pandas", "numpy", "skops")]
