@@ -1,0 +1,577 @@
+"""Explicit rules: the stage of each improvement, in criteria a quality lead can argue with.
+
+For each (improvement_id, as_of) row of the feature frame (`features.build`), the rules say
+which stage the improvement has reached and why:
+
+- ``not_started``: no action yet, or no monthly compliance result since action started;
+- ``emerging``: action under way, improvement recent, narrow or single-source;
+- ``consolidating``: at the standard for some review cycles and seen in more than one kind of
+  evidence, but not yet meeting every criterion of the evidence threshold;
+- ``embedded``: meets every criterion of the provider group's evidence threshold;
+- ``slipping``: fell back below the standard after having met it.
+
+Every threshold lives in one frozen `EvidenceThreshold`, which a provider group may set for
+itself and which each run writes into its record (`EvidenceThreshold.to_dict`). The embedded
+criteria are small named predicates (`CRITERIA`): functions of feature columns returning a
+boolean Series. Missing evidence (NaN) never counts as meeting a criterion, with one
+exception documented on `confidence_gap_small` (self-ratings are optional in the contract).
+
+The escalation triggers live in `models.triggers`, the review cadence in `models.cadence`;
+both are re-exported here with the thresholds' defaults, so `models.rules` is the one entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from features.columns import AS_OF, IMPROVEMENT_ID, KEY_COLUMNS
+from features.contract import EVIDENCE_CATEGORIES
+from models import cadence, triggers
+
+log = logging.getLogger(__name__)
+
+NOT_STARTED = "not_started"
+EMERGING = "emerging"
+CONSOLIDATING = "consolidating"
+EMBEDDED = "embedded"
+SLIPPING = "slipping"
+STAGES = (NOT_STARTED, EMERGING, CONSOLIDATING, EMBEDDED, SLIPPING)
+
+OVERCLAIM = "overclaim"
+UNDERCLAIM = "underclaim"
+CONSISTENT = "consistent"
+NO_CLAIM = "no_claim"
+CLAIM_CHECKS = (OVERCLAIM, UNDERCLAIM, CONSISTENT, NO_CLAIM)
+
+REASON_SEPARATOR = "; "
+# The feature frame counts serious incidents over this fixed window
+# (`serious_theme_incidents_90d_count`); a different lookback needs a new feature.
+FEATURE_INCIDENT_WINDOW_DAYS = 90
+
+
+@dataclass(frozen=True)
+class EvidenceThreshold:
+    """Every threshold the rules use, in one place. A provider group may set its own.
+
+    Embedded (all must hold):
+        min_consecutive_months: monthly review cycles in a row at or above the standard.
+        min_evidence_categories: CQC evidence categories (of six) showing improvement in the
+            90 days to as_of.
+        require_peoples_experience: people's and families' feedback must be among them.
+        min_teams_meeting_share: share of teams whose latest check (90 days) met the standard.
+        incident_lookback_days: window for moderate-or-worse theme incidents; fixed at 90 by
+            the feature frame.
+        max_serious_incidents: moderate-or-worse theme incidents allowed in that window.
+        max_incident_rate_change_per_month: theme incidents per month since action minus before
+            action must be strictly below this (fewer than before); no theme incident in the
+            last 180 days with an unchanged rate also passes.
+        min_competency_margin: competency pass share (180 days) minus the standard.
+        max_confidence_gap_points: self-rated confidence above demonstrated competency (1-5).
+    Consolidating:
+        consolidating_min_consecutive_months, consolidating_min_evidence_categories.
+    Slipping:
+        slipping_min_slips: falls from at-or-above to below the standard since action.
+    Triggers (see `models.triggers`):
+        trigger_max_prompts_per_observation: prompts per staff-practice observation (90 days)
+            above which staff understanding is weak.
+        trigger_min_incident_judgement_days: days since action needed before a fall in
+            incidents can be judged.
+    Claim check:
+        embedded_claims: declared statuses / review classifications that claim embedding.
+        overclaim_stages: stages that contradict a claim of embedding.
+    Review cadence (see `models.cadence`):
+        rm_review_interval_months, senior_review_interval_months, review_grace_days.
+    """
+
+    min_consecutive_months: int = 3
+    min_evidence_categories: int = 3
+    require_peoples_experience: bool = True
+    min_teams_meeting_share: float = 0.8
+    incident_lookback_days: int = 90
+    max_serious_incidents: int = 0
+    max_incident_rate_change_per_month: float = 0.0
+    min_competency_margin: float = 0.0
+    max_confidence_gap_points: float = 0.5
+    consolidating_min_consecutive_months: int = 2
+    consolidating_min_evidence_categories: int = 2
+    slipping_min_slips: int = 1
+    trigger_max_prompts_per_observation: float = 1.0
+    trigger_min_incident_judgement_days: int = 180
+    embedded_claims: tuple[str, ...] = ("embedded", "closed")
+    overclaim_stages: tuple[str, ...] = (NOT_STARTED, EMERGING, SLIPPING)
+    rm_review_interval_months: int = 1
+    senior_review_interval_months: int = 3
+    review_grace_days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.incident_lookback_days != FEATURE_INCIDENT_WINDOW_DAYS:
+            raise ValueError(
+                f"incident_lookback_days={self.incident_lookback_days}: the feature frame counts "
+                f"serious incidents over {FEATURE_INCIDENT_WINDOW_DAYS} days only"
+            )
+        if not 0 <= self.min_teams_meeting_share <= 1:
+            raise ValueError("min_teams_meeting_share must be a share in [0, 1]")
+        if not 0 <= self.min_evidence_categories <= len(EVIDENCE_CATEGORIES):
+            raise ValueError(f"min_evidence_categories must be 0 to {len(EVIDENCE_CATEGORIES)}")
+        unknown = set(self.overclaim_stages) - set(STAGES)
+        if unknown:
+            raise ValueError(f"overclaim_stages has unknown stage(s): {sorted(unknown)}")
+
+    def to_dict(self) -> dict:
+        """Every threshold by name, JSON-ready (tuples become lists), for the run record."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> EvidenceThreshold:
+        """A threshold from a provider group's settings; unknown names are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown evidence threshold setting(s): {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+DEFAULT_THRESHOLD = EvidenceThreshold()
+
+
+# --- column access and text ------------------------------------------------------------------
+
+
+def _values(features: pd.DataFrame, name: str) -> pd.Series:
+    """A feature as float64, missing as NaN (flags, counts and nullable ints alike)."""
+    return pd.to_numeric(features[name], errors="coerce").astype("float64")
+
+
+def _labels(features: pd.DataFrame, name: str) -> pd.Series:
+    """A categorical feature as plain strings, missing as 'none'."""
+    return features[name].astype("str").where(features[name].notna(), "none")
+
+
+def _number_text(values: pd.Series, decimals: int = 2) -> pd.Series:
+    """Numbers as short text: at most `decimals` decimals, trailing zeros dropped (1.2, 0.51, 3)."""
+    text = np.char.mod(f"%.{decimals}f", values.fillna(0).to_numpy(dtype="float64"))
+    text = pd.Series(text, index=values.index, dtype="str")
+    return text.str.rstrip("0").str.rstrip(".") if decimals else text
+
+
+def _format_number(value: float, decimals: int = 2) -> str:
+    """One number as short text, by the same rule as `_number_text`."""
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if decimals else text
+
+
+def _percent_text(shares: pd.Series) -> pd.Series:
+    """Shares as percentages with at most one decimal (0.9 -> '90%', 0.875 -> '87.5%')."""
+    return _number_text(shares * 100, decimals=1) + "%"
+
+
+def _plural(counts: pd.Series, singular: str, plural: str) -> pd.Series:
+    """'1 month' / '2 months' for each count."""
+    words = pd.Series(np.where(counts == 1, singular, plural), index=counts.index, dtype="str")
+    return _number_text(counts, decimals=0) + " " + words
+
+
+def _choose(conditions: list[pd.Series], choices: list, default) -> pd.Series:
+    """np.select over text Series: the first matching choice for each row."""
+    index = conditions[0].index
+    arrays = [c.to_numpy(dtype=object) if isinstance(c, pd.Series) else c for c in choices]
+    fallback = default.to_numpy(dtype=object) if isinstance(default, pd.Series) else default
+    picked = np.select([c.to_numpy(dtype=bool) for c in conditions], arrays, fallback)
+    return pd.Series(picked, index=index, dtype="str")
+
+
+# --- the embedded criteria: predicates -------------------------------------------------------
+
+
+def consecutive_months_at_standard(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """At least `min_consecutive_months` monthly results in a row at or above the standard."""
+    return _values(features, "consecutive_months_at_standard_count") >= t.min_consecutive_months
+
+
+def evidence_categories(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Improvement visible in at least `min_evidence_categories` CQC evidence categories."""
+    return _values(features, "evidence_categories_positive_90d_count") >= t.min_evidence_categories
+
+
+def peoples_experience(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """People's and families' feedback on the theme is positive (when the threshold asks it)."""
+    positive = _values(features, "peoples_experience_positive_90d_flag") == 1
+    return positive | (not t.require_peoples_experience)
+
+
+def teams_meeting_standard(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """At least `min_teams_meeting_share` of teams met the standard at their latest check."""
+    return _values(features, "teams_meeting_standard_share") >= t.min_teams_meeting_share
+
+
+def no_serious_incidents(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """No more than `max_serious_incidents` moderate-or-worse theme incidents in 90 days."""
+    return _values(features, "serious_theme_incidents_90d_count") <= t.max_serious_incidents
+
+
+def fewer_incidents_than_before(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Fewer theme incidents a month than before action, or none recently and no more than before."""
+    change = _values(features, "theme_incident_rate_change_per_month")
+    # With no incident either side "fewer" is impossible; an unchanged rate and a quiet half
+    # year is the best evidence there can be, so it passes.
+    quiet = (change <= 0) & (_values(features, "theme_incidents_180d_count") == 0)
+    return (change < t.max_incident_rate_change_per_month) | quiet
+
+
+def competency_demonstrated(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Competency checks (180 days) pass at or above the standard (plus `min_competency_margin`)."""
+    margin = _values(features, "competency_pass_share_180d") - _values(features, "standard")
+    # Round away float noise so a pass share equal to the standard counts as meeting it.
+    return margin.round(9) >= t.min_competency_margin
+
+
+def confidence_gap_small(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Staff rate their confidence no more than `max_confidence_gap_points` above what they show.
+
+    Self-rated confidence is optional in the contract: with no self-ratings there is no
+    evidence of a gap, so the criterion holds (competency itself is judged separately).
+    """
+    gap = _values(features, "confidence_gap_points")
+    return gap.isna() | (gap.round(9) <= t.max_confidence_gap_points)
+
+
+def no_spc_concern(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """No SPC special cause of concern in the latest 3 monthly points since action."""
+    return _values(features, "spc_special_cause_concern_latest_flag") == 0
+
+
+# --- the embedded criteria: reasons in a Registered Manager's words ---------------------------
+
+
+def consecutive_months_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    months = _values(features, "consecutive_months_at_standard_count")
+    return _choose(
+        [months.isna(), months == 0, months >= t.min_consecutive_months],
+        ["no monthly compliance result yet", "latest month below the standard",
+         _number_text(months, 0) + " months in a row at or above the standard"],
+        "only " + _plural(months, "month", "months")
+        + f" at standard since action ({t.min_consecutive_months} needed)",
+    )
+
+
+def evidence_categories_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    categories = _values(features, "evidence_categories_positive_90d_count").fillna(0)
+    of_six = _number_text(categories, 0) + f" of {len(EVIDENCE_CATEGORIES)} kinds of evidence"
+    return _choose(
+        [categories >= t.min_evidence_categories],
+        ["improvement seen in " + of_six],
+        "improvement seen in only " + of_six + f" ({t.min_evidence_categories} needed)",
+    )
+
+
+def peoples_experience_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    flag = _values(features, "peoples_experience_positive_90d_flag")
+    return _choose(
+        [flag == 1, flag == 0, flag.isna()],
+        ["people and families give positive feedback on this theme",
+         "feedback from people and families on this theme is not positive",
+         "no feedback from people or families in the last 90 days"],
+        "",
+    )
+
+
+def teams_meeting_standard_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    share = _values(features, "teams_meeting_standard_share")
+    seen = ("improvement seen in " + _number_text(_values(features, "teams_meeting_standard_count"), 0)
+            + " of " + _plural(_values(features, "teams_checked_90d_count"), "team", "teams"))
+    needed = f" ({_format_number(t.min_teams_meeting_share * 100, 1)}% needed)"
+    return _choose(
+        [share.isna(), share >= t.min_teams_meeting_share],
+        ["no team checked in the last 90 days", seen],
+        seen + needed,
+    )
+
+
+def no_serious_incidents_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    serious = _values(features, "serious_theme_incidents_90d_count")
+    return _choose(
+        [serious.isna(), serious == 0],
+        ["no incident records to show harm on this theme has stopped",
+         "no moderate-or-worse harm incidents on this theme in the last 90 days"],
+        _plural(serious, "moderate-or-worse harm incident", "moderate-or-worse harm incidents")
+        + " on this theme in the last 90 days",
+    )
+
+
+def fewer_incidents_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    change = _values(features, "theme_incident_rate_change_per_month")
+    quiet = (change <= 0) & (_values(features, "theme_incidents_180d_count") == 0)
+    per_month = _number_text(change.abs()) + " "
+    return _choose(
+        [change.isna(), change < 0, quiet, change > 0],
+        ["no incident records from before and since action to compare",
+         per_month + "fewer theme incidents a month than before action",
+         "no theme incidents in the last 180 days and no more than before action",
+         per_month + "more theme incidents a month than before action"],
+        "theme incidents as frequent as before action",
+    )
+
+
+def competency_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    passed = _values(features, "competency_pass_share_180d")
+    pass_text = _percent_text(passed) + " of items"
+    standard = " the " + _percent_text(_values(features, "standard")) + " standard"
+    return _choose(
+        [passed.isna(), competency_demonstrated(features, t)],
+        ["no competency checks in the last 180 days",
+         "competency checks pass " + pass_text + ", at or above" + standard],
+        "competency checks pass only " + pass_text + ", below" + standard,
+    )
+
+
+def confidence_gap_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    gap = _values(features, "confidence_gap_points")
+    no_competency = _values(features, "competency_pass_share_180d").isna()
+    limit = _format_number(t.max_confidence_gap_points)
+    return _choose(
+        [gap.isna() & no_competency, gap.isna(), confidence_gap_small(features, t)],
+        ["", "staff self-ratings not recorded, so no confidence gap shown",
+         "staff confidence no more than " + limit + " points above what competency checks show"],
+        "staff rate their confidence " + _number_text(gap)
+        + " points above what competency checks show",
+    )
+
+
+def no_spc_concern_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    flag = _values(features, "spc_special_cause_concern_latest_flag")
+    return _choose(
+        [flag.isna(), flag == 1],
+        ["fewer than 3 monthly results since action to chart",
+         "SPC chart shows a special cause of concern in the latest 3 months"],
+        "no SPC special cause of concern in the latest 3 months",
+    )
+
+
+Predicate = Callable[[pd.DataFrame, EvidenceThreshold], pd.Series]
+
+
+class Criterion(NamedTuple):
+    """One criterion of the evidence threshold: its name, its predicate and its reason text."""
+
+    name: str
+    predicate: Predicate
+    reason: Predicate
+
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion("consecutive_months_at_standard", consecutive_months_at_standard,
+              consecutive_months_reason),
+    Criterion("evidence_categories", evidence_categories, evidence_categories_reason),
+    Criterion("peoples_experience", peoples_experience, peoples_experience_reason),
+    Criterion("teams_meeting_standard", teams_meeting_standard, teams_meeting_standard_reason),
+    Criterion("no_serious_incidents", no_serious_incidents, no_serious_incidents_reason),
+    Criterion("fewer_incidents_than_before", fewer_incidents_than_before, fewer_incidents_reason),
+    Criterion("competency_demonstrated", competency_demonstrated, competency_reason),
+    Criterion("confidence_gap_small", confidence_gap_small, confidence_gap_reason),
+    Criterion("no_spc_concern", no_spc_concern, no_spc_concern_reason),
+)
+CRITERION_COLUMNS = tuple(f"criterion_{c.name}" for c in CRITERIA)
+# The features the rules read; the frame must carry them (plus the key columns).
+RULE_FEATURES = (
+    "days_since_action_started",
+    "review_cycles_since_action_count",
+    "consecutive_months_at_standard_count",
+    "compliance_margin_latest",
+    "slips_since_action_count",
+    "evidence_categories_positive_90d_count",
+    "peoples_experience_positive_90d_flag",
+    "teams_checked_90d_count",
+    "teams_meeting_standard_count",
+    "teams_meeting_standard_share",
+    "serious_theme_incidents_90d_count",
+    "theme_incidents_180d_count",
+    "theme_incident_rate_change_per_month",
+    "competency_pass_share_180d",
+    "confidence_gap_points",
+    "spc_special_cause_concern_latest_flag",
+    "standard",
+)
+
+
+def criteria_met(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd.DataFrame:
+    """One boolean column `criterion_<name>` per embedded criterion, aligned to `features`."""
+    return pd.DataFrame(
+        {f"criterion_{c.name}": c.predicate(features, threshold).to_numpy(dtype=bool)
+         for c in CRITERIA},
+        index=features.index,
+    )
+
+
+# --- stages ---------------------------------------------------------------------------------
+
+
+def action_started(features: pd.DataFrame) -> pd.Series:
+    """Action has started by as_of (days_since_action_started is recorded)."""
+    return _values(features, "days_since_action_started").notna()
+
+
+def evidence_since_action(features: pd.DataFrame) -> pd.Series:
+    """At least one monthly compliance result since the action month."""
+    return _values(features, "review_cycles_since_action_count") >= 1
+
+
+def slipped_below_standard(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Below the standard now, after having met it since action (at least `slipping_min_slips`)."""
+    below_now = _values(features, "compliance_margin_latest") < 0
+    return below_now & (_values(features, "slips_since_action_count") >= t.slipping_min_slips)
+
+
+def sustained_and_confirmed(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """At standard for some review cycles and seen in more than one kind of evidence."""
+    months = _values(features, "consecutive_months_at_standard_count")
+    categories = _values(features, "evidence_categories_positive_90d_count")
+    return ((months >= t.consolidating_min_consecutive_months)
+            & (categories >= t.consolidating_min_evidence_categories))
+
+
+def stage_of(features: pd.DataFrame, criteria: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """The stage of each row; earlier conditions win (no action before slipping, and so on)."""
+    started, evidenced = action_started(features), evidence_since_action(features)
+    return _choose(
+        [~started | ~evidenced, slipped_below_standard(features, t), criteria.all(axis=1),
+         sustained_and_confirmed(features, t)],
+        [NOT_STARTED, SLIPPING, EMBEDDED, CONSOLIDATING],
+        EMERGING,
+    )
+
+
+def stage_headline(features: pd.DataFrame, stage: pd.Series) -> pd.Series:
+    """The first reason of each row: why it sits in its stage, in one phrase."""
+    months = _values(features, "consecutive_months_at_standard_count")
+    categories = _values(features, "evidence_categories_positive_90d_count")
+    slips = _values(features, "slips_since_action_count")
+    return _choose(
+        [~action_started(features), stage == NOT_STARTED, stage == SLIPPING,
+         stage == EMBEDDED, stage == CONSOLIDATING, months.fillna(0) == 0],
+        ["no action started yet",
+         "no monthly compliance result since action started",
+         "fell back below the standard after meeting it ("
+         + _plural(slips, "slip", "slips") + " since action)",
+         "meets every criterion of the evidence threshold",
+         "at standard for " + _plural(months, "month", "months") + " in a row and seen in "
+         + _plural(categories, "kind", "kinds") + " of evidence, but not yet every embedded criterion",
+         "action under way, not yet at the standard"],
+        "action under way, improvement recent, narrow or single-source",
+    )
+
+
+def _joined(texts: list[pd.Series], keep: list[pd.Series], index: pd.Index) -> pd.Series:
+    """Per row, the kept non-empty texts joined by '; ' (string columns, no row loop)."""
+    joined = pd.Series("", index=index, dtype="str")
+    for text, mask in zip(texts, keep, strict=True):
+        piece = text.where(mask & (text != ""), "")
+        joined = joined + (REASON_SEPARATOR + piece).where(piece != "", "")
+    return joined.str.removeprefix(REASON_SEPARATOR)
+
+
+def reasons_for(features: pd.DataFrame, criteria: pd.DataFrame, t: EvidenceThreshold,
+                ) -> tuple[pd.Series, pd.Series]:
+    """(stable, fragile): the reason texts of the criteria met and of those not met."""
+    texts = [c.reason(features, t) for c in CRITERIA]
+    met = [criteria[column] for column in CRITERION_COLUMNS]
+    stable = _joined(texts, met, features.index)
+    fragile = _joined(texts, [~m for m in met], features.index)
+    return stable, fragile
+
+
+def classify_stages(features: pd.DataFrame,
+                    threshold: EvidenceThreshold = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The stage of each (improvement_id, as_of) row, with the reasons behind it.
+
+    Returns a new frame with the index of `features`: improvement_id, as_of, stage,
+    stage_reasons (the stage's headline, then what remains fragile, then what appears stable,
+    joined by '; '), stable_reasons (criteria met), fragile_reasons (criteria not met), and one
+    boolean `criterion_<name>` column per criterion of the evidence threshold.
+    """
+    _require_columns(features, KEY_COLUMNS + RULE_FEATURES)
+    criteria = criteria_met(features, threshold)
+    stage = stage_of(features, criteria, threshold)
+    stable, fragile = reasons_for(features, criteria, threshold)
+    headline = stage_headline(features, stage)
+    stage_reasons = _joined([headline, fragile, stable], [headline != ""] * 3, features.index)
+    log.info("classified %d rows into stages (%s)", len(features),
+             ", ".join(f"{s}={n}" for s, n in stage.value_counts().items()))
+    return pd.concat(
+        [features[[IMPROVEMENT_ID, AS_OF]],
+         pd.DataFrame({"stage": stage, "stage_reasons": stage_reasons,
+                       "stable_reasons": stable, "fragile_reasons": fragile},
+                      index=features.index),
+         criteria],
+        axis=1,
+    )
+
+
+# --- claim check ----------------------------------------------------------------------------
+
+
+def claimed_level(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """What leaders claim: 'embedded' if the declared status or the latest governance review
+    says embedded (or closed), else 'not_embedded' if either says emerging or not assured, else
+    'none'. The stronger claim wins, since an overclaim is the risk the check exists to catch."""
+    declared = _labels(features, "declared_status")
+    reviewed = _labels(features, "latest_review_classification")
+    embedded = declared.isin(t.embedded_claims) | reviewed.isin(t.embedded_claims)
+    modest = declared.isin(("emerging", "not_assured")) | reviewed.isin(("emerging", "not_assured"))
+    return _choose([embedded, modest], ["embedded", "not_embedded"], "none")
+
+
+def claim_check(stages: pd.DataFrame, features: pd.DataFrame,
+                threshold: EvidenceThreshold = DEFAULT_THRESHOLD) -> pd.Series:
+    """Leaders' claim against the rules' stage, aligned to `stages` (same index).
+
+    overclaim: embedded or closed claimed, the evidence says a stage in `overclaim_stages`
+    (default not_started, emerging, slipping); underclaim: emerging or not assured claimed, the
+    evidence meets the embedded threshold; no_claim: nothing declared and no review;
+    consistent otherwise (an embedded claim on a consolidating improvement is consistent).
+    """
+    _require_columns(features, KEY_COLUMNS + ("declared_status", "latest_review_classification"))
+    claims = features[list(KEY_COLUMNS)].assign(claim=claimed_level(features, threshold))
+    joined = stages[list(KEY_COLUMNS) + ["stage"]].merge(
+        claims.drop_duplicates(list(KEY_COLUMNS), keep="last"), on=list(KEY_COLUMNS), how="left"
+    ).set_axis(stages.index, axis=0)
+    claim = joined["claim"].fillna("none")
+    result = _choose(
+        [claim == "none",
+         (claim == "embedded") & joined["stage"].isin(threshold.overclaim_stages),
+         (claim == "not_embedded") & (joined["stage"] == EMBEDDED)],
+        [NO_CLAIM, OVERCLAIM, UNDERCLAIM],
+        CONSISTENT,
+    )
+    return result.rename("claim_check")
+
+
+# --- triggers and cadence, with this module's defaults --------------------------------------
+
+
+def escalation_triggers(features: pd.DataFrame,
+                        threshold: EvidenceThreshold = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The escalation triggers that fire for each row, and the recommended escalations.
+
+    See `models.triggers.escalation_frame` for the columns and `models.triggers.TRIGGERS` for
+    each trigger's condition and escalation.
+    """
+    return triggers.escalation_frame(features, threshold)
+
+
+def review_cadence(improvements: pd.DataFrame, reviews: pd.DataFrame | None, as_of,
+                   threshold: EvidenceThreshold = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """When each improvement is next due for Registered Manager and senior review, and whether
+    either is overdue at `as_of`. See `models.cadence.review_dates`."""
+    return cadence.review_dates(improvements, reviews, as_of, threshold)
+
+
+def _require_columns(frame: pd.DataFrame, names: tuple[str, ...]) -> None:
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise KeyError(f"the feature frame lacks column(s) the rules need: {missing}")

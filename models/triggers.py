@@ -1,0 +1,135 @@
+"""Escalation triggers from assessors' practice, each with its recommended escalation.
+
+A trigger is a small named predicate over the feature frame (a boolean Series per row) and the
+escalation an assessor would recommend when it fires. Missing evidence (NaN) never fires a
+trigger: the rules' stages and reasons already say what evidence is absent.
+
+Thresholds come from `models.rules.EvidenceThreshold` (passed in; the public entry with the
+defaults is `models.rules.escalation_triggers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+import pandas as pd
+
+from features.columns import AS_OF, IMPROVEMENT_ID
+
+if TYPE_CHECKING:
+    from models.rules import EvidenceThreshold
+
+SEPARATOR = "; "
+
+
+def _values(features: pd.DataFrame, name: str) -> pd.Series:
+    """A feature as float64, missing as NaN."""
+    return pd.to_numeric(features[name], errors="coerce").astype("float64")
+
+
+def slippage_after_early_improvement(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Met the standard since action, and is below it again now."""
+    below_now = _values(features, "compliance_margin_latest") < 0
+    return below_now & (_values(features, "slips_since_action_count") >= t.slipping_min_slips)
+
+
+def uneven_results_between_teams(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Some teams meet the standard but fewer than `min_teams_meeting_share` of them do."""
+    some_meet = _values(features, "teams_meeting_standard_count") >= 1
+    return some_meet & (_values(features, "teams_meeting_standard_share")
+                        < t.min_teams_meeting_share)
+
+
+def weak_staff_understanding(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Competency below the standard, a large confidence gap, or frequent prompting."""
+    competency_margin = (_values(features, "competency_pass_share_180d")
+                         - _values(features, "standard")).round(9)
+    return ((competency_margin < t.min_competency_margin)
+            | (_values(features, "confidence_gap_points").round(9) > t.max_confidence_gap_points)
+            | (_values(features, "prompts_per_observation_90d")
+               > t.trigger_max_prompts_per_observation))
+
+
+def workforce_improving_feedback_not(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Agency and unfilled shifts fell while people's feedback on the theme did not improve."""
+    return _values(features, "workforce_feedback_mismatch_flag") == 1
+
+
+def serious_concern_thin_evidence(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """A serious concern whose improvement is too recent or too narrow to rely on.
+
+    Too recent: fewer than `min_consecutive_months` months in a row at the standard; too
+    narrow: fewer than `min_evidence_categories` kinds of evidence. Only where some improvement
+    is shown (at least one month at standard): with none, the stage already says so.
+    """
+    months = _values(features, "consecutive_months_at_standard_count")
+    categories = _values(features, "evidence_categories_positive_90d_count").fillna(0)
+    serious = features["severity"].astype("str") == "serious"
+    thin = (months < t.min_consecutive_months) | (categories < t.min_evidence_categories)
+    return serious & (months >= 1) & thin
+
+
+def incident_reduction_too_short(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+    """Theme incidents fell since action, over fewer days than can be judged."""
+    fell = _values(features, "theme_incident_rate_change_per_month") < 0
+    recent = _values(features, "days_since_action_started") < t.trigger_min_incident_judgement_days
+    return fell & recent
+
+
+class Trigger(NamedTuple):
+    """One escalation trigger: name, predicate, and the escalation an assessor recommends."""
+
+    name: str
+    predicate: Callable[[pd.DataFrame, EvidenceThreshold], pd.Series]
+    escalation: str
+
+
+TRIGGERS: tuple[Trigger, ...] = (
+    Trigger("slippage_after_early_improvement", slippage_after_early_improvement,
+            "wider re-audit and extended monitoring"),
+    Trigger("uneven_results_between_teams", uneven_results_between_teams,
+            "local management review and targeted supervision"),
+    Trigger("weak_staff_understanding", weak_staff_understanding,
+            "additional supervision, extended induction and competency re-checks"),
+    Trigger("workforce_improving_feedback_not", workforce_improving_feedback_not,
+            "deeper team support, linking workforce data to people's experience"),
+    Trigger("serious_concern_thin_evidence", serious_concern_thin_evidence,
+            "senior oversight and thematic review"),
+    Trigger("incident_reduction_too_short", incident_reduction_too_short,
+            "retain enhanced monitoring"),
+)
+TRIGGER_COLUMNS = tuple(f"trigger_{t.name}" for t in TRIGGERS)
+
+
+def fired(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd.DataFrame:
+    """One boolean column `trigger_<name>` per trigger, aligned to `features`."""
+    return pd.DataFrame(
+        {f"trigger_{t.name}": t.predicate(features, threshold).to_numpy(dtype=bool)
+         for t in TRIGGERS},
+        index=features.index,
+    )
+
+
+def _joined_where(flags: pd.DataFrame, texts: tuple[str, ...]) -> pd.Series:
+    """Per row, the texts of the flags that are set, joined by '; ' (no row loop)."""
+    joined = pd.Series("", index=flags.index, dtype="str")
+    for column, text in zip(flags.columns, texts, strict=True):
+        joined = joined + pd.Series(SEPARATOR + text, index=flags.index,
+                                    dtype="str").where(flags[column], "")
+    return joined.str.removeprefix(SEPARATOR)
+
+
+def escalation_frame(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd.DataFrame:
+    """improvement_id, as_of, triggers ('; '-joined trigger names, '' when none fire),
+    escalations (their recommended escalations, '; '-joined), and `trigger_<name>` booleans;
+    same index as `features`."""
+    flags = fired(features, threshold)
+    return pd.concat(
+        [features[[IMPROVEMENT_ID, AS_OF]],
+         pd.DataFrame({"triggers": _joined_where(flags, tuple(t.name for t in TRIGGERS)),
+                       "escalations": _joined_where(flags, tuple(t.escalation for t in TRIGGERS))},
+                      index=features.index),
+         flags],
+        axis=1,
+    )
