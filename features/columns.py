@@ -157,6 +157,8 @@ FEATURES: tuple[Feature, ...] = (
             "Unfilled shifts / planned shifts at the location, weeks in the 90 days to as_of.", -1),
     Feature("agency_shift_share_change_90d", "workforce", "numeric",
             "agency_shift_share_90d minus the same share over the 90 days before that."),
+    Feature("unfilled_shift_share_change_90d", "workforce", "numeric",
+            "unfilled_shift_share_90d minus the same share over the 90 days before that."),
     Feature("leavers_per_100_shifts_90d", "workforce", "numeric",
             "Leavers per 100 planned shifts at the location, weeks in the 90 days to as_of.", -1),
     Feature("workforce_feedback_mismatch_flag", "workforce", "flag",

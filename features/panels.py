@@ -1,0 +1,269 @@
+"""Evidence panels: every export table aggregated once, to the grain the features read.
+
+The feature builder never touches raw rows again after this module:
+
+- checks -> one row per improvement x day x team x source (`check_days`), sorted by day, so a
+  day window is a contiguous slice; and dense improvement x calendar-month matrices of the
+  primary sources (`MonthlyMatrices`) for the monthly compliance series;
+- incidents and feedback -> one row per (evidence row, improvement it concerns), sorted by day:
+  a row concerns an improvement when it is at the improvement's location and has its theme or
+  names it (the spec's label rule, reused for the features);
+- workforce -> team-weeks with the location's position, sorted by week start.
+
+Improvements are addressed by position (0..n-1) in the improvements table as given; teams and
+locations by integer codes. Days are integers (days since 1970-01-01) and months are integers
+(year * 12 + month - 1), so windows are plain comparisons on sorted arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.contract import (
+    CHECK_SOURCE_CATEGORY,
+    CHECK_SOURCES,
+    EVIDENCE_CATEGORIES,
+    RESPONDENT_CATEGORY,
+    RESPONDENTS,
+)
+
+CHECK_SUMS = (
+    "sampled", "met", "failed_with_repeat_recorded", "repeat_gaps", "prompts_needed",
+    "prompted_checks", "confidence_sum", "confidence_checks", "checks",
+)
+# Category code (position in EVIDENCE_CATEGORIES) of each check source and respondent.
+SOURCE_CATEGORY_CODE = np.array(
+    [EVIDENCE_CATEGORIES.index(CHECK_SOURCE_CATEGORY[s]) for s in CHECK_SOURCES]
+)
+RESPONDENT_CATEGORY_CODE = np.array(
+    [EVIDENCE_CATEGORIES.index(RESPONDENT_CATEGORY[r]) for r in RESPONDENTS]
+)
+
+
+def day_numbers(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """Days since 1970-01-01 as float (NaN for a missing date)."""
+    values = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[D]")
+    days = values.astype("int64").astype("float64")
+    days[np.isnat(values)] = np.nan
+    return days
+
+
+def month_numbers(days: np.ndarray) -> np.ndarray:
+    """Calendar month (year * 12 + month - 1) of each day number; NaN stays NaN."""
+    out = np.full(days.shape, np.nan)
+    known = ~np.isnan(days)
+    months = days[known].astype("int64").astype("datetime64[D]").astype("datetime64[M]")
+    out[known] = months.astype("int64") + 1970 * 12
+    return out
+
+
+def month_start_day(month: int) -> int:
+    """Day number of the first day of calendar month `month`."""
+    return int(np.datetime64(int(month - 1970 * 12), "M").astype("datetime64[D]").astype("int64"))
+
+
+def month_first_days(months: np.ndarray) -> pd.DatetimeIndex:
+    """Timestamp of the first day of each calendar month number."""
+    return pd.DatetimeIndex((np.asarray(months, "int64") - 1970 * 12).astype("datetime64[M]"))
+
+
+def numbers(series: pd.Series) -> np.ndarray:
+    """A numeric column as float64 with NaN for missing."""
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, NaN where the denominator is 0 or missing."""
+    numerator, denominator = np.asarray(numerator, "float64"), np.asarray(denominator, "float64")
+    valid = denominator > 0
+    return np.where(valid, numerator / np.where(valid, denominator, 1.0), np.nan)
+
+
+def group_sum(positions: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Sum of `values` per position 0..size-1 (0 where a position has no row)."""
+    return np.bincount(np.asarray(positions, "int64"), np.asarray(values, "float64"),
+                       minlength=size)[:size]
+
+
+def text(series: pd.Series) -> np.ndarray:
+    """A string or categorical column as an object array of str (None for missing)."""
+    return series.astype("object").where(series.notna(), None).to_numpy()
+
+
+@dataclass(frozen=True)
+class DaySorted:
+    """Rows sorted by a day number, so that a day window is a contiguous slice."""
+
+    frame: pd.DataFrame
+    days: np.ndarray  # the sorted day column
+
+    def window(self, first_day: float, last_day: float) -> pd.DataFrame:
+        """Rows dated in [first_day, last_day] (day numbers, both inclusive)."""
+        start = np.searchsorted(self.days, first_day, side="left")
+        stop = np.searchsorted(self.days, last_day, side="right")
+        return self.frame.iloc[start:stop]
+
+
+def day_sorted(frame: pd.DataFrame, column: str = "day") -> DaySorted:
+    """Wrap a frame already sorted by `column`."""
+    return DaySorted(frame=frame, days=frame[column].to_numpy())
+
+
+def check_days(checks: pd.DataFrame, improvement_ids: pd.Index,
+               primary_sources: tuple[str, ...]) -> DaySorted:
+    """Checks summed once to improvement x day x team x source, sorted by day.
+
+    Columns: improvement (position), day, team (code), source (code in CHECK_SOURCES),
+    primary (bool), then the sums in CHECK_SUMS: items sampled and met; failed items at checks
+    where repeat_gaps was recorded and those repeat gaps; prompts needed and the number of
+    checks recording them; self-rated confidence summed and the number of checks rating it;
+    and the number of checks. Checks of unknown improvements or sources are left out.
+    """
+    sampled, met = numbers(checks["sampled"]), numbers(checks["met"])
+    repeat = numbers(checks["repeat_gaps"]) if "repeat_gaps" in checks else np.full(len(checks), np.nan)
+    prompts = numbers(checks["prompts_needed"]) if "prompts_needed" in checks else np.full(len(checks), np.nan)
+    confidence = (numbers(checks["self_rated_confidence"]) if "self_rated_confidence" in checks
+                  else np.full(len(checks), np.nan))
+    source = pd.Categorical(checks["source"].astype("object"), categories=CHECK_SOURCES).codes
+    rows = pd.DataFrame({
+        "improvement": improvement_ids.get_indexer(checks["improvement_id"]),
+        "day": day_numbers(checks["checked_on"]),
+        "team": pd.factorize(checks["team"], use_na_sentinel=False)[0],
+        "source": source.astype("int64"),
+        "sampled": sampled,
+        "met": met,
+        "failed_with_repeat_recorded": np.where(np.isnan(repeat), 0.0, sampled - met),
+        "repeat_gaps": np.nan_to_num(repeat),
+        "prompts_needed": np.nan_to_num(prompts),
+        "prompted_checks": (~np.isnan(prompts)).astype("float64"),
+        "confidence_sum": np.nan_to_num(confidence),
+        "confidence_checks": (~np.isnan(confidence)).astype("float64"),
+        "checks": 1.0,
+    })
+    usable = ((rows["improvement"] >= 0) & rows["day"].notna() & (rows["source"] >= 0)
+              & rows["sampled"].gt(0) & rows["met"].notna())
+    summed = (rows[usable].groupby(["day", "improvement", "team", "source"], sort=True)
+              [list(CHECK_SUMS)].sum().reset_index())
+    primary_codes = [CHECK_SOURCES.index(s) for s in primary_sources]
+    summed = summed.assign(primary=summed["source"].isin(primary_codes))
+    return day_sorted(summed)
+
+
+@dataclass(frozen=True)
+class MonthlyMatrices:
+    """Primary-source checks per improvement (rows) x calendar month (columns), full months.
+
+    Column j is calendar month `first_month + j`. `sampled` and `met` are sums (0 where no
+    check); `last_day` is the day number of the month's last primary check (NaN where none).
+    """
+
+    first_month: int
+    sampled: np.ndarray
+    met: np.ndarray
+    last_day: np.ndarray
+
+    def column(self, month: float) -> int:
+        return int(month) - self.first_month
+
+
+def monthly_matrices(days: DaySorted, improvements: int, first_month: int,
+                     last_month: int) -> MonthlyMatrices:
+    """Dense monthly sums of the primary checks over months first_month..last_month."""
+    primary = days.frame[days.frame["primary"]]
+    row = primary["improvement"].to_numpy()
+    col = month_numbers(primary["day"].to_numpy()).astype("int64") - first_month
+    shape = (improvements, last_month - first_month + 1)
+    sampled, met = np.zeros(shape), np.zeros(shape)
+    last_day = np.full(shape, -np.inf)
+    np.add.at(sampled, (row, col), primary["sampled"].to_numpy())
+    np.add.at(met, (row, col), primary["met"].to_numpy())
+    np.maximum.at(last_day, (row, col), primary["day"].to_numpy())
+    last_day[np.isinf(last_day)] = np.nan
+    return MonthlyMatrices(first_month, sampled, met, last_day)
+
+
+def linked_events(events: pd.DataFrame, improvements: pd.DataFrame, date_column: str,
+                  values: dict[str, np.ndarray]) -> DaySorted:
+    """Pair each event with every improvement at its location that has its theme or is named.
+
+    `values` are per-event arrays carried along (already numeric). An event matched both by
+    theme and by name counts once for that improvement.
+    """
+    event = pd.DataFrame({
+        "event": np.arange(len(events)),
+        "location_id": text(events["location_id"]),
+        "theme": text(events["theme"]),
+        "named": text(events["improvement_id"]) if "improvement_id" in events
+        else np.full(len(events), None, dtype=object),
+        "day": day_numbers(events[date_column]),
+        **values,
+    })
+    target = pd.DataFrame({
+        "improvement": np.arange(len(improvements)),
+        "location_id": text(improvements["location_id"]),
+        "theme": text(improvements["theme"]),
+        "named": text(improvements["improvement_id"]),
+    })
+    by_theme = event.merge(target.drop(columns="named"), on=["location_id", "theme"])
+    by_name = event.dropna(subset=["named"]).merge(
+        target.drop(columns="theme"), on=["location_id", "named"])
+    linked = (pd.concat([by_theme, by_name], ignore_index=True)
+              .drop_duplicates(["event", "improvement"])
+              .dropna(subset=["day"])
+              .sort_values(["day", "improvement", "event"], kind="stable", ignore_index=True)
+              .drop(columns=["location_id", "theme", "named"]))
+    return day_sorted(linked)
+
+
+def linked_incidents(incidents: pd.DataFrame, improvements: pd.DataFrame,
+                     serious_harms: tuple[str, ...]) -> DaySorted:
+    """Incidents concerning each improvement, with a `serious` flag (harm in serious_harms)."""
+    serious = incidents["harm"].astype("object").isin(serious_harms).to_numpy(dtype="float64")
+    return linked_events(incidents, improvements, "occurred_on", {"serious": serious})
+
+
+def linked_feedback(feedback: pd.DataFrame, improvements: pd.DataFrame) -> DaySorted:
+    """Feedback concerning each improvement: sentiment, evidence category code, complaint flag.
+
+    Only the numeric columns are carried: the free text never leaves the input frame.
+    """
+    respondent = pd.Categorical(feedback["respondent"].astype("object"), categories=RESPONDENTS)
+    codes = respondent.codes
+    category = np.where(codes >= 0, RESPONDENT_CATEGORY_CODE[np.maximum(codes, 0)], -1)
+    values = {
+        "sentiment": numbers(feedback["sentiment"]),
+        "category": category.astype("int64"),
+        "complaint": (feedback["channel"].astype("object") == "complaint")
+        .to_numpy(dtype="float64", na_value=0.0),
+    }
+    return linked_events(feedback, improvements, "received_on", values)
+
+
+def workforce_weeks(workforce: pd.DataFrame, locations: pd.Index) -> DaySorted:
+    """Rota figures with the location's code; leavers counted only where recorded."""
+    leavers = numbers(workforce["leavers"]) if "leavers" in workforce else np.full(len(workforce), np.nan)
+    planned = numbers(workforce["shifts_planned"])
+    weeks = pd.DataFrame({
+        "location": locations.get_indexer(workforce["location_id"]),
+        "day": day_numbers(workforce["week_start"]),
+        "planned": planned,
+        "agency": numbers(workforce["shifts_agency"]),
+        "unfilled": numbers(workforce["shifts_unfilled"]),
+        "leavers": np.nan_to_num(leavers),
+        "planned_with_leavers": np.where(np.isnan(leavers), 0.0, planned),
+    })
+    weeks = weeks[(weeks["location"] >= 0) & weeks["day"].notna() & weeks["planned"].notna()]
+    weeks = weeks.sort_values(["day", "location"], kind="stable", ignore_index=True)
+    return day_sorted(weeks)
+
+
+def team_months(days: DaySorted) -> DaySorted:
+    """Primary checks summed to month x improvement x team (met, sampled), sorted by month."""
+    primary = days.frame[days.frame["primary"]]
+    summed = (primary.assign(month=month_numbers(primary["day"].to_numpy()))
+              .groupby(["month", "improvement", "team"], sort=True)[["met", "sampled"]]
+              .sum().reset_index())
+    return day_sorted(summed, "month")
