@@ -121,8 +121,9 @@ def xmr(
 ) -> pd.DataFrame:
     """The XmR chart of one series: one row per point, in input order.
 
-    `values` are the measurements (NaN allowed); `dates`, when given, order the points (the
-    package sorts by date) and must be unique; without them the input order is the time order.
+    `values` are the measurements (NaN allowed); `dates`, when given, are paired with them by
+    position, order the points (the package sorts by date) and must be unique; without them
+    the input order is the time order.
     `rebase` lists the points that start a new group: dates matched against `dates` (a date that
     is not in `dates` has no effect, as in the package), or 0-based positions when `dates` is
     None. `fix_after_n_points` fixes each group's mean and limits to its first n points.
@@ -140,7 +141,7 @@ def xmr(
     y = _as_float_array(values)
     index = values.index if isinstance(values, pd.Series) else pd.RangeIndex(len(y))
     order, x = _time_order(dates, len(y))
-    starts_group = _rebase_flags(rebase, dates, x, order, len(y))
+    starts_group = _rebase_flags(rebase, x, order, len(y))
     sorted_group = np.cumsum(starts_group)
     chart = _chart_columns(
         y[order], sorted_group, direction, screen_outliers, _fix_count(fix_after_n_points)
@@ -174,14 +175,16 @@ def xmr_by_group(
     keys = [group] if isinstance(group, str) else list(group)
     if frame[order].isna().any():
         raise ValueError(f"xmr_by_group: column {order!r} has missing values")
-    if frame.duplicated(subset=[*keys, order]).any():
-        raise ValueError(f"xmr_by_group: duplicate {order!r} within a group of {keys}")
     codes = frame.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
-    sort_frame = pd.DataFrame({"code": codes, "order": frame[order].to_numpy()})
-    positions = sort_frame.sort_values(["code", "order"], kind="stable").index.to_numpy()
+    times = _sort_keys(frame[order])
+    positions = np.lexsort((times, codes))
+    sorted_codes, sorted_times = codes[positions], times[positions]
+    if ((sorted_codes[1:] == sorted_codes[:-1]) & (sorted_times[1:] == sorted_times[:-1])).any():
+        raise ValueError(f"xmr_by_group: duplicate {order!r} within a group of {keys}")
     y = _as_float_array(frame[value])
-    chart = _chart_columns(y[positions], codes[positions], direction, screen_outliers, None)
+    chart = _chart_columns(y[positions], sorted_codes, direction, screen_outliers, None)
     chart["rebase_group"] = np.zeros(len(y), dtype="int64")
+    logger.debug("charted %d series of %d points in all", codes.max(initial=-1) + 1, len(y))
     return _unsort(chart, positions, frame.index)
 
 
@@ -242,9 +245,18 @@ def _direction_sign(improvement_direction: str) -> int:
 
 def _as_float_array(values: Any) -> np.ndarray:
     """Values as a new float64 array, missing values (None, pd.NA, NaN) as NaN."""
-    return pd.array(np.asarray(values, dtype=object), dtype="Float64").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        series = pd.to_numeric(series.astype(object).where(series.notna(), np.nan))
+    return series.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+
+
+def _sort_keys(column: pd.Series) -> np.ndarray:
+    """An array that sorts as `column` does: its own values when numeric or dates, else ranks."""
+    values = column.to_numpy()
+    if values.dtype.kind in "iufmM":
+        return values
+    return pd.factorize(column, sort=True)[0]
 
 
 def _fix_count(fix_after_n_points: int | None) -> int | None:
@@ -271,7 +283,7 @@ def _time_order(dates: Any, n: int) -> tuple[np.ndarray, pd.Series | None]:
 
 
 def _rebase_flags(
-    rebase: Sequence[Any] | None, dates: Any, x: pd.Series | None, order: np.ndarray, n: int
+    rebase: Sequence[Any] | None, x: pd.Series | None, order: np.ndarray, n: int
 ) -> np.ndarray:
     """1 for each point (in time order) that starts a new group, else 0."""
     flags = np.zeros(n, dtype="int64")
@@ -327,7 +339,7 @@ def _latest_row(frame: pd.DataFrame) -> pd.Series:
     if frame.empty:
         raise ValueError("an empty chart has no latest point")
     if "x" in frame.columns:
-        return frame.loc[frame["x"].idxmax()]
+        return frame.iloc[frame["x"].reset_index(drop=True).idxmax()]
     return frame.iloc[-1]
 
 
@@ -448,15 +460,17 @@ def _special_cause_codes(
     shift = _part_of_shift(relative, groups)
     high = relative > 0
     rising = _trend_direction(y, trend, groups) == 1
+    code = {label: i for i, (label, _) in enumerate(SPECIAL_CAUSE_TYPES)}
     conditions = [outside, trend, two_in_three, shift]
-    # Outside the limits the package tests relative_to_mean == 1, elsewhere > 0: same here.
+    # Outside the limits the package tests relative_to_mean == 1, elsewhere > 0: for a point
+    # outside the limits the two agree, since it cannot lie on the mean.
     choices = [
-        np.where(high, 1, 2),
-        np.where(rising, 3, 4),
-        np.where(high, 5, 6),
-        np.where(high, 7, 8),
+        np.where(high, code["Above UCL"], code["Below LCL"]),
+        np.where(rising, code["7 Point Trend (Increasing)"], code["7 Point Trend (Decreasing)"]),
+        np.where(high, code["2 in 3 Above CL"], code["2 in 3 Below CL"]),
+        np.where(high, code["7 Points Above CL"], code["7 Points Below CL"]),
     ]
-    return np.select(conditions, choices, default=0).astype("int8")
+    return np.select(conditions, choices, default=code[COMMON_CAUSE_TYPE]).astype("int8")
 
 
 def _part_of_trend(y: np.ndarray, groups: _GroupLayout) -> np.ndarray:
@@ -495,10 +509,10 @@ def _part_of_two_in_three(
 
 
 def _trend_direction(y: np.ndarray, trend: np.ndarray, groups: _GroupLayout) -> np.ndarray:
-    """Per point, +1 or -1 (or 0 for a tie): the step the package reads a trend point's direction from.
+    """Per point, the sign of the step the package reads a trend point's direction from.
 
     That is the step to the next point when the next point is also part of a trend, else the
-    step from the previous point (0 at a group start).
+    step from the previous point (0 at a group start): +1 a rise, -1 a fall, 0 a tie.
     """
     step_in = np.nan_to_num(np.sign(y - groups.previous(y, np.nan)))
     step_out = groups.next(step_in, 0.0)
@@ -508,8 +522,11 @@ def _trend_direction(y: np.ndarray, trend: np.ndarray, groups: _GroupLayout) -> 
 
 def _point_type_codes(special: np.ndarray, direction: int) -> np.ndarray:
     """Per point, the index in POINT_TYPES: the special cause's side read against the direction."""
+    code = {name: i for i, name in enumerate(POINT_TYPES)}
     side = np.array([s for _, s in SPECIAL_CAUSE_TYPES], dtype="int8")[special]
     if direction == 0:
-        return np.select([side > 0, side < 0], [3, 4], default=0).astype("int8")
-    oriented = side * direction
-    return np.select([oriented > 0, oriented < 0], [1, 2], default=0).astype("int8")
+        high, low = code["special_cause_neutral_high"], code["special_cause_neutral_low"]
+    else:
+        high, low = code["special_cause_improvement"], code["special_cause_concern"]
+        side = side * direction  # +1 now means the improvement side
+    return np.select([side > 0, side < 0], [high, low], default=code["common_cause"]).astype("int8")

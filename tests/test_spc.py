@@ -270,7 +270,9 @@ def test_fix_after_n_points_applies_per_rebase_group():
 
 def test_points_are_charted_in_date_order_and_returned_in_input_order():
     dates = pd.to_datetime(["2024-03-01", "2024-01-01", "2024-02-01", "2024-04-01"])
-    chart = xmr(pd.Series([4.0, 1.0, 2.0, 4.0], index=list("abcd")), dates=dates)
+    values = pd.Series([4.0, 1.0, 2.0, 4.0], index=list("abcd"))
+    chart = xmr(values, dates=dates)
+    assert values.tolist() == [4.0, 1.0, 2.0, 4.0]  # the input is not sorted in place
     # in date order 1, 2, 4, 4: moving ranges 1, 2, 0
     assert list(chart.index) == list("abcd")
     assert chart["y"].tolist() == [4.0, 1.0, 2.0, 4.0]
@@ -573,6 +575,21 @@ def test_xmr_by_group_aligns_to_the_index_and_leaves_the_frame_alone():
     pd.testing.assert_frame_equal(charts.loc[b], expected)
 
 
+def test_xmr_by_group_takes_several_key_columns():
+    frame = pd.DataFrame(
+        {
+            "improvement_id": ["A"] * 8 + ["B"] * 4,
+            "as_of": ["2024-06"] * 4 + ["2024-07"] * 4 + ["2024-07"] * 4,
+            "month": list(range(4)) * 3,
+            "value": [1, 2, 1, 9, 1, 2, 1, 2, 5, 5, 5, 5],
+        }
+    )
+    charts = xmr_by_group(frame, group=["improvement_id", "as_of"], value="value", order="month")
+    assert charts["mean"].tolist() == [3.25] * 4 + [1.5] * 4 + [5.0] * 4
+    assert charts["upl"].iloc[8:].isna().all()  # constant series: every moving range screened
+    assert charts["rebase_group"].eq(0).all()
+
+
 def test_xmr_by_group_refuses_duplicate_or_missing_order():
     frame = pd.DataFrame({"g": [1, 1], "t": [1, 1], "v": [1.0, 2.0]})
     with pytest.raises(ValueError, match="duplicate"):
@@ -766,7 +783,12 @@ def assert_matches_reference(chart: pd.DataFrame, rows: list[dict]) -> None:
 
 # Small integers make ties, points on the mean and constant runs frequent, and keep every sum
 # exact, so the comparison with the reference can be exact.
-SERIES = st.lists(st.integers(-4, 4).map(float), max_size=30)
+NOISE = st.lists(st.integers(-4, 4).map(float), max_size=30)
+# Random walks with drift make trends, shifts and points beyond the limits frequent.
+WALKS = st.tuples(st.lists(st.sampled_from([-1, 0, 1, 1, 2]), max_size=30), st.sampled_from([1, -1])).map(
+    lambda steps_sign: [float(v * steps_sign[1]) for v in np.cumsum(steps_sign[0])]
+)
+SERIES = st.one_of(NOISE, WALKS)
 DIRECTIONS = st.sampled_from([("increase", 1), ("decrease", -1), ("neutral", 0)])
 
 
