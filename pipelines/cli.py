@@ -26,3 +26,25 @@ def setup_logging(verbose: bool) -> None:
 
 def main() -> None:  # pragma: no cover - console entry
     app()
+
+
+@app.command("report")
+def report_command(
+    out: str = typer.Argument(..., help="A finished run's output folder (OUT/)."),
+    detailed_charts: int = typer.Option(
+        300, help="Most improvements needing attention that get full SPC and factor charts."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every stage."),
+) -> None:
+    """Write OUT/report.html (self-contained, offline) and OUT/tables/*.csv from a run's outputs."""
+    from pathlib import Path
+
+    from pipelines.report import build_report
+    from pipelines.report.reading import RunOutputsError
+
+    setup_logging(verbose)
+    try:
+        written = build_report(Path(out), detailed_chart_limit=detailed_charts)
+    except RunOutputsError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Report: {written}; tables: {written.parent / 'tables'}")

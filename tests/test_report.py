@@ -210,6 +210,7 @@ def test_factor_chart_labels_are_escaped_text():
                             "contribution": [0.4, -0.2]})
     svg = FactorChartPainter().svg(factors, label="factors", salt="f")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; = &lt;b&gt;1&lt;/b&gt;" in svg
+    assert "team count = 3" in svg
     assert "<script" not in svg
 
 

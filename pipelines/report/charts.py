@@ -20,6 +20,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from pipelines.report.svg import inline_svg
 
@@ -99,6 +100,8 @@ class SpcChartPainter:
                                            fontweight="bold", color="white",
                                            bbox={"boxstyle": "circle,pad=0.35", "lw": 0})
                           for y in (0.78, 0.45)]
+            ax.yaxis.set_major_locator(MaxNLocator(4))
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
     def svg(self, points: pd.DataFrame, *, target: float, events: pd.DataFrame,
             variation: str, assurance: str, label: str, salt: str) -> str:
@@ -127,7 +130,8 @@ class SpcChartPainter:
         low = min(np.nanmin(values.to_numpy()), target)
         high = max(np.nanmax(values.to_numpy()), target)
         pad = max(0.02, (high - low) * 0.08)
-        return max(0.0, low - pad), min(1.0, high + pad) if high <= 1 else high + pad
+        # Compliance is a share: limits beyond 0% or 100% run off the chart's edge.
+        return max(0.0, low - pad), min(1.0 + pad / 2, high + pad)
 
     def _draw_events(self, events: pd.DataFrame, first: pd.Timestamp, span: list[float],
                      low: float) -> None:
@@ -149,8 +153,6 @@ class SpcChartPainter:
         ticks = np.arange(x.min(), x.max() + 1, step)
         months = [first + pd.DateOffset(months=int(t)) for t in ticks]
         self.ax.set_xticks(ticks, [f"{m:%b %y}" for m in months])
-        levels = np.linspace(low, high, 4)
-        self.ax.set_yticks(levels, [f"{v:.0%}" for v in levels])
 
     def _set_icons(self, variation: str, assurance: str) -> None:
         for text, (letter, colour) in zip(
@@ -189,10 +191,10 @@ class SparklinePainter:
 class FactorChartPainter:
     """Horizontal bars: the terms raising (green) and lowering (orange) the log-odds of holding."""
 
-    def __init__(self, bars: int = 6, size: tuple[float, float] = (4.6, 1.6)) -> None:
+    def __init__(self, bars: int = 6, size: tuple[float, float] = (5.0, 1.6)) -> None:
         with chart_style():
             self.figure = Figure(figsize=size)
-            self.ax = self.figure.add_axes((0.5, 0.22, 0.47, 0.74))
+            self.ax = self.figure.add_axes((0.56, 0.22, 0.42, 0.74))
             self.positions = np.arange(bars)[::-1]
             self.bars = list(self.ax.barh(self.positions, np.zeros(bars), height=0.6))
             self.ax.axvline(0, color=INK, lw=0.6)
@@ -207,7 +209,8 @@ class FactorChartPainter:
             if shown:
                 bar.set_width(contribution[i])
                 bar.set_facecolor(GREEN if contribution[i] >= 0 else ORANGE)
-        names = [f"{t} = {v}" for t, v in zip(factors["term"], factors["value"], strict=True)]
+        names = [f"{str(t).replace('_', ' ')} = {v}"
+                 for t, v in zip(factors["term"], factors["value"], strict=True)]
         self.ax.set_yticks(self.positions[: len(names)], names[: len(self.bars)])
         reach = max(float(np.abs(contribution).max(initial=0.0)), 0.05) * 1.1
         self.ax.set_xlim(-reach, reach)

@@ -1,0 +1,183 @@
+"""The report in a real browser: headless Chromium (Debian's chromium package).
+
+Chromium is driven over the Chrome DevTools Protocol (websocket from the `websockets`
+package): the test records every console message, uncaught exception, log entry and network
+request while the page loads from a file:// URL, then saves a screenshot. Only file: and data:
+URLs may be requested; any console or log error fails the test (a Content-Security-Policy
+violation is one).
+
+`TAKEHOLD_REPORT_SCREENSHOTS=<folder>` also saves the screenshots there (docs/report-*.png).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from report_fixtures import SCRIPT_NAME, write_run_outputs
+from websockets.sync.client import connect
+
+from pipelines.report import build_report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package "
+                                 "(make system-deps)")]
+LOAD_TIMEOUT_SECONDS = 120
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client on one page (flattened target session)."""
+
+    def __init__(self, websocket_url: str) -> None:
+        self.socket = connect(websocket_url, max_size=None, open_timeout=30)
+        self.next_id = 0
+        self.events: list[dict] = []
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target,
+                                 flatten=True)["sessionId"]
+
+    def call(self, method: str, session: bool = False, **params) -> dict:
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        self.socket.send(json.dumps(message))
+        while True:
+            reply = json.loads(self.socket.recv(timeout=LOAD_TIMEOUT_SECONDS))
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def page(self, method: str, **params) -> dict:
+        return self.call(method, session=True, **params)
+
+    def wait_for(self, method: str) -> None:
+        if any(e.get("method") == method for e in self.events):
+            return
+        deadline = time.monotonic() + LOAD_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            event = json.loads(self.socket.recv(timeout=LOAD_TIMEOUT_SECONDS))
+            self.events.append(event)
+            if event.get("method") == method:
+                return
+        raise TimeoutError(method)
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """A headless Chromium with remote debugging on a free port; yields its websocket URL."""
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    process = subprocess.Popen(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-extensions", "--no-first-run", "--no-default-browser-check",
+         f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        yield _devtools_url(process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _devtools_url(process: subprocess.Popen) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        found = re.search(r"DevTools listening on (ws://\S+)", line)
+        if found:
+            return found.group(1)
+        if not line and process.poll() is not None:
+            break
+    raise RuntimeError("chromium did not start its DevTools endpoint")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    out = write_run_outputs(tmp_path_factory.mktemp("out"), n_services=8, seed=11)
+    return build_report(out)
+
+
+def _open(chromium: str, path: Path) -> DevTools:
+    tools = DevTools(chromium)
+    for domain in ("Network", "Runtime", "Log", "Page"):
+        tools.page(f"{domain}.enable")
+    tools.page("Emulation.setDeviceMetricsOverride", width=1280, height=1600,
+               deviceScaleFactor=1, mobile=False)
+    tools.page("Page.navigate", url=path.resolve().as_uri())
+    tools.wait_for("Page.loadEventFired")
+    tools.page("Runtime.evaluate", expression="1", awaitPromise=False)  # drain pending events
+    return tools
+
+
+def _screenshot(tools: DevTools, path: Path, anchor: str | None = None) -> None:
+    if anchor:
+        tools.page("Runtime.evaluate",
+                   expression=f"document.getElementById('{anchor}').scrollIntoView()")
+    shot = tools.page("Page.captureScreenshot", format="png")
+    path.write_bytes(base64.b64decode(shot["data"]))
+
+
+def test_report_renders_offline_without_errors(chromium, report, tmp_path):
+    tools = _open(chromium, report)
+    try:
+        _screenshot(tools, tmp_path / "report-summary.png")
+        _screenshot(tools, tmp_path / "report-service.png", anchor="imp-1")
+        title = tools.page("Runtime.evaluate", expression="document.title")["result"]["value"]
+        names = tools.page("Runtime.evaluate", returnByValue=True, expression=(
+            "[...document.querySelectorAll('details.service .name')].map(e => e.textContent)"
+        ))["result"]["value"]
+        scripts = tools.page("Runtime.evaluate", expression=(
+            "document.scripts.length"))["result"]["value"]
+        charts = tools.page("Runtime.evaluate", expression=(
+            "document.querySelectorAll('figure.chart svg').length"))["result"]["value"]
+    finally:
+        tools.close()
+    requested = [e["params"]["request"]["url"] for e in tools.events
+                 if e.get("method") == "Network.requestWillBeSent"]
+    errors = _errors(tools.events)
+    assert requested and all(url.startswith(("file:", "data:")) for url in requested), requested
+    assert errors == []
+    assert "governance report" in title
+    assert SCRIPT_NAME in names  # shown as text, and it did not run
+    assert scripts == 1 and charts > 10
+    for shot in ("report-summary.png", "report-service.png"):
+        assert (tmp_path / shot).read_bytes().startswith(b"\x89PNG")
+    _keep_screenshots(tmp_path)
+
+
+def _errors(events: list[dict]) -> list[str]:
+    found = []
+    for event in events:
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            found.append(str(params.get("args")))
+        elif method == "Runtime.exceptionThrown":
+            found.append(str(params.get("exceptionDetails")))
+        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+            found.append(params["entry"].get("text", ""))
+    return found
+
+
+def _keep_screenshots(folder: Path) -> None:
+    target = os.environ.get("TAKEHOLD_REPORT_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for shot in folder.glob("report-*.png"):
+            shutil.copy(shot, Path(target) / shot.name)
