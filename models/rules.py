@@ -29,6 +29,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.columns import AS_OF, IMPROVEMENT_ID, KEY_COLUMNS
 from features.contract import EVIDENCE_CATEGORIES
@@ -145,7 +147,10 @@ DEFAULT_THRESHOLD = EvidenceThreshold()
 
 def _values(features: pd.DataFrame, name: str) -> pd.Series:
     """A feature as float64, missing as NaN (flags, counts and nullable ints alike)."""
-    return pd.to_numeric(features[name], errors="coerce").astype("float64")
+    column = features[name]
+    if column.dtype == "float64":
+        return column
+    return pd.to_numeric(column, errors="coerce").astype("float64")
 
 
 def _labels(features: pd.DataFrame, name: str) -> pd.Series:
@@ -357,24 +362,35 @@ Predicate = Callable[[pd.DataFrame, EvidenceThreshold], pd.Series]
 
 
 class Criterion(NamedTuple):
-    """One criterion of the evidence threshold: its name, its predicate and its reason text."""
+    """One criterion of the evidence threshold: its name, its predicate, its reason text (the
+    sentence for met, not met and missing alike) and the features the reason reads."""
 
     name: str
     predicate: Predicate
     reason: Predicate
+    inputs: tuple[str, ...]
 
 
 CRITERIA: tuple[Criterion, ...] = (
     Criterion("consecutive_months_at_standard", consecutive_months_at_standard,
-              consecutive_months_reason),
-    Criterion("evidence_categories", evidence_categories, evidence_categories_reason),
-    Criterion("peoples_experience", peoples_experience, peoples_experience_reason),
-    Criterion("teams_meeting_standard", teams_meeting_standard, teams_meeting_standard_reason),
-    Criterion("no_serious_incidents", no_serious_incidents, no_serious_incidents_reason),
-    Criterion("fewer_incidents_than_before", fewer_incidents_than_before, fewer_incidents_reason),
-    Criterion("competency_demonstrated", competency_demonstrated, competency_reason),
-    Criterion("confidence_gap_small", confidence_gap_small, confidence_gap_reason),
-    Criterion("no_spc_concern", no_spc_concern, no_spc_concern_reason),
+              consecutive_months_reason, ("consecutive_months_at_standard_count",)),
+    Criterion("evidence_categories", evidence_categories, evidence_categories_reason,
+              ("evidence_categories_positive_90d_count",)),
+    Criterion("peoples_experience", peoples_experience, peoples_experience_reason,
+              ("peoples_experience_positive_90d_flag",)),
+    Criterion("teams_meeting_standard", teams_meeting_standard, teams_meeting_standard_reason,
+              ("teams_meeting_standard_share", "teams_meeting_standard_count",
+               "teams_checked_90d_count")),
+    Criterion("no_serious_incidents", no_serious_incidents, no_serious_incidents_reason,
+              ("serious_theme_incidents_90d_count",)),
+    Criterion("fewer_incidents_than_before", fewer_incidents_than_before, fewer_incidents_reason,
+              ("theme_incident_rate_change_per_month", "theme_incidents_180d_count")),
+    Criterion("competency_demonstrated", competency_demonstrated, competency_reason,
+              ("competency_pass_share_180d", "standard")),
+    Criterion("confidence_gap_small", confidence_gap_small, confidence_gap_reason,
+              ("confidence_gap_points", "competency_pass_share_180d")),
+    Criterion("no_spc_concern", no_spc_concern, no_spc_concern_reason,
+              ("spc_special_cause_concern_latest_flag",)),
 )
 CRITERION_COLUMNS = tuple(f"criterion_{c.name}" for c in CRITERIA)
 # The features the rules read; the frame must carry them (plus the key columns).
@@ -446,13 +462,16 @@ def stage_of(features: pd.DataFrame, criteria: pd.DataFrame, t: EvidenceThreshol
     )
 
 
-def stage_headline(features: pd.DataFrame, stage: pd.Series) -> pd.Series:
-    """The first reason of each row: why it sits in its stage, in one phrase."""
-    months = _values(features, "consecutive_months_at_standard_count")
-    categories = _values(features, "evidence_categories_positive_90d_count")
-    slips = _values(features, "slips_since_action_count")
+def stage_headline(inputs: pd.DataFrame) -> pd.Series:
+    """The first reason of each row: why it sits in its stage, in one phrase.
+
+    `inputs` holds the stage and the features in `HEADLINE_INPUTS`."""
+    stage = inputs["stage"]
+    months = _values(inputs, "consecutive_months_at_standard_count")
+    categories = _values(inputs, "evidence_categories_positive_90d_count")
+    slips = _values(inputs, "slips_since_action_count")
     return _choose(
-        [~action_started(features), stage == NOT_STARTED, stage == SLIPPING,
+        [~action_started(inputs), stage == NOT_STARTED, stage == SLIPPING,
          stage == EMBEDDED, stage == CONSOLIDATING, months.fillna(0) == 0],
         ["no action started yet",
          "no monthly compliance result since action started",
@@ -466,50 +485,95 @@ def stage_headline(features: pd.DataFrame, stage: pd.Series) -> pd.Series:
     )
 
 
-def _joined(texts: list[pd.Series], keep: list[pd.Series], index: pd.Index) -> pd.Series:
-    """Per row, the kept non-empty texts joined by '; ' (string columns, no row loop)."""
-    joined = pd.Series("", index=index, dtype="str")
-    for text, mask in zip(texts, keep, strict=True):
-        piece = text.where(mask & (text != ""), "")
-        joined = joined + (REASON_SEPARATOR + piece).where(piece != "", "")
-    return joined.str.removeprefix(REASON_SEPARATOR)
+HEADLINE_INPUTS = ("days_since_action_started", "consecutive_months_at_standard_count",
+                   "evidence_categories_positive_90d_count", "slips_since_action_count")
 
 
-def reasons_for(features: pd.DataFrame, criteria: pd.DataFrame, t: EvidenceThreshold,
-                ) -> tuple[pd.Series, pd.Series]:
-    """(stable, fragile): the reason texts of the criteria met and of those not met."""
-    texts = [c.reason(features, t) for c in CRITERIA]
-    met = [criteria[column] for column in CRITERION_COLUMNS]
-    stable = _joined(texts, met, features.index)
-    fragile = _joined(texts, [~m for m in met], features.index)
-    return stable, fragile
+# --- assembling reason text without a loop over rows -----------------------------------------
+# Reason texts depend on a few feature values each, which repeat across rows (counts, flags,
+# shares of small samples): each text is built once per distinct combination of its inputs and
+# spread back to the rows; the sentences of a row are then joined by Arrow in one pass.
 
 
-def classify_stages(features: pd.DataFrame,
-                    threshold: EvidenceThreshold = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def distinct_rows(inputs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, first): a code per row naming its distinct combination of `inputs` values
+    (missing values included), and the position of the first row of each combination."""
+    codes = np.zeros(len(inputs), dtype=np.int64)
+    for column in inputs.columns:
+        column_codes, uniques = pd.factorize(inputs[column], use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * len(uniques) + column_codes)
+    _, first = np.unique(codes, return_index=True)
+    return codes, first
+
+
+def texts_by_distinct_inputs(inputs: pd.DataFrame,
+                             build: Callable[[pd.DataFrame], pd.Series]) -> pa.Array:
+    """`build` applied to each distinct combination of `inputs`, as an Arrow string array
+    aligned to `inputs`; an empty text becomes null (no sentence)."""
+    codes, first = distinct_rows(inputs)
+    texts = build(inputs.iloc[first]).to_numpy(dtype=object)
+    distinct = pa.array(np.where(texts == "", None, texts), type=pa.string())
+    return distinct.take(pa.array(codes))
+
+
+def _joined(texts: list[pa.Array]) -> pa.Array:
+    """Per row, the non-null texts joined by '; ' ('' when there is none)."""
+    # pyarrow 25 returns an empty array when every input is null throughout, so an empty
+    # non-null text leads every row; its separator is then cut off.
+    lead = pa.array(np.full(len(texts[0]), "", dtype=object), type=pa.string())
+    joined = pc.binary_join_element_wise(lead, *texts, REASON_SEPARATOR, null_handling="skip")
+    return pc.utf8_slice_codeunits(joined, len(REASON_SEPARATOR))
+
+
+def _kept(texts: pa.Array, mask: pd.Series) -> pa.Array:
+    """The texts where `mask` holds, null elsewhere."""
+    return pc.if_else(pa.array(mask.to_numpy(dtype=bool)), texts, pa.scalar(None, pa.string()))
+
+
+def _text_series(texts: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.array(texts, dtype="str"), index=index)
+
+
+def reason_texts(features: pd.DataFrame, criteria: pd.DataFrame, stage: pd.Series,
+                 t: EvidenceThreshold) -> pd.DataFrame:
+    """stage_reasons, stable_reasons and fragile_reasons for each row of `features`."""
+    texts = [texts_by_distinct_inputs(features[list(c.inputs)], lambda d, c=c: c.reason(d, t))
+             for c in CRITERIA]
+    met = [criteria[f"criterion_{c.name}"] for c in CRITERIA]
+    stable = _joined([_kept(text, m) for text, m in zip(texts, met, strict=True)])
+    fragile = _joined([_kept(text, ~m) for text, m in zip(texts, met, strict=True)])
+    headline = texts_by_distinct_inputs(
+        features[list(HEADLINE_INPUTS)].assign(stage=stage), stage_headline)
+    nulls_for_empty = [pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x)
+                       for x in (fragile, stable)]
+    return pd.DataFrame({
+        "stage_reasons": _text_series(_joined([headline, *nulls_for_empty]), features.index),
+        "stable_reasons": _text_series(stable, features.index),
+        "fragile_reasons": _text_series(fragile, features.index),
+    })
+
+
+def classify_stages(features: pd.DataFrame, threshold: EvidenceThreshold = DEFAULT_THRESHOLD,
+                    *, with_reasons: bool = True) -> pd.DataFrame:
     """The stage of each (improvement_id, as_of) row, with the reasons behind it.
 
     Returns a new frame with the index of `features`: improvement_id, as_of, stage,
     stage_reasons (the stage's headline, then what remains fragile, then what appears stable,
     joined by '; '), stable_reasons (criteria met), fragile_reasons (criteria not met), and one
     boolean `criterion_<name>` column per criterion of the evidence threshold.
+
+    The reasons are about 1.5 kB of text per row; `with_reasons=False` leaves the three reason
+    columns out, for training-sized frames that only need the stage and the criteria.
     """
     _require_columns(features, KEY_COLUMNS + RULE_FEATURES)
     criteria = criteria_met(features, threshold)
     stage = stage_of(features, criteria, threshold)
-    stable, fragile = reasons_for(features, criteria, threshold)
-    headline = stage_headline(features, stage)
-    stage_reasons = _joined([headline, fragile, stable], [headline != ""] * 3, features.index)
+    parts = [features[[IMPROVEMENT_ID, AS_OF]], stage.rename("stage").to_frame()]
+    if with_reasons:
+        parts.append(reason_texts(features, criteria, stage, threshold))
     log.info("classified %d rows into stages (%s)", len(features),
              ", ".join(f"{s}={n}" for s, n in stage.value_counts().items()))
-    return pd.concat(
-        [features[[IMPROVEMENT_ID, AS_OF]],
-         pd.DataFrame({"stage": stage, "stage_reasons": stage_reasons,
-                       "stable_reasons": stable, "fragile_reasons": fragile},
-                      index=features.index),
-         criteria],
-        axis=1,
-    )
+    return pd.concat([*parts, criteria], axis=1)
 
 
 # --- claim check ----------------------------------------------------------------------------

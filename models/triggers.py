@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from features.columns import AS_OF, IMPROVEMENT_ID
@@ -25,7 +26,10 @@ SEPARATOR = "; "
 
 def _values(features: pd.DataFrame, name: str) -> pd.Series:
     """A feature as float64, missing as NaN."""
-    return pd.to_numeric(features[name], errors="coerce").astype("float64")
+    column = features[name]
+    if column.dtype == "float64":
+        return column
+    return pd.to_numeric(column, errors="coerce").astype("float64")
 
 
 def slippage_after_early_improvement(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
@@ -112,12 +116,15 @@ def fired(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd.DataFrame:
 
 
 def _joined_where(flags: pd.DataFrame, texts: tuple[str, ...]) -> pd.Series:
-    """Per row, the texts of the flags that are set, joined by '; ' (no row loop)."""
-    joined = pd.Series("", index=flags.index, dtype="str")
-    for column, text in zip(flags.columns, texts, strict=True):
-        joined = joined + pd.Series(SEPARATOR + text, index=flags.index,
-                                    dtype="str").where(flags[column], "")
-    return joined.str.removeprefix(SEPARATOR)
+    """Per row, the texts of the flags that are set, joined by '; '.
+
+    Each row's set of flags is a number (one bit per trigger); the joined text is built once
+    per possible set (64 for six triggers) and looked up for every row.
+    """
+    bits = flags.to_numpy(dtype=np.int64) @ (1 << np.arange(len(texts), dtype=np.int64))
+    by_set = np.array([SEPARATOR.join(t for i, t in enumerate(texts) if code >> i & 1)
+                       for code in range(1 << len(texts))], dtype=object)
+    return pd.Series(by_set[bits], index=flags.index, dtype="str")
 
 
 def escalation_frame(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd.DataFrame:
