@@ -1,0 +1,146 @@
+"""simulate_group and write_simulation: the simulator's public entry points."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from pipelines.io import write_export
+from pipelines.simulator.dynamics import State, advance, initial_state
+from pipelines.simulator.frames import export_frames, improvement_id_array
+from pipelines.simulator.group import Group, calendar_for, draw_group
+from pipelines.simulator.parameters import Parameters
+from pipelines.simulator.records import Recorder
+from pipelines.simulator.truth import hold_probabilities, latent_summary, realised_labels
+
+log = logging.getLogger(__name__)
+
+DEFAULT_END = date(2026, 10, 31)
+TRUTH_README = """# Ground truth of a simulated provider group
+
+Written by `takehold simulate` / `pipelines.simulator.write_simulation`. Never part of the
+export: a model must not see it. One row per improvement per month-end as-of date (from the
+month it was identified), or per requested as-of date.
+
+- improvement_id, location_id, as_of (a month-end)
+- latent state at as_of: action_started, teams, teams_adopted_share (ever took the change up),
+  teams_holding_share, months_embedded_mean (months holding, mean over holding teams),
+  latent_compliance (expected share of items met this month, mean over teams), standard,
+  slip_hazard_mean (next month's chance a holding team slips), leadership (service, z-score,
+  higher is better), instability_mean (team workforce instability, z-score, higher is worse),
+  overconfidence_mean (self-rated confidence above demonstrated, 1-5 points), declared_latent
+- p_hold_true: P(held | label observed) over the next {horizon} calendar months, by
+  re-simulating {draws} times from the latent state; p_observed_true: P(label observed)
+- held_realised: the spec's label computed from the export (1 held, 0 slipped, <NA> when
+  censored or the window is not complete); label_observed_realised; window_complete (the
+  window's last month ends on or before {end}); eligible (action started and a primary check
+  dated on or before as_of: the spec's training rows)
+
+See docs/simulator.md for the generative story.
+"""
+
+
+@dataclass
+class Simulation:
+    """A simulated export (`frames`, the seven contract files), its ground truth and end."""
+
+    frames: dict[str, pd.DataFrame]
+    truth: pd.DataFrame
+    end: date
+    truth_draws: int = 200
+
+
+def simulate_group(services: int, years: float, seed: int, *, end: date = DEFAULT_END,
+                   truth_as_of: Sequence[date] | None = None, truth_draws: int = 200
+                   ) -> Simulation:
+    """Simulate `services` services over the `round(years * 12)` calendar months to `end`.
+
+    The same arguments give the same frames and truth. `truth_as_of` (month-end dates on or
+    before `end`) limits the re-simulated truth to those dates; by default every month-end.
+    """
+    if services < 1 or years <= 0 or truth_draws < 1:
+        raise ValueError("services, years and truth_draws must be positive")
+    p = Parameters()
+    calendar = calendar_for(end, years)
+    group_rng, export_rng, truth_rng = np.random.default_rng(seed).spawn(3)
+    group = draw_group(services, calendar, p, group_rng)
+    truth_months = _truth_months(calendar, truth_as_of)
+    log.info("simulating %d services, %d improvements, %d months", services,
+             group.improvements, calendar.months)
+    recorder, state, truth_parts = Recorder(group, p), initial_state(group), []
+    for month in range(calendar.months):
+        before = state
+        state, out = advance(group, p, state, month, export_rng)
+        recorder.add(month, before, state, out, export_rng)
+        if month in truth_months:
+            truth_parts.append(_truth_at(group, p, state, out, month, truth_rng, truth_draws))
+    frames = export_frames(group, p, recorder.column_arrays(), state.declared[0],
+                           recorder.last_declared_month, np.stack(recorder.instability),
+                           export_rng)
+    truth = _with_realised(group, frames, truth_parts, end, p.horizon_months)
+    return Simulation(frames=frames, truth=truth, end=end, truth_draws=truth_draws)
+
+
+def write_simulation(sim: Simulation, out_dir: Path,
+                     fmt: Literal["csv", "parquet"] = "csv") -> tuple[Path, Path]:
+    """Write OUT_DIR/export/ (the seven files) and OUT_DIR/truth/ (truth.parquet, README.md)."""
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"format must be csv or parquet, not {fmt!r}")
+    out_dir = Path(out_dir)
+    export_dir, truth_dir = out_dir / "export", out_dir / "truth"
+    write_export(sim.frames, str(export_dir), fmt)
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    sim.truth.to_parquet(truth_dir / "truth.parquet", index=False)
+    readme = TRUTH_README.format(horizon=6, draws=sim.truth_draws, end=sim.end.isoformat())
+    (truth_dir / "README.md").write_text(readme, encoding="utf-8")
+    return export_dir, truth_dir
+
+
+def _truth_months(calendar, truth_as_of: Sequence[date] | None) -> dict[int, pd.Timestamp]:
+    """Month index -> as-of date (the month's last day) for every truth date."""
+    ends = calendar.month_ends()
+    if truth_as_of is None:
+        return {m: pd.Timestamp(e) for m, e in enumerate(ends) if e <= np.datetime64(calendar.end)}
+    wanted = {}
+    for as_of in truth_as_of:
+        stamp = np.datetime64(as_of, "D")
+        found = np.flatnonzero(ends == stamp)
+        if len(found) == 0 or stamp > np.datetime64(calendar.end):
+            raise ValueError(f"truth_as_of {as_of} is not a month-end inside the simulation")
+        wanted[int(found[0])] = pd.Timestamp(stamp)
+    return wanted
+
+
+def _truth_at(group: Group, p: Parameters, state: State, out, month: int, rng, draws: int
+              ) -> pd.DataFrame:
+    summary = latent_summary(group, p, state, out, month)
+    p_hold, p_observed = hold_probabilities(group, p, state, month, rng, draws)
+    imp = summary["improvement"].to_numpy()
+    as_of = pd.Timestamp(group.calendar.month_ends()[month])
+    return summary.assign(as_of=as_of, p_hold_true=p_hold[imp], p_observed_true=p_observed[imp])
+
+
+def _with_realised(group: Group, frames, parts, end: date, horizon: int) -> pd.DataFrame:
+    ids = np.asarray(improvement_id_array(group).to_pylist(), dtype=object)
+    if not parts:
+        return pd.DataFrame()
+    latent = pd.concat(parts, ignore_index=True)
+    latent.insert(0, "improvement_id", pd.array(ids[latent["improvement"]], dtype="str"))
+    latent.insert(1, "location_id", pd.array(group.location_id[group.loc[latent["improvement"]]],
+                                             dtype="str"))
+    latent["standard"] = group.standard[latent["improvement"]]
+    as_of = pd.DatetimeIndex(sorted(latent["as_of"].unique()))
+    realised = realised_labels(frames, as_of, end, horizon)
+    latent["as_of"] = latent["as_of"].astype("datetime64[ns]")
+    merged = latent.drop(columns="improvement").merge(
+        realised, on=["improvement_id", "as_of"], how="left", validate="one_to_one")
+    first = ["improvement_id", "location_id", "as_of"]
+    return merged[first + [c for c in merged.columns if c not in first]].sort_values(
+        ["as_of", "improvement_id"], ignore_index=True)
