@@ -17,6 +17,7 @@ log-odds are what Platt scaling is fitted on, so calibration never sees in-sampl
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from features.columns import FEATURE_NAMES, FEATURES
 from models.terms import TermTable, ensemble_intercept_and_terms
@@ -97,6 +99,9 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         Threshold of `complexity="auto"`.
     random_state : int
         Seed of the folds and of every boosting fit; the same seed gives the same model.
+    n_threads : int or None
+        OpenMP threads for boosting and scoring; None uses them all. On a shared, busy
+        machine 1 is often several times faster (OpenMP threads wait on each other).
     """
 
     def __init__(
@@ -112,6 +117,7 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         calibrate=True,
         small_data_rows=20_000,
         random_state=0,
+        n_threads=None,
     ):
         self.complexity = complexity
         self.monotone = monotone
@@ -123,6 +129,13 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         self.calibrate = calibrate
         self.small_data_rows = small_data_rows
         self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _threads(self):
+        """Context limiting OpenMP threads to `n_threads` (no limit when None)."""
+        if self.n_threads is None:
+            return nullcontext()
+        return threadpool_limits(limits=int(self.n_threads), user_api="openmp")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -155,7 +168,8 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         self.matrix_columns_ = self._matrix_columns()
         matrix = self._encoded(X)
         folds = self._fold_of_each_row(len(target), groups)
-        self.estimators_, out_of_fold = self._fit_seeded_ensemble(matrix, target, folds)
+        with self._threads():
+            self.estimators_, out_of_fold = self._fit_seeded_ensemble(matrix, target, folds)
         self.platt_ = self._fitted_platt(out_of_fold, target)
         self._compile_tables(matrix)
         log.info(
@@ -171,11 +185,11 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         """X as a DataFrame with string column names (records names and categorical columns)."""
         validate_data(self, X, reset=True, skip_check_array=True)
         frame = self._as_frame(X, reset=True)
+        if pd.isna(pd.Series(np.asarray(y).ravel())).any():
+            raise ValueError("y has missing labels: drop censored rows before fitting")
         y = np.asarray(check_array(np.asarray(y), ensure_2d=False, dtype=None))
         if len(y) != len(frame):
             raise ValueError(f"X has {len(frame)} rows but y has {len(y)}")
-        if pd.isna(y).any():
-            raise ValueError("y has missing labels: drop censored rows before fitting")
         return frame, y
 
     def _as_frame(self, X, *, reset: bool) -> pd.DataFrame:
@@ -358,7 +372,8 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         """Calibrated log-odds of holding, from the averaged trees (not from the tables)."""
         check_is_fitted(self)
         matrix = self._encoded(self._input_frame(X))
-        raw = np.mean([est.decision_function(matrix) for est in self.estimators_], axis=0)
+        with self._threads():
+            raw = np.mean([est.decision_function(matrix) for est in self.estimators_], axis=0)
         slope, offset = self.platt_
         return slope * raw + offset
 
