@@ -465,3 +465,10 @@ def test_embedded_row_values_are_the_documented_defaults():
     # guards the helper: the default row must stay embedded under the default threshold
     assert EMBEDDED_ROW["consecutive_months_at_standard_count"] > DEFAULT.min_consecutive_months
     assert stage({}) == "embedded"
+
+
+def test_an_empty_feature_frame_gives_empty_results():
+    stages = classify_stages(frame().iloc[:0])
+    assert len(stages) == 0
+    assert list(stages.columns[:6]) == ["improvement_id", "as_of", "stage", "stage_reasons",
+                                        "stable_reasons", "fragile_reasons"]
