@@ -103,9 +103,10 @@ def _service_types(improvements: pd.DataFrame, services: pd.DataFrame | None) ->
 
 def _first_primary_day(checks: DaySorted, improvements: int) -> np.ndarray:
     primary = checks.frame[checks.frame["primary"]]
-    first = np.full(improvements, np.inf)
-    np.minimum.at(first, primary["improvement"].to_numpy(), primary["day"].to_numpy())
-    first[np.isinf(first)] = np.nan
+    first = np.full(improvements, np.nan)
+    # Rows are sorted by day: an improvement's first row is its first check.
+    found, position = np.unique(primary["improvement"].to_numpy(), return_index=True)
+    first[found] = primary["day"].to_numpy()[position]
     return first
 
 

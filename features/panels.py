@@ -75,6 +75,13 @@ def numbers(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
+def vocabulary_codes(series: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
+    """Position of each value in `vocabulary` (-1 for a value outside it or missing)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.set_categories(list(vocabulary)).cat.codes.to_numpy().astype("int64")
+    return pd.Categorical(series.astype("object"), categories=vocabulary).codes.astype("int64")
+
+
 def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """numerator / denominator, NaN where the denominator is 0 or missing."""
     numerator, denominator = np.asarray(numerator, "float64"), np.asarray(denominator, "float64")
@@ -123,16 +130,18 @@ def check_days(checks: pd.DataFrame, improvement_ids: pd.Index,
     and the number of checks. Checks of unknown improvements or sources are left out.
     """
     sampled, met = numbers(checks["sampled"]), numbers(checks["met"])
-    repeat = numbers(checks["repeat_gaps"]) if "repeat_gaps" in checks else np.full(len(checks), np.nan)
-    prompts = numbers(checks["prompts_needed"]) if "prompts_needed" in checks else np.full(len(checks), np.nan)
-    confidence = (numbers(checks["self_rated_confidence"]) if "self_rated_confidence" in checks
-                  else np.full(len(checks), np.nan))
-    source = pd.Categorical(checks["source"].astype("object"), categories=CHECK_SOURCES).codes
-    rows = pd.DataFrame({
-        "improvement": improvement_ids.get_indexer(checks["improvement_id"]),
+    repeat, prompts, confidence = (
+        numbers(checks[c]) if c in checks else np.full(len(checks), np.nan)
+        for c in ("repeat_gaps", "prompts_needed", "self_rated_confidence"))
+    keys = {
         "day": day_numbers(checks["checked_on"]),
-        "team": pd.factorize(checks["team"], use_na_sentinel=False)[0],
-        "source": source.astype("int64"),
+        "improvement": improvement_ids.get_indexer(checks["improvement_id"]).astype("float64"),
+        "team": pd.factorize(checks["team"], use_na_sentinel=False)[0].astype("float64"),
+        "source": vocabulary_codes(checks["source"], CHECK_SOURCES).astype("float64"),
+    }
+    usable = ((keys["improvement"] >= 0) & ~np.isnan(keys["day"]) & (keys["source"] >= 0)
+              & (sampled > 0) & ~np.isnan(met))
+    values = {
         "sampled": sampled,
         "met": met,
         "failed_with_repeat_recorded": np.where(np.isnan(repeat), 0.0, sampled - met),
@@ -141,15 +150,38 @@ def check_days(checks: pd.DataFrame, improvement_ids: pd.Index,
         "prompted_checks": (~np.isnan(prompts)).astype("float64"),
         "confidence_sum": np.nan_to_num(confidence),
         "confidence_checks": (~np.isnan(confidence)).astype("float64"),
-        "checks": 1.0,
-    })
-    usable = ((rows["improvement"] >= 0) & rows["day"].notna() & (rows["source"] >= 0)
-              & rows["sampled"].gt(0) & rows["met"].notna())
-    summed = (rows[usable].groupby(["day", "improvement", "team", "source"], sort=True)
-              [list(CHECK_SUMS)].sum().reset_index())
+        "checks": np.ones(len(checks)),
+    }
+    if not usable.all():
+        keys = {k: v[usable] for k, v in keys.items()}
+        values = {k: v[usable] for k, v in values.items()}
+    summed = sums_by_key(keys, values)
     primary_codes = [CHECK_SOURCES.index(s) for s in primary_sources]
     summed = summed.assign(primary=summed["source"].isin(primary_codes))
     return day_sorted(summed)
+
+
+def sums_by_key(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Sum `values` per distinct combination of the non-negative integer `keys`.
+
+    Returns one row per combination, sorted by the keys in the order given, with the keys
+    (int64) and the sums (float64) as columns. The keys are packed into one int64 and hashed, which is
+    several times faster and leaner than a groupby over many columns at 10 million rows.
+    """
+    names = list(keys)
+    low = {n: np.min(keys[n]) if len(keys[n]) else 0.0 for n in names}
+    size = {n: int(np.max(keys[n]) - low[n]) + 1 if len(keys[n]) else 1 for n in names}
+    packed = np.zeros(len(keys[names[0]]), dtype="int64")
+    for name in names:  # a loop over the few key columns
+        packed = packed * size[name] + (keys[name] - low[name]).astype("int64")
+    codes, uniques = pd.factorize(packed, sort=True)
+    out = {}
+    rest = uniques.astype("int64")
+    for name in reversed(names):
+        rest, out[name] = np.divmod(rest, size[name])
+        out[name] = out[name] + int(low[name])
+    sums = {n: np.bincount(codes, v, minlength=len(uniques)) for n, v in values.items()}
+    return pd.DataFrame({**{n: out[n] for n in names}, **sums})
 
 
 @dataclass(frozen=True)
@@ -176,13 +208,15 @@ def monthly_matrices(days: DaySorted, improvements: int, first_month: int,
     row = primary["improvement"].to_numpy()
     col = month_numbers(primary["day"].to_numpy()).astype("int64") - first_month
     shape = (improvements, last_month - first_month + 1)
-    sampled, met = np.zeros(shape), np.zeros(shape)
-    last_day = np.full(shape, -np.inf)
-    np.add.at(sampled, (row, col), primary["sampled"].to_numpy())
-    np.add.at(met, (row, col), primary["met"].to_numpy())
-    np.maximum.at(last_day, (row, col), primary["day"].to_numpy())
-    last_day[np.isinf(last_day)] = np.nan
-    return MonthlyMatrices(first_month, sampled, met, last_day)
+    cell = row * shape[1] + col
+    size = shape[0] * shape[1]
+    sampled = np.bincount(cell, primary["sampled"].to_numpy(), minlength=size).reshape(shape)
+    met = np.bincount(cell, primary["met"].to_numpy(), minlength=size).reshape(shape)
+    last_day = np.full(size, np.nan)
+    # Rows are sorted by day, so a cell's last row in reverse order is its first: its last day.
+    cells, first_in_reverse = np.unique(cell[::-1], return_index=True)
+    last_day[cells] = primary["day"].to_numpy()[::-1][first_in_reverse]
+    return MonthlyMatrices(first_month, sampled, met, last_day.reshape(shape))
 
 
 def linked_events(events: pd.DataFrame, improvements: pd.DataFrame, date_column: str,
@@ -263,7 +297,7 @@ def workforce_weeks(workforce: pd.DataFrame, locations: pd.Index) -> DaySorted:
 def team_months(days: DaySorted) -> DaySorted:
     """Primary checks summed to month x improvement x team (met, sampled), sorted by month."""
     primary = days.frame[days.frame["primary"]]
-    summed = (primary.assign(month=month_numbers(primary["day"].to_numpy()))
-              .groupby(["month", "improvement", "team"], sort=True)[["met", "sampled"]]
-              .sum().reset_index())
-    return day_sorted(summed, "month")
+    keys = {"month": month_numbers(primary["day"].to_numpy()),
+            "improvement": primary["improvement"].to_numpy(), "team": primary["team"].to_numpy()}
+    values = {"met": primary["met"].to_numpy(), "sampled": primary["sampled"].to_numpy()}
+    return day_sorted(sums_by_key(keys, values), "month")
