@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -48,3 +51,31 @@ def report_command(
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"Report: {written}; tables: {written.parent / 'tables'}")
+
+
+@app.command("simulate")
+def simulate_command(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for export/ and truth/.")],
+    services: Annotated[int, typer.Option(help="Services in the provider group.")] = 120,
+    years: Annotated[float, typer.Option(help="Years of evidence up to --end.")] = 3.0,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    end: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="Last day of the evidence (default 2026-10-31).")] = None,
+    truth_draws: Annotated[int, typer.Option(
+        help="Re-simulations per as-of date for the true probability of holding.")] = 200,
+) -> None:
+    """Write a simulated provider group's export and, beside it, its ground truth."""
+    from pipelines.simulator import simulate_group, write_simulation
+    from pipelines.simulator.core import DEFAULT_END
+
+    if fmt not in ("csv", "parquet"):
+        typer.echo("Error: --format must be csv or parquet", err=True)
+        raise typer.Exit(2)
+    simulation = simulate_group(services, years, seed, end=end.date() if end else DEFAULT_END,
+                                truth_draws=truth_draws)
+    export_dir, truth_dir = write_simulation(simulation, out_dir, fmt)  # type: ignore[arg-type]
+    typer.echo(f"Export: {export_dir}")
+    for name, frame in simulation.frames.items():
+        typer.echo(f"  {name}: {len(frame):,} rows")
+    typer.echo(f"Truth: {truth_dir} ({len(simulation.truth):,} rows)")
