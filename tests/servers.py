@@ -198,21 +198,50 @@ def start_server(command: Sequence[str], env: Mapping[str, str], log_file: Path,
                                 start_new_session=True)
 
 
-def stop_process_group(process: subprocess.Popen) -> None:
-    """Stop a server and every process it started: SIGTERM to its group, then SIGKILL."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
+def stop_process_group(process: subprocess.Popen,
+                       grace_seconds: float = STOP_TIMEOUT_SECONDS) -> None:
+    """Stop a server and every process it started: SIGTERM to its group, then, after
+    `grace_seconds`, SIGKILL to whatever is left of the group."""
+    started = time.perf_counter()
+    if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    # Workers the server forked may outlive it for a moment; they share its group.
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            log.warning("process %s ignored SIGTERM for %.0f s; killing it", process.pid,
+                        grace_seconds)
+    # Workers the server forked may outlive it; they share its group.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    wait_until_group_is_gone(process.pid)
+    log.info("process %s stopped in %.1f s", process.pid, time.perf_counter() - started)
+
+
+def live_group_members(group: int) -> list[int]:
+    """The pids of processes in process group `group` that are still running (not zombies)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # Fields after the parenthesised command name: state, ppid, pgrp, ...
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            if int(pgrp) == group and state not in ("Z", "X"):
+                members.append(int(stat.parent.name))
+    return members
+
+
+def wait_until_group_is_gone(group: int) -> None:
+    """Wait (at most STOP_TIMEOUT_SECONDS) until every killed member of `group` has died.
+
+    SIGKILL is delivered asynchronously: without this wait a port or a data directory may
+    still be held for a moment after teardown.
+    """
+    deadline = time.perf_counter() + STOP_TIMEOUT_SECONDS
+    while (left := live_group_members(group)) and time.perf_counter() < deadline:
+        time.sleep(POLL_SECONDS / 5)
+    if left:
+        log.warning("processes %s of group %s survived SIGKILL", left, group)
 
 
 def answers_ok(url: str) -> bool:

@@ -10,19 +10,25 @@ deployment runs. Results are then read back from the servers' own APIs.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
 import numpy as np
 import psycopg2
 import pytest
-from mlflow.tracking import MlflowClient
-from servers import Servers
-
-pytestmark = [pytest.mark.servers, pytest.mark.slow]
+from servers import (
+    Servers,
+    ServerStartError,
+    base_environment,
+    start_server,
+    stop_process_group,
+    wait_until_healthy,
+)
 
 CLIENT_TIMEOUT_SECONDS = 300  # one client process: a CLI run may train a model
 SMOKE_MODEL = "takehold-smoke"
@@ -117,6 +123,82 @@ def files_under(folder: Path) -> list[Path]:
     return [path for path in folder.rglob("*") if path.is_file()]
 
 
+# --- the harness itself (no servers needed) -----------------------------------------------------
+
+
+def test_clients_see_only_the_servers_not_the_session_environment(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere/mlflow.db")
+    monkeypatch.setenv("PREFECT_API_URL", "http://elsewhere:4200/api")
+    monkeypatch.setenv("PREFECT_SERVER_DATABASE_CONNECTION_URL", "sqlite+aiosqlite:///x.db")
+    servers = Servers(postgres_url="postgresql://postgres@127.0.0.1:5999",
+                      mlflow_tracking_uri="http://127.0.0.1:5001",
+                      prefect_api_url="http://127.0.0.1:4201/api", logs=tmp_path,
+                      artifacts=tmp_path)
+    env = servers.client_environment(tmp_path / "home")
+    assert not {"MLFLOW_TRACKING_URI", "PREFECT_API_URL",
+                "PREFECT_SERVER_DATABASE_CONNECTION_URL"} & set(base_environment())
+    assert env["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5001"
+    assert env["PREFECT_API_URL"] == "http://127.0.0.1:4201/api"
+    assert env["PREFECT_SERVER_EPHEMERAL_ENABLED"] == "false"
+    assert env["TAKEHOLD_HOME"] == str(tmp_path / "home")
+    assert "PREFECT_SERVER_DATABASE_CONNECTION_URL" not in env
+    assert env["MLFLOW_DISABLE_TELEMETRY"] == env["DO_NOT_TRACK"] == "true"
+
+
+@pytest.mark.parametrize(("database", "driver", "expected"), [
+    ("mlflow", "postgresql", "postgresql://postgres@127.0.0.1:5999/mlflow"),
+    ("mlflow", "postgresql+psycopg2", "postgresql+psycopg2://postgres@127.0.0.1:5999/mlflow"),
+    ("prefect", "postgresql+asyncpg", "postgresql+asyncpg://postgres@127.0.0.1:5999/prefect"),
+])
+def test_database_url_names_driver_and_database(database, driver, expected, tmp_path) -> None:
+    servers = Servers(postgres_url="postgresql://postgres@127.0.0.1:5999",
+                      mlflow_tracking_uri="", prefect_api_url="", logs=tmp_path,
+                      artifacts=tmp_path)
+    assert servers.database_url(database, driver) == expected
+
+
+def test_a_server_that_dies_before_answering_fails_with_its_log(tmp_path) -> None:
+    log_file = tmp_path / "dying.log"
+    process = start_server([sys.executable, "-c", "print('port already in use'); raise "
+                            "SystemExit(3)"], base_environment(), log_file)
+    try:
+        with pytest.raises(ServerStartError, match=r"(?s)exited with 3.*port already in use"):
+            wait_until_healthy("dying server", "http://127.0.0.1:9/health", process, log_file)
+    finally:
+        stop_process_group(process)
+
+
+def test_stopping_a_server_stops_the_processes_it_started(tmp_path) -> None:
+    # A parent that ignores SIGTERM and a child it started: both must be gone afterwards.
+    script = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+              " child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)']);"
+              " print(child.pid, flush=True); time.sleep(300)")
+    log_file = tmp_path / "stubborn.log"
+    process = start_server([sys.executable, "-c", script], base_environment(), log_file)
+    child_pid = wait_for_first_line(log_file)
+    stop_process_group(process, grace_seconds=0.5)
+    assert process.returncode == -signal.SIGKILL
+    assert not process_exists(child_pid)
+
+
+def wait_for_first_line(log_file: Path, attempts: int = 200) -> int:
+    """The integer a test process prints first (polled: the process writes it when ready)."""
+    for _ in range(attempts):
+        text = log_file.read_text() if log_file.exists() else ""
+        if text.strip():
+            return int(text.split()[0])
+        time.sleep(0.05)
+    raise AssertionError(f"nothing written to {log_file}")
+
+
+def process_exists(pid: int) -> bool:
+    """Whether `pid` is a live (not zombie) process."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        return False
+    return "\tZ (zombie)" not in status.read_text()
+
+
 # --- the servers themselves ---------------------------------------------------------------------
 
 
@@ -131,6 +213,8 @@ def query(url: str, sql: str, parameters: tuple = ()) -> list[tuple]:
         connection.close()
 
 
+@pytest.mark.servers
+@pytest.mark.slow
 def test_postgres_serves_the_mlflow_and_prefect_databases(servers: Servers) -> None:
     databases = {name for (name,) in query(servers.database_url("postgres"),
                                            "SELECT datname FROM pg_database")}
@@ -142,8 +226,11 @@ def test_postgres_serves_the_mlflow_and_prefect_databases(servers: Servers) -> N
         assert exists, f"{database} has no {table} table"
 
 
+@pytest.mark.servers
+@pytest.mark.slow
 def test_mlflow_server_logs_a_run_and_registers_a_model_with_an_alias(
         servers: Servers, tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
     from sklearn.linear_model import LogisticRegression
 
     logged = run_python(MLFLOW_CLIENT, servers.client_environment(tmp_path / "home"), tmp_path)
@@ -165,6 +252,8 @@ def test_mlflow_server_logs_a_run_and_registers_a_model_with_an_alias(
     np.testing.assert_allclose(logged["probabilities"], expected, rtol=1e-9)
 
 
+@pytest.mark.servers
+@pytest.mark.slow
 def test_prefect_server_records_a_flow_run_and_its_task(servers: Servers,
                                                         tmp_path: Path) -> None:
     ran = run_python(PREFECT_CLIENT, servers.client_environment(tmp_path / "home"), tmp_path)
@@ -192,11 +281,15 @@ def flows_import_error() -> str | None:
     return None
 
 
+@pytest.mark.servers
+@pytest.mark.slow
 def test_train_and_score_run_unchanged_against_the_servers(servers: Servers,
                                                            tmp_path: Path) -> None:
     reason = flows_import_error()
     if reason is not None:
         pytest.skip(f"pipelines.flows does not import yet ({reason})")
+    from mlflow.tracking import MlflowClient
+
     from pipelines.simulator import simulate_group, write_simulation
 
     simulation = simulate_group(12, 2.5, seed=3)
