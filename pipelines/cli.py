@@ -35,7 +35,7 @@ def main() -> None:  # pragma: no cover - console entry
 def report_command(
     out: str = typer.Argument(..., help="A finished run's output folder (OUT/)."),
     detailed_charts: int = typer.Option(
-        300, help="Most improvements needing attention that get full SPC and factor charts."),
+        150, help="Most improvements needing attention that get full SPC and factor charts."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every stage."),
 ) -> None:
     """Write OUT/report.html (self-contained, offline) and OUT/tables/*.csv from a run's outputs."""

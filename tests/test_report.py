@@ -23,7 +23,7 @@ from report_fixtures import (
 )
 
 from pipelines.report import build_report
-from pipelines.report.charts import FactorChartPainter, figure_svg
+from pipelines.report.charts import FactorChartPainter, figure_svg, month_positions
 from pipelines.report.evidence import top_factors
 from pipelines.report.reading import RunOutputsError, read_run_outputs, text_items
 from pipelines.report.render import content_security_policy, day, percent
@@ -361,3 +361,12 @@ def test_published_layout_writes_into_the_current_run(tmp_path):
     written = build_report(out, detailed_chart_limit=0)
     assert written == run.resolve() / "report.html"
     assert (run / "tables" / "services.csv").is_file()
+
+
+@pytest.mark.parametrize(("when", "position"), [
+    ("2025-09-01", 0.0), ("2025-09-16", 0.5), ("2026-02-28", 5 + 27 / 28),
+    ("2025-08-10", -1 + 9 / 31),
+])
+def test_month_positions_are_fractional_months(when, position):
+    got = month_positions(pd.Series(pd.to_datetime([when])), pd.Timestamp("2025-09-01"))
+    assert got.tolist() == pytest.approx([position])

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 REPORT_FILE = "report.html"
 TABLES_FOLDER = "tables"
-DETAILED_CHART_LIMIT = 300
+DETAILED_CHART_LIMIT = 150
 
 
 def build_report(out_dir: Path, *, detailed_chart_limit: int = DETAILED_CHART_LIMIT) -> Path:

@@ -67,10 +67,12 @@ def figure_svg(figure: Figure, label: str, salt: str) -> str:
 
 def month_positions(dates: pd.Series, first_month: pd.Timestamp) -> np.ndarray:
     """Dates as fractional months after `first_month` (0 = its first day)."""
-    dates = pd.to_datetime(dates)
-    whole = (dates.dt.year - first_month.year) * 12 + (dates.dt.month - first_month.month)
-    within = (dates.dt.day - 1) / dates.dt.days_in_month
-    return (whole + within).to_numpy(dtype="float64")
+    days = pd.to_datetime(dates).to_numpy(dtype="datetime64[D]")
+    months = days.astype("datetime64[M]")
+    start = np.datetime64(first_month.to_period("M").start_time.date(), "M")
+    month_length = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]"))
+    within = (days - months.astype("datetime64[D]")) / month_length
+    return (months - start).astype("float64") + within.astype("float64")
 
 
 class SpcChartPainter:
