@@ -562,7 +562,7 @@ def classify_stages(features: pd.DataFrame, threshold: EvidenceThreshold = DEFAU
     joined by '; '), stable_reasons (criteria met), fragile_reasons (criteria not met), and one
     boolean `criterion_<name>` column per criterion of the evidence threshold.
 
-    The reasons are about 1.5 kB of text per row; `with_reasons=False` leaves the three reason
+    The reasons are about 1 kB of text per row; `with_reasons=False` leaves the three reason
     columns out, for training-sized frames that only need the stage and the criteria.
     """
     _require_columns(features, KEY_COLUMNS + RULE_FEATURES)
