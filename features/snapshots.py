@@ -12,9 +12,9 @@ import pandas as pd
 
 from features.build import build_feature_frame
 from features.columns import AS_OF, IMPROVEMENT_ID, KEY_COLUMNS
-from features.contract import PRIMARY_CHECK_SOURCES
+from features.contract import CHECK_SOURCES, PRIMARY_CHECK_SOURCES
 from features.labels import build_labels
-from features.panels import day_numbers, text
+from features.panels import day_numbers, text, vocabulary_codes
 from features.params import FeatureParams, LabelParams
 
 
@@ -28,7 +28,8 @@ def eligible_as_of_dates(tables: dict[str, pd.DataFrame], start, end,
     """(improvement_id, as_of) pairs of month-ends t in [start, end] with action started on or
     before t and a primary check dated on or before t; sorted by improvement_id, as_of."""
     improvements, checks = tables["improvements"], tables["checks"]
-    primary = checks[checks["source"].astype("object").isin(primary_sources).to_numpy()]
+    codes = vocabulary_codes(checks["source"], CHECK_SOURCES)
+    primary = checks[np.isin(codes, [CHECK_SOURCES.index(s) for s in primary_sources])]
     first_check = (pd.Series(day_numbers(primary["checked_on"]), index=text(primary[IMPROVEMENT_ID]))
                    .groupby(level=0).min())
     ids = text(improvements[IMPROVEMENT_ID])
