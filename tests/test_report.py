@@ -18,6 +18,7 @@ from report_fixtures import (
     FORMULA_NAME,
     HOSTILE_REASON,
     HOSTILE_THEME,
+    PREVIOUS_RUN_ID,
     SCRIPT_NAME,
     write_run_outputs,
 )
@@ -370,3 +371,11 @@ def test_published_layout_writes_into_the_current_run(tmp_path):
 def test_month_positions_are_fractional_months(when, position):
     got = month_positions(pd.Series(pd.to_datetime([when])), pd.Timestamp("2025-09-01"))
     assert got.tolist() == pytest.approx([position])
+
+
+def test_previous_run_is_found_beside_an_unpublished_run_folder(tmp_path):
+    out = tmp_path / "out"
+    run = write_run_outputs(out / "runs" / "new", n_services=2, seed=6)
+    (run / "runs").rename(tmp_path / "moved")  # the previous run lives beside, not inside
+    (tmp_path / "moved" / PREVIOUS_RUN_ID).rename(out / "runs" / PREVIOUS_RUN_ID)
+    assert read_run_outputs(run).previous_scores is not None

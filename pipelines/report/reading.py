@@ -139,8 +139,14 @@ def _text(path: Path, absent: list[str]) -> str:
 def _previous_scores(folder: Path, run_id: str | None, absent: list[str]) -> pd.DataFrame | None:
     if not run_id:
         return None
-    path = folder / "runs" / Path(str(run_id)).name / "scores.parquet"
+    name = Path(str(run_id)).name  # a bare folder name: the manifest cannot point elsewhere
+    # OUT/runs/<previous>/ seen from OUT, or a sibling when the report is built inside a run
+    # folder (OUT/runs/<run_id>/) before it is published.
+    candidates = [folder / "runs" / name / "scores.parquet"]
+    if folder.resolve().parent.name == "runs":
+        candidates.append(folder.resolve().parent / name / "scores.parquet")
+    path = next((c for c in candidates if c.is_file()), candidates[0])
     if not path.is_file():
-        absent.append(f"runs/{Path(str(run_id)).name}/scores.parquet")
+        absent.append(f"runs/{name}/scores.parquet")
         return None
     return scores_frame(_table(path, SCORE_COLUMNS, absent))
