@@ -356,3 +356,13 @@ def test_inputs_are_not_mutated():
     build_feature_frame(export, ["2025-03-31"])
     for name, frame in export.items():
         pd.testing.assert_frame_equal(frame, before[name])
+
+
+def test_an_export_without_checks_gives_rows_with_missing_evidence():
+    row = features_at(tables([]), "2025-03-31")
+    assert_features(row, {
+        "days_since_identified": 85, "review_cycles_since_action_count": 0,
+        "compliance_latest": None, "teams_checked_90d_count": 0,
+        "teams_meeting_standard_share": None, "competency_pass_share_180d": None,
+        "spc_assurance_pass_flag": None, "declared_status": "none",
+    })
