@@ -311,7 +311,18 @@ def running_postgres(bin_dir: Path, logs: Path) -> Iterator[str]:
         finally:
             stop_postgres(pg_ctl, data, env, logs, folder)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_in_background(folder)
+
+
+def remove_in_background(folder: Path) -> None:
+    """Delete a folder without waiting for it.
+
+    Deleting a stopped cluster's tens of megabytes took 8 s here (a disk mounted with online
+    discard); nothing needs the folder gone before the session ends.
+    """
+    # The shell returns at once and leaves `rm` to finish on its own (no child left unwaited).
+    subprocess.run(["sh", "-c", 'rm -rf -- "$1" >/dev/null 2>&1 &', "sh", str(folder)],
+                   stdin=subprocess.DEVNULL, check=True, timeout=STOP_TIMEOUT_SECONDS)
 
 
 def create_databases(url: str, names: Sequence[str]) -> None:
