@@ -384,7 +384,7 @@ def prefect_environment(postgres_url: str, root: Path) -> dict[str, str]:
         "PREFECT_SERVER_DATABASE_CONNECTION_URL":
             f"postgresql+asyncpg{postgres_url.removeprefix('postgresql')}/prefect",
         "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false",
-        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_UI_ENABLED": "false",
     })
 
 
