@@ -10,20 +10,27 @@ deployment runs. Results are then read back from the servers' own APIs.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import httpx
 import numpy as np
 import psycopg2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from servers import (
+    PASSED_THROUGH,
+    TELEMETRY_OFF,
     Servers,
     ServerStartError,
+    as_postgres_user,
     base_environment,
     start_server,
     stop_process_group,
@@ -143,6 +150,30 @@ def test_clients_see_only_the_servers_not_the_session_environment(monkeypatch, t
     assert env["TAKEHOLD_HOME"] == str(tmp_path / "home")
     assert "PREFECT_SERVER_DATABASE_CONNECTION_URL" not in env
     assert env["MLFLOW_DISABLE_TELEMETRY"] == env["DO_NOT_TRACK"] == "true"
+
+
+@settings(max_examples=50, deadline=None)
+@given(extra=st.dictionaries(
+    st.sampled_from(["MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_HOME", "TAKEHOLD_HOME",
+                     "PATH", "HOME", "LANG", "PYTHONPATH", "DO_NOT_TRACK"]),
+    st.text(alphabet="abc:/._-", min_size=1, max_size=12)))
+def test_base_environment_passes_only_path_home_and_locale(extra) -> None:
+    with patch.dict(os.environ, extra):
+        env = base_environment()
+        passed = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    assert set(env) <= set(PASSED_THROUGH) | set(TELEMETRY_OFF)
+    assert {name: env[name] for name in passed} == passed
+    assert {name: env[name] for name in TELEMETRY_OFF} == TELEMETRY_OFF
+
+
+@pytest.mark.parametrize(("root", "expected"), [
+    (True, ["runuser", "-u", "postgres", "--", "initdb", "-D", "data"]),
+    (False, ["initdb", "-D", "data"]),
+])
+def test_postgres_commands_run_as_the_postgres_user_only_when_root(root, expected,
+                                                                   monkeypatch) -> None:
+    monkeypatch.setattr("servers.is_root", lambda: root)
+    assert as_postgres_user(["initdb", "-D", "data"]) == expected
 
 
 @pytest.mark.parametrize(("database", "driver", "expected"), [
