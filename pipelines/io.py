@@ -44,6 +44,9 @@ ROW_INDEX = "row"
 _DATE_RE = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?"
 _INT_RE = r"[+-]?\d+(\.0+)?"
 _NUMBER_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+# Arrow parses CSV in blocks of this size; a block must hold whole rows.
+_CSV_BLOCK_BYTES = 1 << 24
+_MAX_BLOCK_BYTES = (1 << 31) - 1
 
 
 class ExportError(Exception):
@@ -76,11 +79,17 @@ class LoadedFile:
 
 @dataclass
 class Export:
-    """A whole export as read: present files by name, and the optional files that are absent."""
+    """A whole export as read: present files by name, and the optional files that are absent.
+
+    `errors` lists the files that could not be used at all (a required file missing, a file
+    that cannot be read); it is filled only by `read_export(..., collect_errors=True)`, which
+    validation uses so that one run reports every unreadable file instead of the first.
+    """
 
     source: str
     files: dict[str, LoadedFile]
     absent: tuple[str, ...]
+    errors: tuple[ExportError, ...] = ()
 
     def frame(self, name: str) -> pd.DataFrame:
         """The typed frame of a file; an empty frame with the contract's columns when absent."""
@@ -89,8 +98,14 @@ class Export:
         return empty_frame(FILES_BY_NAME[name])
 
 
-def read_export(source: str, *, storage_options: dict | None = None) -> Export:
-    """Read every contract file found at `source` (a folder path or fsspec URL)."""
+def read_export(source: str, *, storage_options: dict | None = None,
+                collect_errors: bool = False) -> Export:
+    """Read every contract file found at `source` (a folder path or fsspec URL).
+
+    A missing required file or an unreadable file raises `ExportError`, unless
+    `collect_errors` is set: then every such file is listed in `Export.errors` and left out
+    of `Export.files`. A folder that cannot be opened always raises.
+    """
     try:
         fs, root = fsspec.core.url_to_fs(str(source), **(storage_options or {}))
     except (ValueError, ImportError) as exc:
@@ -99,20 +114,26 @@ def read_export(source: str, *, storage_options: dict | None = None) -> Export:
         raise ExportError(str(source), "export folder not found")
     files: dict[str, LoadedFile] = {}
     absent: list[str] = []
+    errors: list[ExportError] = []
     for spec in EXPORT_FILES:
-        path = _find_file(fs, root, spec)
-        if path is None:
-            if spec.required:
+        try:
+            path = _find_file(fs, root, spec)
+            if path is None and spec.required:
                 raise ExportError(
                     f"{spec.name}.csv",
                     f"required file is missing from {source} (looked for "
                     + ", ".join(spec.name + s for s in SUFFIXES) + ")",
                 )
-            absent.append(spec.name)
-            continue
-        files[spec.name] = read_file(fs, path, spec)
+            if path is None:
+                absent.append(spec.name)
+                continue
+            files[spec.name] = read_file(fs, path, spec)
+        except ExportError as exc:
+            if not collect_errors:
+                raise
+            errors.append(exc)
     log.info("read export %s: %s", source, ", ".join(f"{n}={f.rows}" for n, f in files.items()))
-    return Export(source=str(source), files=files, absent=tuple(absent))
+    return Export(source=str(source), files=files, absent=tuple(absent), errors=tuple(errors))
 
 
 def read_file(fs, path: str, spec: ExportFile) -> LoadedFile:
@@ -177,7 +198,8 @@ def split_at_as_of(export: Export, as_of: date) -> tuple[Export, dict[str, int]]
         after = (loaded.frame[spec.date_column] > cutoff).fillna(False).to_numpy()
         counts[name] = int(after.sum())
         kept[name] = _replace_frame(loaded, loaded.frame[~after])
-    return Export(source=export.source, files=kept, absent=export.absent), counts
+    return Export(source=export.source, files=kept, absent=export.absent,
+                  errors=export.errors), counts
 
 
 def load_export(source: str, as_of: date | None = None) -> tuple[Export, dict[str, int]]:
@@ -256,19 +278,32 @@ def _read_csv(display: str, data: bytes) -> pd.DataFrame:
     _refuse_duplicate_columns(display, header)
     _refuse_wrong_delimiter(display, header)
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
-                                           block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
-            ),
-        )
+        table = _parse_csv(data, header, _CSV_BLOCK_BYTES)
     except pa.ArrowInvalid as exc:
-        raise ExportError(display, f"is not a well-formed CSV ({_arrow_reason(exc)})") from None
+        if "straddling" not in str(exc):
+            raise ExportError(display, f"is not a well-formed CSV ({_arrow_reason(exc)})") from None
+        # One cell longer than a parsing block (a very long free-text answer): parse the file
+        # as a single block rather than refuse it. Slower, but only for such files.
+        try:
+            table = _parse_csv(data, header, min(len(data) + 1, _MAX_BLOCK_BYTES))
+        except pa.ArrowInvalid as again:
+            raise ExportError(
+                display, f"is not a well-formed CSV ({_arrow_reason(again)})"
+            ) from None
     return table.to_pandas()
+
+
+def _parse_csv(data: bytes, header: list[str], block_size: int) -> pa.Table:
+    """Every column as text, empty cells as missing; typing is `type_frame`'s job."""
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=block_size),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
+        ),
+    )
 
 
 def _header(display: str, data: bytes) -> list[str]:

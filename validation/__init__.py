@@ -1,0 +1,19 @@
+"""Validation of evidence exports against the contract, with Great Expectations 1.x.
+
+Public API (the CLI's `takehold validate` and the nightly flow both call it):
+`validate_export(export, as_of, params, today=...) -> ValidationResult` and
+`write_validation_outputs(result, out_dir)`. See `validation/README.md` for what is blocked,
+what is quarantined, and which harmless variations are normalised rather than rejected.
+"""
+
+from validation.outputs import write_validation_outputs
+from validation.result import Finding, ValidationParams, ValidationResult
+from validation.validate import validate_export
+
+__all__ = [
+    "Finding",
+    "ValidationParams",
+    "ValidationResult",
+    "validate_export",
+    "write_validation_outputs",
+]

@@ -1,0 +1,118 @@
+"""Contract tests: every deliberately broken export ends exactly as intended.
+
+Each case in `broken_exports.corpus` holds one breach and its exact outcome: blocked by the
+named file and rule, or these rows of these files quarantined with this reason (and nothing
+else), or (for the harmless variations that are normalised) a clean, usable export.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from broken_exports.corpus import AS_OF, CASES, CASES_BY_NAME, PLANTED, TODAY
+
+from pipelines.io import read_export
+from validation import validate_export, write_validation_outputs
+
+
+def validated(case, tmp_path):
+    folder = case.build(tmp_path / case.name)
+    return validate_export(read_export(str(folder), collect_errors=True), AS_OF, today=TODAY)
+
+
+def quarantined_reasons(result) -> dict[str, dict[int, str]]:
+    return {name: dict(zip(rows["row"].tolist(), rows["reason"].tolist(), strict=True))
+            for name, rows in result.quarantine.items() if len(rows)}
+
+
+def assert_reconciled(result):
+    for name, count in result.counts.items():
+        assert count["read"] == count["used"] + count["set_aside"] + count["quarantined"], name
+        assert count["used"] == len(result.tables[name])
+        assert count["quarantined"] == len(result.quarantine[name])
+
+
+BLOCKED = [c for c in CASES if c.blocked_by]
+ROW_LEVEL = [c for c in CASES if c.quarantined]
+CLEAN = [c for c in CASES if not c.blocked_by and not c.quarantined and not c.large]
+
+
+def test_the_corpus_holds_at_least_thirty_single_breaches():
+    assert len(CASES) >= 30
+    assert len({c.name for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", BLOCKED, ids=lambda c: c.name)
+def test_a_blocking_breach_stops_the_run_naming_file_and_rule(case, tmp_path):
+    result = validated(case, tmp_path)
+    file, words = case.blocked_by
+    assert result.blocked
+    assert any(f.file == file and words in f.rule for f in result.blocking_findings), [
+        (f.file, f.rule) for f in result.blocking_findings]
+    assert "BLOCKED" in result.summary_lines()[0]
+
+
+@pytest.mark.parametrize("case", ROW_LEVEL, ids=lambda c: c.name)
+def test_a_row_breach_quarantines_exactly_those_rows_with_the_rule(case, tmp_path):
+    result = validated(case, tmp_path)
+    assert not result.blocked, [(f.file, f.rule) for f in result.blocking_findings]
+    assert quarantined_reasons(result) == case.quarantined
+    assert_reconciled(result)
+    for name, rows in case.quarantined.items():
+        assert not result.tables[name].index.isin(list(rows)).any()
+        assert {f.file for f in result.findings} >= {name}
+
+
+@pytest.mark.parametrize("case", CLEAN, ids=lambda c: c.name)
+def test_a_harmless_variation_is_normalised_and_the_export_is_clean(case, tmp_path):
+    result = validated(case, tmp_path)
+    assert not result.blocked
+    assert result.findings == []
+    assert quarantined_reasons(result) == {}
+    assert_reconciled(result)
+    for name, count in case.set_aside.items():
+        assert result.counts[name]["set_aside"] == count
+
+
+def test_normalised_values_reach_the_tables_in_their_contract_form(tmp_path):
+    spaced = validated(CASES_BY_NAME["whitespace_around_ids_and_words"], tmp_path)
+    assert spaced.tables["services"].loc[1, "location_id"] == "1-101675701"
+    assert spaced.tables["checks"].loc[2, "improvement_id"] == "IMP-1"
+    assert spaced.normalised_cells["checks"] == {"improvement_id": 1, "source": 1}
+    cased = validated(CASES_BY_NAME["mixed_case_vocabulary"], tmp_path)
+    assert cased.tables["improvements"].loc[2, "key_question"] == "safe"
+    assert cased.tables["incidents"].loc[1, "harm"] == "low"
+    zoned = validated(CASES_BY_NAME["timestamps_with_time_zones"], tmp_path)
+    assert zoned.tables["checks"].loc[4, "checked_on"] == pd.Timestamp("2026-03-01")
+    assert zoned.tables["improvements"].loc[3, "identified_on"] == pd.Timestamp("2025-04-05")
+
+
+def test_extra_and_absent_things_are_reported_not_judged(tmp_path):
+    extra = validated(CASES_BY_NAME["extra_column"], tmp_path)
+    assert extra.ignored_columns == {"checks": ("legacy_code",)}
+    absent = validated(CASES_BY_NAME["absent_optional_file"], tmp_path)
+    assert absent.absent_files == ("workforce",)
+    header_only = validated(CASES_BY_NAME["header_only_optional_file"], tmp_path)
+    assert header_only.counts["reviews"] == {"read": 0, "used": 0, "set_aside": 0,
+                                             "quarantined": 0}
+
+
+def test_a_formula_in_a_name_is_data_but_never_a_live_formula_in_quarantine(tmp_path):
+    clean = validated(CASES_BY_NAME["formula_in_name"], tmp_path)
+    assert clean.tables["services"].loc[17, "name"].startswith("=HYPERLINK(")
+    result = validated(CASES_BY_NAME["quarantined_formula_name"], tmp_path)
+    write_validation_outputs(result, tmp_path / "out", data_docs=False)
+    written = pd.read_csv(tmp_path / "out" / "quarantine" / "services.csv", dtype=str)
+    assert written.loc[0, "name"] == "'=HYPERLINK(\"http://x.example\",\"click\")"
+    assert written.loc[0, "reason"] == "beds must be at least 0"
+
+
+def test_a_100_mb_free_text_cell_is_read_used_and_never_copied_out(tmp_path):
+    result = validated(CASES_BY_NAME["huge_free_text_cell"], tmp_path)
+    assert not result.blocked and result.findings == []
+    assert result.counts["feedback"]["used"] == 25
+    assert "text" not in result.tables["feedback"].columns
+    write_validation_outputs(result, tmp_path / "out", data_docs=False)
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert PLANTED.encode() not in path.read_bytes()

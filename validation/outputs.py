@@ -1,0 +1,104 @@
+"""Writing what validation found: quarantine CSVs, validation.json and GX Data Docs.
+
+Quarantine files are CSV for people to open in a spreadsheet, so every text cell that a
+spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets
+the usual `'` prefix. Data Docs are rendered by GX's own site builder from the scrubbed
+results, so they show every rule, its outcome and its counts but never a value of the data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from validation.result import ValidationResult
+
+log = logging.getLogger(__name__)
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUARANTINE_DIR = "quarantine"
+DATA_DOCS_DIR = "data_docs"
+SUMMARY_FILE = "validation.json"
+
+
+def write_validation_outputs(result: ValidationResult, out_dir: Path, *,
+                             data_docs: bool = True) -> None:
+    """Write quarantine/<file>.csv (files with quarantined rows), validation.json, data_docs/."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_quarantine(result, out_dir / QUARANTINE_DIR)
+    summary = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    (out_dir / SUMMARY_FILE).write_text(summary + "\n", encoding="utf-8")
+    if data_docs:
+        write_data_docs(result, out_dir / DATA_DOCS_DIR)
+    log.info("validation outputs written to %s", out_dir)
+
+
+def write_quarantine(result: ValidationResult, folder: Path) -> list[Path]:
+    """One CSV per file with quarantined rows; formulas neutralised, no free text."""
+    written = []
+    for name, rows in result.quarantine.items():
+        if rows.empty:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.csv"
+        spreadsheet_safe(rows).to_csv(path, index=False, lineterminator="\n",
+                                      date_format="%Y-%m-%d")
+        written.append(path)
+    return written
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas (prefixed with `'`)."""
+    changed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if not (pd.api.types.is_string_dtype(column.dtype)
+                or isinstance(column.dtype, pd.CategoricalDtype)):
+            continue
+        text = column.astype("str").where(column.notna())
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+        if risky.any():
+            changed[name] = text.where(~risky, "'" + text)
+    return frame.assign(**changed)
+
+
+def write_data_docs(result: ValidationResult, folder: Path) -> Path:
+    """Render GX Data Docs for the run's suites and scrubbed results into `folder`."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    with tempfile.TemporaryDirectory(prefix="takehold-gx-") as project:
+        context = gx.get_context(mode="file", project_root_dir=project)
+        for suite in result.suites.values():
+            context.suites.add(unbound_copy(suite))
+        for name, gx_result in result.gx_results.items():
+            key = ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
+                run_id=gx_result.meta["run_id"], batch_identifier=name)
+            context.validation_results_store.set(key, gx_result)
+        built = context.build_data_docs()
+        site = Path(next(iter(built.values())).removeprefix("file://")).parent
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(site, folder)
+    return folder / "index.html"
+
+
+def unbound_copy(suite):
+    """The same suite, free of the context it was built in (a suite belongs to one context)."""
+    import great_expectations as gx
+
+    config = suite.to_json_dict()
+    for expectation in config["expectations"]:
+        expectation.pop("id", None)
+    config.pop("id", None)
+    return gx.ExpectationSuite(**config)
