@@ -1,0 +1,146 @@
+"""Benchmark: validating exports with 1 million and 10 million check rows.
+
+For each size, a synthetic CSV export (the three required files; 2,000 services, one
+improvement per 200 checks, 0.1% of checks with met > sampled so quarantine has work) is
+written once, then two cases run, each in its own process so its peak memory (max RSS) is
+its own:
+
+- read: `pipelines.io.read_export` (parse and type every file);
+- validate: read, then `validation.validate_export` (GX suites + quarantine), timed apart,
+  with the time inside GX's `validate_expectation_suite` measured separately.
+
+Target (issue 3): validating 10 million check rows costs no more than reading them plus
+3 times that again (validate time <= 3 x read time).
+
+    .venv/bin/python benchmarks/bench_validation.py [--checks 1000000 10000000] [--folder DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from features.contract import CHECK_SOURCES, THEMES  # noqa: E402
+
+AS_OF = date(2026, 10, 31)
+TODAY = date(2026, 11, 26)
+SERVICES = 2_000
+CHECKS_PER_IMPROVEMENT = 200
+BAD_SHARE = 0.001
+
+
+def write_synthetic_export(folder: Path, checks: int, seed: int = 1) -> None:
+    """Services, improvements and `checks` checks as CSV, all valid except BAD_SHARE rows."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    locations = np.char.add("1-1", np.char.zfill(np.arange(SERVICES).astype(str), 9))
+    _write(folder / "services.csv", {
+        "location_id": locations, "provider_id": np.full(SERVICES, "1-100000001"),
+        "name": np.char.add("Service ", np.arange(SERVICES).astype(str)),
+        "service_type": np.full(SERVICES, "care_home_nursing"),
+        "beds": rng.integers(5, 90, SERVICES).astype(str)})
+    improvements = max(1, checks // CHECKS_PER_IMPROVEMENT)
+    ids = np.char.add("IMP-", np.arange(improvements).astype(str))
+    identified = np.datetime64("2024-01-01") + rng.integers(0, 300, improvements)
+    _write(folder / "improvements.csv", {
+        "improvement_id": ids, "location_id": locations[rng.integers(0, SERVICES, improvements)],
+        "theme": np.asarray(THEMES)[rng.integers(0, len(THEMES), improvements)],
+        "key_question": np.full(improvements, "safe"),
+        "severity": np.full(improvements, "significant"),
+        "origin": np.full(improvements, "internal_audit"),
+        "identified_on": identified.astype(str), "action_started_on": identified.astype(str),
+        "standard": np.full(improvements, "0.9")})
+    sampled = rng.integers(1, 30, checks)
+    met = rng.binomial(sampled, 0.85)
+    bad = rng.random(checks) < BAD_SHARE
+    met = np.where(bad, sampled + 1, met)
+    checked = np.datetime64("2024-11-01") + rng.integers(0, 730, checks)
+    _write(folder / "checks.csv", {
+        "check_id": np.char.add("C-", np.arange(checks).astype(str)),
+        "improvement_id": ids[rng.integers(0, improvements, checks)],
+        "team": np.char.add("Team ", rng.integers(0, 6, checks).astype(str)),
+        "source": np.asarray(CHECK_SOURCES)[rng.integers(0, 4, checks)],
+        "checked_on": checked.astype(str), "sampled": sampled.astype(str),
+        "met": met.astype(str), "repeat_gaps": np.zeros(checks, dtype=int).astype(str)})
+
+
+def _write(path: Path, columns: dict) -> None:
+    table = pa.table({name: pa.array(values) for name, values in columns.items()})
+    pacsv.write_csv(table, path)
+
+
+def run_case(case: str, folder: str) -> dict:
+    """One case in this process; returns seconds and peak memory (MiB)."""
+    import great_expectations  # noqa: F401 - imported before timing: 2-6 s, once per process
+
+    from pipelines.io import read_export
+    from validation import engine, validate_export
+
+    started = time.perf_counter()
+    export = read_export(folder, collect_errors=True)
+    read_seconds = time.perf_counter() - started
+    timings = {"read_seconds": read_seconds}
+    if case == "validate":
+        inside_gx = []
+        original = engine.Validator.validate_expectation_suite
+
+        def timed(self, *args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                inside_gx.append(time.perf_counter() - began)
+
+        engine.Validator.validate_expectation_suite = timed
+        began = time.perf_counter()
+        result = validate_export(export, AS_OF, today=TODAY)
+        timings["validate_seconds"] = time.perf_counter() - began
+        timings["inside_gx_seconds"] = sum(inside_gx)
+        timings["quarantined"] = result.counts["checks"]["quarantined"]
+        timings["blocked"] = result.blocked
+    timings["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checks", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--case", choices=["read", "validate"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, str(args.folder))))
+        return
+    base = args.folder or Path(tempfile.mkdtemp(prefix="takehold-bench-validation-"))
+    results = []
+    for checks in args.checks:
+        folder = base / f"checks_{checks}"
+        if not (folder / "checks.csv").exists():
+            write_synthetic_export(folder, checks)
+        row = {"checks": checks}
+        for case in ("read", "validate"):
+            out = subprocess.run([sys.executable, __file__, "--case", case, "--folder",
+                                  str(folder)], check=True, capture_output=True, text=True)
+            measured = json.loads(out.stdout.strip().splitlines()[-1])
+            row.update({f"{case}_{k}": v for k, v in measured.items()})
+        row["validate_over_read"] = row["validate_validate_seconds"] / row["read_read_seconds"]
+        results.append(row)
+        print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
