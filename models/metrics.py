@@ -1,0 +1,101 @@
+"""Scores of probabilistic forecasts of holding: ranking, accuracy, calibration, and their spread.
+
+Every function takes the observed outcome `y` (1 held, 0 slipped; censored rows already
+removed) and the forecast probability of holding `p`, and returns plain numbers or frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+METRICS = ("auroc", "brier", "log_loss", "ece")
+PROBABILITY_FLOOR = 1e-6  # log loss of a forecast of exactly 0 or 1 would be infinite
+
+
+def auroc(y: np.ndarray, p: np.ndarray) -> float:
+    """Probability that a random held row gets a higher forecast than a random slipped row."""
+    y = np.asarray(y)
+    return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
+
+
+def brier(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean squared difference between forecast and outcome (0 perfect, 0.25 a coin)."""
+    return float(np.mean((np.asarray(p, dtype=float) - np.asarray(y, dtype=float)) ** 2))
+
+
+def log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean negative log-likelihood, natural log; forecasts clipped to [1e-6, 1 - 1e-6]."""
+    p = np.clip(np.asarray(p, dtype=float), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    y = np.asarray(y, dtype=float)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def probability_bins(p: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """Equal-width bin of each forecast: 0 for [0, 0.1), ..., n_bins - 1 for [0.9, 1]."""
+    return np.minimum((np.asarray(p, dtype=float) * n_bins).astype(int), n_bins - 1)
+
+
+def reliability_table(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+    """Per forecast bin: bin, mean_predicted, observed_rate, n (empty bins left out)."""
+    frame = pd.DataFrame(
+        {"bin": probability_bins(p, n_bins), "p": np.asarray(p, float), "y": np.asarray(y, float)}
+    )
+    table = frame.groupby("bin").agg(
+        mean_predicted=("p", "mean"), observed_rate=("y", "mean"), n=("y", "size")
+    )
+    return table.reset_index()
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
+    """Row-weighted mean gap |observed rate - mean forecast| over 10 equal-width bins."""
+    table = reliability_table(y, p, n_bins)
+    gaps = (table["observed_rate"] - table["mean_predicted"]).abs()
+    return float((gaps * table["n"]).sum() / table["n"].sum())
+
+
+def forecast_scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """auroc, brier, log_loss and ece of one set of forecasts."""
+    return {
+        "auroc": auroc(y, p),
+        "brier": brier(y, p),
+        "log_loss": log_loss(y, p),
+        "ece": expected_calibration_error(y, p),
+    }
+
+
+def cluster_bootstrap_scores(
+    y: np.ndarray,
+    forecasts: dict[str, np.ndarray],
+    clusters: np.ndarray,
+    *,
+    n_resamples: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Scores of each forecast on resamples of whole clusters (e.g. improvements).
+
+    Rows of one improvement are correlated month to month, so resampling rows would give
+    intervals that are too narrow; every forecast is scored on the same resamples, so
+    differences between models are paired. Returns one row per (resample, model).
+    """
+    codes, uniques = pd.factorize(pd.Series(np.asarray(clusters)))
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(uniques)))
+    sizes = np.bincount(codes, minlength=len(uniques))
+    rng = np.random.default_rng(seed)
+    rows = []
+    for resample in range(n_resamples):
+        picked = rng.integers(0, len(uniques), len(uniques))
+        index = order[np.repeat(starts[picked], sizes[picked]) + _ranks_within(sizes[picked])]
+        for model, p in forecasts.items():
+            rows.append(
+                {"resample": resample, "model": model, **forecast_scores(y[index], p[index])}
+            )
+    return pd.DataFrame(rows)
+
+
+def _ranks_within(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, ..., size - 1 for each block of the given sizes, concatenated."""
+    ends = np.cumsum(sizes)
+    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - sizes, sizes)
