@@ -20,6 +20,19 @@ def validated(case, tmp_path):
     return validate_export(read_export(str(folder), collect_errors=True), AS_OF, today=TODAY)
 
 
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory):
+    """The validation result of a corpus case, computed once per module (GX is not quick)."""
+    results = {}
+
+    def of(name):
+        if name not in results:
+            results[name] = validated(CASES_BY_NAME[name], tmp_path_factory.mktemp(name))
+        return results[name]
+
+    return of
+
+
 def quarantined_reasons(result) -> dict[str, dict[int, str]]:
     return {name: dict(zip(rows["row"].tolist(), rows["reason"].tolist(), strict=True))
             for name, rows in result.quarantine.items() if len(rows)}
@@ -43,8 +56,8 @@ def test_the_corpus_holds_at_least_thirty_single_breaches():
 
 
 @pytest.mark.parametrize("case", BLOCKED, ids=lambda c: c.name)
-def test_a_blocking_breach_stops_the_run_naming_file_and_rule(case, tmp_path):
-    result = validated(case, tmp_path)
+def test_a_blocking_breach_stops_the_run_naming_file_and_rule(case, outcome):
+    result = outcome(case.name)
     file, words = case.blocked_by
     assert result.blocked
     assert any(f.file == file and words in f.rule for f in result.blocking_findings), [
@@ -53,8 +66,8 @@ def test_a_blocking_breach_stops_the_run_naming_file_and_rule(case, tmp_path):
 
 
 @pytest.mark.parametrize("case", ROW_LEVEL, ids=lambda c: c.name)
-def test_a_row_breach_quarantines_exactly_those_rows_with_the_rule(case, tmp_path):
-    result = validated(case, tmp_path)
+def test_a_row_breach_quarantines_exactly_those_rows_with_the_rule(case, outcome):
+    result = outcome(case.name)
     assert not result.blocked, [(f.file, f.rule) for f in result.blocking_findings]
     assert quarantined_reasons(result) == case.quarantined
     assert_reconciled(result)
@@ -64,8 +77,8 @@ def test_a_row_breach_quarantines_exactly_those_rows_with_the_rule(case, tmp_pat
 
 
 @pytest.mark.parametrize("case", CLEAN, ids=lambda c: c.name)
-def test_a_harmless_variation_is_normalised_and_the_export_is_clean(case, tmp_path):
-    result = validated(case, tmp_path)
+def test_a_harmless_variation_is_normalised_and_the_export_is_clean(case, outcome):
+    result = outcome(case.name)
     assert not result.blocked
     assert result.findings == []
     assert quarantined_reasons(result) == {}
@@ -74,33 +87,33 @@ def test_a_harmless_variation_is_normalised_and_the_export_is_clean(case, tmp_pa
         assert result.counts[name]["set_aside"] == count
 
 
-def test_normalised_values_reach_the_tables_in_their_contract_form(tmp_path):
-    spaced = validated(CASES_BY_NAME["whitespace_around_ids_and_words"], tmp_path)
+def test_normalised_values_reach_the_tables_in_their_contract_form(outcome):
+    spaced = outcome("whitespace_around_ids_and_words")
     assert spaced.tables["services"].loc[1, "location_id"] == "1-101675701"
     assert spaced.tables["checks"].loc[2, "improvement_id"] == "IMP-1"
     assert spaced.normalised_cells["checks"] == {"improvement_id": 1, "source": 1}
-    cased = validated(CASES_BY_NAME["mixed_case_vocabulary"], tmp_path)
+    cased = outcome("mixed_case_vocabulary")
     assert cased.tables["improvements"].loc[2, "key_question"] == "safe"
     assert cased.tables["incidents"].loc[1, "harm"] == "low"
-    zoned = validated(CASES_BY_NAME["timestamps_with_time_zones"], tmp_path)
+    zoned = outcome("timestamps_with_time_zones")
     assert zoned.tables["checks"].loc[4, "checked_on"] == pd.Timestamp("2026-03-01")
     assert zoned.tables["improvements"].loc[3, "identified_on"] == pd.Timestamp("2025-04-05")
 
 
-def test_extra_and_absent_things_are_reported_not_judged(tmp_path):
-    extra = validated(CASES_BY_NAME["extra_column"], tmp_path)
+def test_extra_and_absent_things_are_reported_not_judged(outcome):
+    extra = outcome("extra_column")
     assert extra.ignored_columns == {"checks": ("legacy_code",)}
-    absent = validated(CASES_BY_NAME["absent_optional_file"], tmp_path)
+    absent = outcome("absent_optional_file")
     assert absent.absent_files == ("workforce",)
-    header_only = validated(CASES_BY_NAME["header_only_optional_file"], tmp_path)
+    header_only = outcome("header_only_optional_file")
     assert header_only.counts["reviews"] == {"read": 0, "used": 0, "set_aside": 0,
                                              "quarantined": 0}
 
 
-def test_a_formula_in_a_name_is_data_but_never_a_live_formula_in_quarantine(tmp_path):
-    clean = validated(CASES_BY_NAME["formula_in_name"], tmp_path)
+def test_a_formula_in_a_name_is_data_but_never_a_live_formula_in_quarantine(outcome, tmp_path):
+    clean = outcome("formula_in_name")
     assert clean.tables["services"].loc[17, "name"].startswith("=HYPERLINK(")
-    result = validated(CASES_BY_NAME["quarantined_formula_name"], tmp_path)
+    result = outcome("quarantined_formula_name")
     write_validation_outputs(result, tmp_path / "out", data_docs=False)
     written = pd.read_csv(tmp_path / "out" / "quarantine" / "services.csv", dtype=str)
     assert written.loc[0, "name"] == "'=HYPERLINK(\"http://x.example\",\"click\")"

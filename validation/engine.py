@@ -23,6 +23,7 @@ from features.contract import ExportFile
 from validation.rules import Rule
 
 RESULT_FORMAT = {"result_format": "COMPLETE"}
+PASS_FAIL_FORMAT = {"result_format": "BOOLEAN_ONLY"}
 ROW = "row"
 
 
@@ -54,21 +55,41 @@ def build_suite(context, spec: ExportFile, rules: tuple[Rule, ...]):
 
 
 def run_suite(context, suite, spec: ExportFile, batch: pd.DataFrame):
-    """Validate `batch` (indexed by `row`) against `suite`; the full GX result.
+    """Validate `batch` (indexed by `row`) against `suite`; GX's result, one item per rule.
 
-    GX's own `Validator` is called directly rather than through a `ValidationDefinition`:
-    the definition's `run` also serialises the complete result (every unexpected value) into
-    the context's result store, which costs time and would keep values we do not want kept.
+    Two passes: every rule with BOOLEAN_ONLY results (about a third cheaper), then only the
+    rules that failed again with COMPLETE results, which name the failing rows. GX's own
+    `Validator` is called directly rather than through a `ValidationDefinition`, whose `run`
+    also serialises the complete result (every unexpected value) into the context's store.
     """
     source = context.data_sources.add_or_update_pandas(f"export_{spec.name}")
-    asset = source.add_dataframe_asset(spec.name)
-    definition = asset.add_batch_definition_whole_dataframe("whole_file")
+    definition = source.add_dataframe_asset(spec.name).add_batch_definition_whole_dataframe(
+        "whole_file")
+    first = _validate(definition, batch, suite, PASS_FAIL_FORMAT)
+    failed = [item.expectation_config.meta["rule"] for item in first.results
+              if not item.success]
+    if failed:
+        again = context.suites.add(gx.ExpectationSuite(
+            name=f"{spec.name}_failed_rules",
+            expectations=[_unbound(e) for e in suite.expectations if e.meta["rule"] in failed]))
+        detailed = {item.expectation_config.meta["rule"]: item for item in
+                    _validate(definition, batch, again, RESULT_FORMAT).results}
+        first.results = [detailed.get(item.expectation_config.meta["rule"], item)
+                         for item in first.results]
+    first.meta["run_id"] = RunIdentifier(run_name=spec.name, run_time=datetime.now(UTC))
+    return first
+
+
+def _validate(definition, batch: pd.DataFrame, suite, result_format: dict):
     validator = Validator(batch_definition=definition, batch_parameters={"dataframe": batch},
-                          result_format=RESULT_FORMAT)
-    result = validator.validate_expectation_suite(suite)
-    result.meta["run_id"] = RunIdentifier(run_name=spec.name,
-                                          run_time=datetime.now(UTC))
-    return result
+                          result_format=result_format)
+    return validator.validate_expectation_suite(suite)
+
+
+def _unbound(expectation):
+    """A copy of an expectation that can join another suite."""
+    fields = expectation.dict(exclude={"id", "rendered_content"})
+    return expectation.__class__(**fields)
 
 
 def rule_outcomes(result, rules: tuple[Rule, ...]) -> list[RuleOutcome]:
