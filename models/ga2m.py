@@ -387,6 +387,9 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
     def _input_frame(self, X) -> pd.DataFrame:
+        """The model's columns of X; other columns (keys, free text) are never read."""
+        if isinstance(X, pd.DataFrame) and set(self.feature_names_) <= set(map(str, X.columns)):
+            X = X[list(self.feature_names_)]
         validate_data(self, X, reset=False, skip_check_array=True)
         return self._as_frame(X, reset=False)
 
