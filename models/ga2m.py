@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
 
 from features.columns import FEATURE_NAMES, FEATURES
@@ -155,12 +155,14 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         Censored rows must be dropped before fitting.
         """
         X, y = self._validated_training_data(X, y)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) != 2:
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
             raise ValueError(
-                f"HoldModel is a binary classifier; y has {len(self.classes_)} classes"
+                f"Only binary classification is supported. The type of the target is {y_type}."
             )
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError("Classifier can't train when only one class is present.")
         target = (y == self.classes_[1]).astype(float)
         self.config_ = self._resolved_config(len(target))
         self.terms_features_ = self._terms(self.feature_names_)
@@ -170,6 +172,7 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         folds = self._fold_of_each_row(len(target), groups)
         with self._threads():
             self.estimators_, out_of_fold = self._fit_seeded_ensemble(matrix, target, folds)
+        self.n_iter_ = max(int(est.n_iter_) for est in self.estimators_)
         self.platt_ = self._fitted_platt(out_of_fold, target)
         self._compile_tables(matrix)
         log.info(
@@ -183,11 +186,15 @@ class HoldModel(ClassifierMixin, BaseEstimator):
 
     def _validated_training_data(self, X, y):
         """X as a DataFrame with string column names (records names and categorical columns)."""
+        if y is None:
+            raise ValueError("requires y to be passed, but the target y is None")
+        if not isinstance(X, pd.DataFrame):
+            X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
         validate_data(self, X, reset=True, skip_check_array=True)
         frame = self._as_frame(X, reset=True)
         if pd.isna(pd.Series(np.asarray(y).ravel())).any():
             raise ValueError("y has missing labels: drop censored rows before fitting")
-        y = np.asarray(check_array(np.asarray(y), ensure_2d=False, dtype=None))
+        y = column_or_1d(np.asarray(y), warn=True)
         if len(y) != len(frame):
             raise ValueError(f"X has {len(frame)} rows but y has {len(y)}")
         return frame, y
@@ -195,7 +202,7 @@ class HoldModel(ClassifierMixin, BaseEstimator):
     def _as_frame(self, X, *, reset: bool) -> pd.DataFrame:
         """The input as a DataFrame; on fit also records feature names and categorical columns."""
         if isinstance(X, pd.DataFrame):
-            frame = X
+            frame = X.set_axis([str(c) for c in X.columns], axis=1)
         else:
             array = check_array(X, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=1)
             frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
@@ -384,12 +391,15 @@ class HoldModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The more likely class per row."""
+        check_is_fitted(self)
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
     def _input_frame(self, X) -> pd.DataFrame:
         """The model's columns of X; other columns (keys, free text) are never read."""
         if isinstance(X, pd.DataFrame) and set(self.feature_names_) <= set(map(str, X.columns)):
-            X = X[list(self.feature_names_)]
+            X = X.set_axis([str(c) for c in X.columns], axis=1)[list(self.feature_names_)]
+        elif not isinstance(X, pd.DataFrame):
+            X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
         validate_data(self, X, reset=False, skip_check_array=True)
         return self._as_frame(X, reset=False)
 

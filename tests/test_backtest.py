@@ -202,10 +202,11 @@ def test_backtest_folds_describe_only_labelled_rows():
 
 
 @pytest.mark.slow
-def test_black_box_and_peer_run_on_the_same_rows():
+def test_black_box_and_rules_baselines_run_on_the_same_rows():
+    # InterpretML's EBM (minutes per fit on a busy machine) runs in benchmarks/bench_model.py.
     snapshots, _ = synthetic_snapshots(60, 18, seed=5)
     result = rolling_origin_backtest(
-        snapshots, models=("hgb_unconstrained", "ebm", "rules_stage"), n_resamples=10
+        snapshots, models=("hgb_unconstrained", "rules_stage"), n_resamples=10
     )
     counts = result.metrics.groupby("cutoff")["n"].nunique()
     assert (counts == 1).all()
