@@ -41,6 +41,14 @@ CLIENT_TIMEOUT_SECONDS = 300  # one client process: a CLI run may train a model
 SMOKE_MODEL = "takehold-smoke"
 SMOKE_FLOW = "takehold-smoke-flow"
 
+# The train-and-score test checks the plumbing to the servers, not the model: a light training
+# configuration (two bootstrap refits for the band, one backtest contender) keeps it short.
+LIGHT_TRAINING = """
+[model]
+band_refits = 2
+backtest_peers = ["ga2m"]
+"""
+
 # A tiny classifier whose fitted probabilities the test recomputes: three rows per class.
 SMOKE_X = [[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]]
 SMOKE_Y = [0, 0, 0, 1, 1, 1]
@@ -93,13 +101,24 @@ print(json.dumps({{"flow_run_id": str(state.state_details.flow_run_id),
 
 def run_client(command: list[str], env: dict[str, str], cwd: Path) -> str:
     """Run a client process to completion and return its standard output; fail the test with
-    its output when it exits non-zero."""
-    finished = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
-                              timeout=CLIENT_TIMEOUT_SECONDS)
+    the end of its output when it exits non-zero or overruns CLIENT_TIMEOUT_SECONDS."""
+    try:
+        finished = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
+                                  timeout=CLIENT_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired as overrun:
+        pytest.fail(f"{command[:3]} did not finish within {CLIENT_TIMEOUT_SECONDS} s"
+                    f"\n--- stderr\n{_text(overrun.stderr)[-4000:]}")
     assert finished.returncode == 0, (
         f"{command[:3]} exited with {finished.returncode}\n--- stdout\n{finished.stdout[-4000:]}"
         f"\n--- stderr\n{finished.stderr[-4000:]}")
     return finished.stdout
+
+
+def _text(output: bytes | str | None) -> str:
+    """A timed-out process's captured output as text (bytes, whatever `text=` said)."""
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
 
 
 def run_python(code: str, env: dict[str, str], cwd: Path) -> dict:
@@ -329,7 +348,11 @@ def test_train_and_score_run_unchanged_against_the_servers(servers: Servers,
     env = servers.client_environment(tmp_path / "home")
     out = tmp_path / "out"
 
-    takehold("train", str(export_dir), "--as-of", as_of, env=env, cwd=tmp_path)
+    config = tmp_path / "light.toml"
+    config.write_text(LIGHT_TRAINING)
+
+    takehold("train", str(export_dir), "--as-of", as_of, "--config", str(config), env=env,
+             cwd=tmp_path)
     takehold("score", str(export_dir), "--as-of", as_of, "--out", str(out), env=env, cwd=tmp_path)
 
     # The outputs were published, scored by the champion registered on the MLflow server.
