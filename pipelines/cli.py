@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,16 +19,138 @@ app = typer.Typer(
 
 
 def setup_logging(verbose: bool) -> None:
-    """Logs go to stderr; library code never prints."""
+    """Logs go to stderr; library code never prints. Verbose shows takehold's own stages."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    level = logging.INFO if verbose else logging.WARNING
+    for package in ("pipelines", "features", "models", "validation"):
+        logging.getLogger(package).setLevel(level)
 
 
 def main() -> None:  # pragma: no cover - console entry
     app()
+
+
+# --- the run commands: score, train, serve, demo -------------------------------------------------
+
+DateOption = Annotated[
+    datetime | None,
+    typer.Option("--as-of", formats=["%Y-%m-%d"],
+                 help="The as-of date (YYYY-MM-DD); default: today."),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", exists=True, dir_okay=False,
+                 help="A TOML file overriding the run configuration (thresholds, windows, ...)."),
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every stage.")]
+
+
+@app.command()
+def score(
+    export: Annotated[str, typer.Argument(help="Export folder path or fsspec URL.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (OUT/).")] = Path("out"),
+    as_of: DateOption = None,
+    config: ConfigOption = None,
+    runner: Annotated[str, typer.Option(help="'local' (threads) or 'dask'.")] = "local",
+    dask_address: Annotated[str | None, typer.Option(
+        help="Address of an existing Dask scheduler; a local cluster otherwise.")] = None,
+    partitions: Annotated[int, typer.Option(
+        help="Partitions of services scored separately (default: 1 local, 2 x workers on dask).",
+    )] = 0,
+    sink_url: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL (or a file path for SQLite) to append scores and rankings to.")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Score every improvement as of a date with the champion model (the nightly run)."""
+    from pipelines import runs
+
+    setup_logging(verbose)
+    code = runs.score_command(export, out, _date(as_of), config, runner, dask_address,
+                              partitions, sink_url, not no_report)
+    raise typer.Exit(code)
+
+
+@app.command()
+def train(
+    export: Annotated[str, typer.Argument(help="Export folder path or fsspec URL.")],
+    as_of: DateOption = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Backtest, fit, log and register the model on labels observable by the as-of date."""
+    from pipelines import runs
+
+    setup_logging(verbose)
+    raise typer.Exit(runs.train_command(export, _date(as_of), config))
+
+
+@app.command()
+def serve(
+    export: Annotated[str, typer.Argument(help="Export folder path or fsspec URL, read nightly.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (OUT/).")] = Path("out"),
+    cron: Annotated[str, typer.Option(help="Cron schedule.")] = "0 2 * * *",
+    timezone: Annotated[str, typer.Option(help="Time zone of the schedule.")] = "Europe/London",
+    config: ConfigOption = None,
+    sink_url: Annotated[str | None, typer.Option(help="SQL sink URL, as for `score`.")] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Serve the nightly scoring flow on a schedule (needs a Prefect server: PREFECT_API_URL)."""
+    from pipelines import runs
+
+    setup_logging(verbose)
+    raise typer.Exit(runs.serve_command(export, out, cron, timezone, config, sink_url))
+
+
+@app.command()
+def demo(
+    services: Annotated[int, typer.Option(help="Services in the demo provider group.")] = 120,
+    years: Annotated[float, typer.Option(help="Years of evidence.")] = 3.0,
+    seed: Annotated[int, typer.Option(help="Simulation seed.")] = 7,
+    verbose: VerboseOption = False,
+) -> None:
+    """Simulate a demo provider group, validate, train, score and report; print where it all is."""
+    from pipelines import runs
+
+    setup_logging(verbose)
+    raise typer.Exit(runs.demo_command(services, years, seed))
+
+
+def _date(value: datetime | None) -> date:
+    return value.date() if value is not None else date.today()
+
+
+@app.command("validate")
+def validate_command(
+    export: Annotated[str, typer.Argument(help="Export folder path or fsspec URL.")],
+    as_of: DateOption = None,
+    out: Annotated[Path, typer.Option(
+        "--out", help="Folder for validation.json, quarantine/ and data_docs/.")] = Path("out"),
+    block_share: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Block the run when more than this share of a file's rows "
+        "break rules.")] = 0.05,
+    verbose: VerboseOption = False,
+) -> None:
+    """Check an export against the contract: exit 0 usable, 1 blocked, 2 usage error."""
+    from pipelines.io import ExportError, read_export
+    from validation import ValidationParams, validate_export, write_validation_outputs
+
+    setup_logging(verbose)
+    try:
+        loaded = read_export(export, collect_errors=True)
+        result = validate_export(loaded, _date(as_of), ValidationParams(block_share=block_share))
+    except (ExportError, ValueError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    write_validation_outputs(result, out)
+    for line in result.summary_lines():
+        typer.echo(line)
+    typer.echo(f"Summary: {out / 'validation.json'}; Data Docs: {out / 'data_docs' / 'index.html'}")
+    raise typer.Exit(1 if result.blocked else 0)
 
 
 @app.command("report")

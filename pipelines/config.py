@@ -16,9 +16,16 @@ Everything takehold keeps between runs lives under `$TAKEHOLD_HOME` (default `./
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+
+from features.params import FeatureParams, LabelParams
+from models.crosscheck import CrossCheckBands
+from models.ranking import RankingParams
+from models.rules import EvidenceThreshold
+from validation import ValidationParams
 
 # Telemetry must be off or a first run on a fresh SQLite database fails with
 # "database is locked" (shared/STACK_NOTES.md).
@@ -72,3 +79,75 @@ def prepare_environment(settings: Settings) -> None:
         "PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(settings.prefect_home / "storage")
     )
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # The temporary server migrates a fresh database first; on a busy 2-core machine that can
+    # take longer than Prefect's default wait.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """How the hold model is trained, banded, promoted and cross-checked."""
+
+    random_state: int = 0
+    band_refits: int = 8  # bootstrap refits (over improvements) behind p_hold_low / p_hold_high
+    band_quantiles: tuple[float, float] = (0.1, 0.9)
+    promotion_tolerance: float = 0.005  # AUROC may drop / Brier may rise by at most this much
+    backtest_peers: tuple[str, ...] = ("ga2m", "rules_stage", "declared_status",
+                                       "hgb_unconstrained")
+    min_training_rows: int = 200
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every parameter of a run, in one frozen object, written into each run's record."""
+
+    features: FeatureParams = field(default_factory=FeatureParams)
+    labels: LabelParams = field(default_factory=LabelParams)
+    threshold: EvidenceThreshold = field(default_factory=EvidenceThreshold)
+    validation: ValidationParams = field(default_factory=ValidationParams)
+    ranking: RankingParams = field(default_factory=RankingParams)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    cross_check: CrossCheckBands = field(default_factory=CrossCheckBands)
+
+    def to_dict(self) -> dict:
+        return {name: _as_dict(getattr(self, name)) for name in SECTIONS}
+
+
+SECTIONS = ("features", "labels", "threshold", "validation", "ranking", "model", "cross_check")
+
+
+def load_run_config(path: Path | None = None) -> RunConfig:
+    """The run configuration: defaults, overridden by a TOML file's sections when given.
+
+    A section per part, e.g. `[threshold] min_consecutive_months = 4`. Unknown names are an
+    error, so a typo never silently leaves a default in force.
+    """
+    if path is None:
+        return RunConfig()
+    with open(path, "rb") as handle:
+        values = tomllib.load(handle)
+    unknown = set(values) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}; known: {list(SECTIONS)}")
+    defaults = RunConfig()
+    parts = {name: _override(getattr(defaults, name), values.get(name, {}), f"{path} [{name}]")
+             for name in SECTIONS}
+    return RunConfig(**parts)
+
+
+def _override(default, values: dict, where: str):
+    known = {f.name: f for f in fields(default)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"{where}: unknown setting(s) {sorted(unknown)}")
+    typed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return replace(default, **typed)
+
+
+def _as_dict(part) -> dict:
+    if hasattr(part, "to_dict"):
+        return part.to_dict()
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(part).items()}

@@ -1,0 +1,117 @@
+"""Putting one improvement's answers side by side: probability, band, stage, claim, cross-check.
+
+`assemble_scores` joins what the model, the rules and the cross-check said about each
+improvement into the `scores` table that quality teams read (docs/interfaces.md). It reads no
+free text: the only words in it are the rules' and the model's own.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features.columns import AS_OF, IMPROVEMENT_ID
+
+SCORE_COLUMNS = (
+    "improvement_id",
+    "location_id",
+    "provider_id",
+    "theme",
+    "key_question",
+    "severity",
+    "as_of",
+    "p_hold",
+    "p_hold_low",
+    "p_hold_high",
+    "stage",
+    "stage_reasons",
+    "declared_status",
+    "claim_check",
+    "cross_check",
+    "triggers",
+    "top_factors",
+    "model_version",
+    # beyond the required columns: what analysts need to act on a row
+    "escalations",
+    "cross_check_sentence",
+    "stable_reasons",
+    "fragile_reasons",
+    "latest_review_classification",
+    "last_rm_review_on",
+    "next_rm_review_due",
+    "rm_review_overdue",
+    "last_senior_review_on",
+    "next_senior_review_due",
+    "senior_review_overdue",
+)
+PROBABILITY_DECIMALS = 6
+
+
+def assemble_scores(
+    features: pd.DataFrame,
+    predictions: pd.DataFrame,
+    stages: pd.DataFrame,
+    claims: pd.Series,
+    triggers: pd.DataFrame,
+    cross: pd.DataFrame,
+    cadence: pd.DataFrame,
+    services: pd.DataFrame,
+    model_version: str,
+) -> pd.DataFrame:
+    """One row per improvement scored, sorted by improvement_id, with SCORE_COLUMNS.
+
+    `predictions`: improvement_id, as_of, p_hold, p_hold_low, p_hold_high, top_factors;
+    `stages` from models.rules.classify_stages; `claims` aligned to `stages`; `triggers` from
+    models.rules.escalation_triggers; `cross`: improvement_id, as_of, cross_check,
+    cross_check_sentence; `cadence` from models.rules.review_cadence.
+    """
+    keys = [IMPROVEMENT_ID, AS_OF]
+    context = features[
+        [
+            *keys,
+            "location_id",
+            "theme",
+            "key_question",
+            "severity",
+            "declared_status",
+            "latest_review_classification",
+        ]
+    ]
+    scores = (
+        context.merge(predictions, on=keys, how="left", validate="one_to_one")
+        .merge(
+            stages[[*keys, "stage", "stage_reasons", "stable_reasons", "fragile_reasons"]].assign(
+                claim_check=claims.to_numpy()
+            ),
+            on=keys,
+            how="left",
+            validate="one_to_one",
+        )
+        .merge(
+            triggers[[*keys, "triggers", "escalations"]], on=keys, how="left", validate="one_to_one"
+        )
+        .merge(
+            cross[[*keys, "cross_check", "cross_check_sentence"]],
+            on=keys,
+            how="left",
+            validate="one_to_one",
+        )
+        .merge(cadence, on=IMPROVEMENT_ID, how="left", validate="many_to_one")
+        .merge(
+            services[["location_id", "provider_id"]],
+            on="location_id",
+            how="left",
+            validate="many_to_one",
+        )
+        .assign(model_version=str(model_version))
+    )
+    probabilities = ["p_hold", "p_hold_low", "p_hold_high"]
+    scores[probabilities] = scores[probabilities].round(PROBABILITY_DECIMALS)
+    for column in (
+        "theme",
+        "key_question",
+        "severity",
+        "declared_status",
+        "latest_review_classification",
+    ):
+        scores[column] = scores[column].astype("str")
+    return scores[list(SCORE_COLUMNS)].sort_values(keys, kind="mergesort").reset_index(drop=True)

@@ -1,0 +1,266 @@
+"""Prefect flows: the nightly scoring run and the training run.
+
+Each flow reads as a table of contents; each task is one coarse stage (or one partition of
+services when scaled out) and calls a plain function in `pipelines.stages`. Frames pass between
+tasks in memory, so tasks use no cache policy (hashing large frames buys nothing here).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NONE
+
+from features.columns import FEATURE_NAMES
+from models.ga2m import MODEL_FEATURES
+from pipelines import outputs, stages, tracking
+from pipelines.config import RunConfig, Settings, load_run_config, load_settings
+from pipelines.io import read_export
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Timings:
+    """Wall time per stage, in seconds, in the order the stages ran."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        log.info("stage %s ...", name)
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 3)
+            log.info("stage %s took %.2f s", name, self.seconds[name])
+
+
+@dataclass
+class ScoringRun:
+    run_id: str
+    run_folder: Path
+    published: bool
+    manifest: dict
+
+
+# --- tasks: one per stage ----------------------------------------------------------------------
+
+pull_export = task(read_export, name="pull export", retries=2, retry_delay_seconds=10,
+                   cache_policy=NONE)
+validate = task(stages.validate_or_block, name="validate export", cache_policy=NONE)
+load_champion = task(tracking.load_champion_model, name="load champion model", retries=2,
+                     retry_delay_seconds=10, cache_policy=NONE)
+score_partition = task(stages.score_partition, name="score partition", cache_policy=NONE)
+combine = task(stages.combine_partitions, name="rank services", cache_policy=NONE)
+write_outputs = task(name="write outputs", retries=1, cache_policy=NONE)(
+    lambda *args, **kwargs: write_run_outputs(*args, **kwargs))
+snapshots_task = task(stages.training_snapshots, name="build training snapshots",
+                      cache_policy=NONE)
+fit_task = task(stages.fit_banded_model, name="fit model", cache_policy=NONE)
+
+
+@task(name="governance report", cache_policy=NONE)
+def governance_report(run_folder: Path) -> Path:
+    from pipelines.report import build_report
+
+    return build_report(run_folder)
+
+
+@task(name="backtest", cache_policy=NONE)
+def backtest(snapshots, config: RunConfig, truth=None):
+    from models.backtest import rolling_origin_backtest
+
+    models = config.model.backtest_peers + (("ground_truth",) if truth is not None else ())
+    return rolling_origin_backtest(snapshots, horizon_months=config.labels.horizon_months,
+                                   models=models, truth=truth, seed=config.model.random_state)
+
+
+@task(name="log, register and gate", retries=1, retry_delay_seconds=5, cache_policy=NONE)
+def register(settings: Settings, record: tracking.TrainingRecord, model, example):
+    run_id, version = tracking.log_training_run(settings, record, model, example,
+                                                skops_trusted_types=TRUSTED_TYPES)
+    return run_id, version
+
+
+TRUSTED_TYPES = [
+    "models.uncertainty.BandedHoldModel", "models.ga2m.HoldModel", "models.terms.TermTable",
+    "models.terms.Axis",
+]
+
+
+# --- flows --------------------------------------------------------------------------------------
+
+
+@flow(name="nightly_scoring", log_prints=False)
+def nightly_scoring(export: str, out: str, as_of: date | None = None,
+                    config_file: str | None = None, partitions: int = 1,
+                    sink_url: str | None = None, report: bool = True,
+                    settings: Settings | None = None, config: RunConfig | None = None,
+                    today: date | None = None) -> ScoringRun:
+    """Pull, validate, build features, score, apply rules, cross-check, rank, write, report.
+
+    Scheduled runs pass only strings (export, out, config_file) and score as of the run day.
+    """
+    as_of = as_of or date.today()
+    settings = settings or load_settings()
+    config = config or load_run_config(Path(config_file) if config_file else None)
+    timings = Timings()
+    out = Path(out)
+    run_id = outputs.new_run_id(as_of)
+    folder = outputs.start_run_folder(out, run_id)
+    with timings.stage("pull export"):
+        raw = pull_export(export)
+    with timings.stage("validate"):
+        try:
+            checked = validate(raw, as_of, config, today)
+        except stages.BlockedExport as blocked:
+            write_validation(blocked.result, folder)
+            raise
+        write_validation(checked, folder)
+    with timings.stage("load model"):
+        model, champion = load_champion(settings)
+    with timings.stage("features, score, rules"):
+        parts = [score_partition.submit(part, as_of, model, champion.version, config)
+                 for part in stages.partition_tables(checked.tables, partitions)]
+        scored = combine(parts, checked.tables["services"], config)
+    manifest = run_manifest(run_id, as_of, out, raw, checked, champion, config, settings,
+                            timings)
+    with timings.stage("write outputs"):
+        write_outputs(folder, scored, manifest, sink_url, run_id)
+    if report:
+        with timings.stage("report"):
+            governance_report(folder)
+    outputs.write_manifest(folder, {**manifest, "timings": timings.seconds})
+    outputs.publish(out, folder)
+    return ScoringRun(run_id, folder, True, {**manifest, "timings": timings.seconds})
+
+
+@flow(name="train_model", log_prints=False)
+def train_model(export: str, as_of: date | None = None, config_file: str | None = None,
+                settings: Settings | None = None, config: RunConfig | None = None,
+                truth=None, today: date | None = None) -> dict:
+    """Snapshots with labels observable by as_of -> backtest -> fit -> log, register, gate."""
+    as_of = as_of or date.today()
+    settings = settings or load_settings()
+    config = config or load_run_config(Path(config_file) if config_file else None)
+    timings = Timings()
+    with timings.stage("pull export"):
+        raw = pull_export(export)
+    with timings.stage("validate"):
+        checked = validate(raw, as_of, config, today)
+    with timings.stage("snapshots"):
+        snapshots = snapshots_task(checked.tables, as_of, config)
+    if len(snapshots) < config.model.min_training_rows:
+        raise ValueError(f"only {len(snapshots)} labelled snapshots observable by {as_of}; "
+                         f"at least {config.model.min_training_rows} are needed to train")
+    with timings.stage("backtest"):
+        result = backtest(snapshots, config, truth)
+    with timings.stage("fit"):
+        model = fit_task(snapshots, config)
+    record = training_record(raw, checked, snapshots, result, model, config, timings)
+    with timings.stage("register"):
+        run_id, version = register(settings, record, model, snapshots[list(MODEL_FEATURES)])
+        decision = gate(settings, record, result, snapshots, config)
+        tracking.apply_promotion(settings, version, decision)
+    return {"run_id": run_id, "version": version, "promoted": decision.promote,
+            "reason": decision.reason, "backtest": result, "timings": timings.seconds,
+            "snapshots": len(snapshots)}
+
+
+# --- helpers the tasks call ---------------------------------------------------------------------
+
+
+def write_validation(result, folder: Path) -> None:
+    from validation import write_validation_outputs
+
+    write_validation_outputs(result, folder)
+
+
+def write_run_outputs(folder: Path, scored: stages.ScoringOutputs, manifest: dict,
+                      sink_url: str | None, run_id: str) -> None:
+    outputs.write_table(scored.scores, folder / "scores.csv")
+    outputs.write_table(scored.scores, folder / "scores.parquet")
+    outputs.write_table(scored.services, folder / "services.csv")
+    outputs.write_table(scored.monthly, folder / "monthly_compliance.parquet")
+    outputs.write_table(scored.timeline, folder / "timeline.parquet")
+    outputs.write_table(scored.contributions, folder / "contributions.parquet")
+    outputs.write_manifest(folder, manifest)
+    if sink_url:
+        outputs.append_to_sink(sink_url, run_id, {"scores": scored.scores,
+                                                  "service_rankings": scored.services})
+
+
+def run_manifest(run_id, as_of, out, raw, checked, champion, config, settings, timings) -> dict:
+    return {
+        "run_id": run_id,
+        "as_of": str(as_of),
+        "previous_run_id": outputs.previous_run_id(out),
+        "export": raw.source,
+        "inputs": {name: {"file": Path(f.path).name, "format": f.format, "sha256": f.sha256,
+                          "rows": f.rows} for name, f in raw.files.items()},
+        "absent_files": list(raw.absent),
+        "counts": checked.counts,
+        "model": {"name": settings.model_name, "version": champion.version,
+                  "alias": tracking.CHAMPION, "run_id": champion.run_id,
+                  "tracking_uri": _redacted(settings.mlflow_tracking_uri)},
+        "config": config.to_dict(),
+        "code_version": stages.code_version(),
+        "timings": dict(timings.seconds),
+    }
+
+
+def training_record(raw, checked, snapshots, result, model, config, timings):
+    from models.card import model_card, snapshots_summary
+    from models.figures import reliability_figure, shape_function_figures
+
+    metrics = {f"backtest.{row.model}.{m}": float(getattr(row, m))
+               for row in result.pooled.itertuples() for m in ("auroc", "brier", "log_loss", "ece")
+               if getattr(row, m) == getattr(row, m)}
+    return tracking.TrainingRecord(
+        params={**model.get_params(deep=False), "model": repr(model.model)},
+        config=config.to_dict(),
+        fingerprint=stages.data_fingerprint(raw, checked.counts, snapshots),
+        code_version=stages.code_version(),
+        metrics=metrics,
+        feature_names=list(FEATURE_NAMES),
+        tables={"backtest.csv": result.metrics, "backtest_pooled.csv": result.pooled,
+                "reliability.csv": result.reliability,
+                "shape_functions.parquet": model.model_.shape_functions()},
+        figures={"reliability": reliability_figure(result.reliability),
+                 **{f"shape_{k}": v for k, v in shape_function_figures(model.model_).items()}},
+        texts={"model_card.md": model_card(model.model_, result, snapshots_summary(snapshots)),
+               "evidence_threshold.json": _json(config.threshold.to_dict())},
+    )
+
+
+def gate(settings, record, result, snapshots, config) -> tracking.PromotionDecision:
+    current = tracking.champion(settings)
+    champion_metrics = None
+    if current is not None and current.feature_names == list(FEATURE_NAMES):
+        champion_metrics = current.metrics
+    return tracking.decide_promotion(
+        record.metrics, champion_metrics, record.feature_names, list(FEATURE_NAMES),
+        auroc_key="backtest.ga2m.auroc", brier_key="backtest.ga2m.brier",
+        tolerance=config.model.promotion_tolerance)
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value, indent=2, default=str)
+
+
+def _redacted(uri: str) -> str:
+    """A tracking URI without credentials."""
+    if "@" in uri and "://" in uri:
+        scheme, rest = uri.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return uri

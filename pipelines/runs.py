@@ -1,0 +1,188 @@
+"""What the CLI's run commands do: set up, call a flow, turn failures into clear words and exit codes.
+
+This is the user-facing edge, so it prints (through rich); everything below it logs.
+Exit codes: 0 success, 1 the input or the state cannot be used (named in the message),
+2 a usage error (Typer's own).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.config import Settings, load_run_config, load_settings, prepare_environment
+from pipelines.io import ExportError, read_export
+
+log = logging.getLogger(__name__)
+console = Console(stderr=False, highlight=False)
+
+
+def score_command(export: str, out: Path, as_of: date, config_path: Path | None, runner: str,
+                  dask_address: str | None, partitions: int, sink_url: str | None,
+                  report: bool) -> int:
+    settings = _settings()
+    from pipelines.flows import nightly_scoring
+    from pipelines.stages import BlockedExport
+
+    config = load_run_config(config_path)
+    flow, partitions = _with_runner(nightly_scoring, runner, dask_address, partitions)
+    try:
+        with console.status(f"Scoring {export} as of {as_of} ..."):
+            run = flow(export=export, as_of=as_of, out=out, settings=settings, config=config,
+                       partitions=partitions, sink_url=sink_url, report=report)
+    except (ExportError, BlockedExport, LookupError) as problem:
+        return _refuse(problem)
+    _print_scoring(run, out)
+    return 0
+
+
+def train_command(export: str, as_of: date, config_path: Path | None, truth=None) -> int:
+    settings = _settings()
+    from pipelines.flows import train_model
+    from pipelines.stages import BlockedExport
+
+    config = load_run_config(config_path)
+    try:
+        with console.status(f"Training on {export}, labels observable by {as_of} ..."):
+            result = train_model(export=export, as_of=as_of, settings=settings, config=config,
+                                 truth=truth)
+    except (ExportError, BlockedExport, ValueError) as problem:
+        return _refuse(problem)
+    _print_training(result, settings)
+    return 0
+
+
+def serve_command(export: str, out: Path, cron: str, timezone: str, config_path: Path | None,
+                  sink_url: str | None) -> int:
+    settings = _settings()
+    if settings.prefect_api_url is None:
+        console.print("[red]takehold serve needs a Prefect server.[/red] Start one with "
+                      "`prefect server start --background` and set PREFECT_API_URL "
+                      "(e.g. http://127.0.0.1:4200/api); see README 'Running every night'.")
+        return 1
+    from prefect.schedules import Cron
+
+    from pipelines.flows import nightly_scoring
+
+    load_run_config(config_path)  # refuse a broken configuration now, not at 02:00
+    console.print(f"Serving nightly_scoring on '{cron}' ({timezone}) against "
+                  f"{settings.prefect_api_url}; Ctrl-C stops it.")
+    nightly_scoring.serve(
+        name="takehold-nightly",
+        schedule=Cron(cron, timezone=timezone),
+        parameters={"export": export, "out": str(out.resolve()),
+                    "config_file": str(config_path.resolve()) if config_path else None,
+                    "sink_url": sink_url},
+        limit=1,
+    )
+    return 0
+
+
+def demo_command(services: int, years: float, seed: int) -> int:
+    """Simulate, validate, train, score and report a demo provider group."""
+    settings = _settings()
+    from pipelines.simulator import simulate_group, write_simulation
+
+    started = time.perf_counter()
+    with console.status(f"Simulating {services} services over {years:g} years ..."):
+        simulation = simulate_group(services, years, seed)
+        export_dir, truth_dir = write_simulation(simulation, settings.demo_dir)
+    as_of = simulation.end
+    _print_export_summary(str(export_dir), as_of)
+    code = train_command(str(export_dir), as_of, None, truth=simulation.truth)
+    if code:
+        return code
+    out = settings.demo_dir / "out"
+    code = score_command(str(export_dir), out, as_of, None, "local", None, 1, None, True)
+    if code:
+        return code
+    console.print(f"\nDemo finished in {time.perf_counter() - started:.0f} s. Everything is under "
+                  f"{settings.home}:")
+    for label, path in (("export", export_dir), ("ground truth", truth_dir),
+                        ("outputs", out), ("report", out / "report.html"),
+                        ("MLflow store", settings.mlflow_tracking_uri)):
+        console.print(f"  {label:<13} {path}")
+    return 0
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    prepare_environment(settings)
+    return settings
+
+
+def _with_runner(flow, runner: str, address: str | None, partitions: int):
+    if runner == "local":
+        return flow, max(partitions, 1)
+    if runner != "dask":
+        raise SystemExit(2)
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        task_runner = DaskTaskRunner(address=address)
+    else:
+        task_runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
+                                                     "processes": True,
+                                                     "dashboard_address": None})
+    return flow.with_options(task_runner=task_runner), (partitions or 4)
+
+
+def _refuse(problem: Exception) -> int:
+    console.print(f"[red]takehold stopped:[/red] {problem}", markup=True, soft_wrap=True)
+    return 1
+
+
+def _print_export_summary(source: str, as_of: date) -> None:
+    export = read_export(source)
+    table = Table(title=f"Export {source}")
+    for column in ("file", "rows", "first date", "last date"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    from features.contract import FILES_BY_NAME
+
+    for name, loaded in export.files.items():
+        date_column = FILES_BY_NAME[name].date_column
+        dates = loaded.frame[date_column] if date_column else None
+        first = "" if dates is None else str(dates.min().date())
+        last = "" if dates is None else str(dates.max().date())
+        table.add_row(name, f"{loaded.rows:,}", first, last)
+    console.print(table)
+    improvements = export.frame("improvements")
+    console.print(f"{len(export.frame('services')):,} services, {len(improvements):,} "
+                  f"improvements; as of {as_of}")
+
+
+def _print_scoring(run, out: Path) -> None:
+    manifest = run.manifest
+    table = Table(title=f"Run {run.run_id} as of {manifest['as_of']}")
+    for column in ("file", "read", "used", "set aside", "quarantined"):
+        table.add_column(column, justify="left" if column == "file" else "right")
+    for name, counts in manifest["counts"].items():
+        table.add_row(name, *(f"{counts[k]:,}" for k in ("read", "used", "set_aside",
+                                                          "quarantined")))
+    console.print(table)
+    console.print(f"Model {manifest['model']['name']} version {manifest['model']['version']} "
+                  f"({manifest['model']['alias']}). Outputs: {out} (scores.csv, services.csv, "
+                  f"report.html, manifest.json). Stage times (s): {manifest['timings']}")
+
+
+def _print_training(result: dict, settings: Settings) -> None:
+    pooled = result["backtest"].pooled
+    table = Table(title="Rolling-origin backtest (pooled over cutoffs)")
+    columns = [c for c in ("model", "n", "auroc", "brier", "log_loss", "ece", "fit_seconds",
+                           "score_seconds") if c in pooled.columns]
+    for column in columns:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in pooled[columns].itertuples(index=False):
+        table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+    role = "champion" if result["promoted"] else "challenger"
+    console.print(f"Registered {settings.model_name} version {result['version']} as {role}: "
+                  f"{result['reason']}. Trained on {result['snapshots']:,} labelled snapshots.")

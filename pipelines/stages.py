@@ -1,0 +1,253 @@
+"""The stages of takehold's runs as plain functions: each wires the packages for one step.
+
+The Prefect flows in `pipelines.flows` call these, one task per stage (or per partition), so
+the flows read as a table of contents and every stage can be run and tested without Prefect.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.build import build_feature_frame
+from features.columns import AS_OF, HELD, IMPROVEMENT_ID
+from features.monthly import monthly_compliance
+from features.snapshots import build_training_snapshots
+from models.crosscheck import cross_check, cross_check_sentence
+from models.explain import top_factors
+from models.ga2m import MODEL_FEATURES, HoldModel
+from models.ranking import rank_services
+from models.rules import claim_check, classify_stages, escalation_triggers, review_cadence
+from models.scoring import assemble_scores
+from models.uncertainty import BandedHoldModel
+from pipelines.config import RunConfig
+from validation import ValidationResult, validate_export
+
+log = logging.getLogger(__name__)
+
+
+class BlockedExport(Exception):
+    """The export cannot be trusted as a whole; the validation result says why."""
+
+    def __init__(self, result: ValidationResult):
+        self.result = result
+        super().__init__("the export is blocked by validation:\n" +
+                         "\n".join(result.summary_lines()))
+
+
+@dataclass
+class PartitionScores:
+    """Everything scored for one partition of services."""
+
+    scores: pd.DataFrame
+    contributions: pd.DataFrame
+    monthly: pd.DataFrame
+    timeline: pd.DataFrame
+
+
+@dataclass
+class ScoringOutputs:
+    scores: pd.DataFrame
+    services: pd.DataFrame
+    contributions: pd.DataFrame
+    monthly: pd.DataFrame
+    timeline: pd.DataFrame
+    extra: dict = field(default_factory=dict)
+
+
+def validate_or_block(export, as_of: date, config: RunConfig, today: date | None = None):
+    """Validate; raise BlockedExport when the export cannot be used."""
+    result = validate_export(export, as_of, config.validation, today=today)
+    if result.blocked:
+        raise BlockedExport(result)
+    return result
+
+
+def partition_tables(tables: dict[str, pd.DataFrame], partitions: int) -> list[dict]:
+    """Split the tables into `partitions` groups of whole services (by location_id).
+
+    Every feature of an improvement depends only on its own service's rows, so scoring the
+    partitions separately gives the same answers as scoring everything at once.
+    """
+    locations = np.sort(tables["services"]["location_id"].dropna().unique())
+    if partitions <= 1 or len(locations) <= 1:
+        return [tables]
+    chunks = np.array_split(locations, min(partitions, len(locations)))
+    improvement_location = tables["improvements"].set_index("improvement_id")["location_id"]
+    return [_tables_for(tables, set(chunk), improvement_location) for chunk in chunks]
+
+
+def _tables_for(tables, locations: set, improvement_location: pd.Series) -> dict:
+    improvements = set(improvement_location[improvement_location.isin(locations)].index)
+    part = {}
+    for name, frame in tables.items():
+        if "location_id" in frame.columns:
+            part[name] = frame[frame["location_id"].isin(locations)]
+        else:
+            part[name] = frame[frame["improvement_id"].isin(improvements)]
+    return part
+
+
+def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedHoldModel,
+                    model_version: str, config: RunConfig) -> PartitionScores:
+    """Features, probability with band, explanation, rules and cross-check for one partition."""
+    features = build_feature_frame(tables, [as_of], config.features)
+    if features.empty:
+        return PartitionScores(*(pd.DataFrame() for _ in range(4)))
+    X = features[list(MODEL_FEATURES)]
+    band = model.band(X)
+    contributions = model.explain(X)
+    factors = top_factors(model.model_, X, n=3)
+    predictions = features[[IMPROVEMENT_ID, AS_OF]].assign(
+        p_hold=model.predict_proba(X)[:, 1], p_hold_low=band["p_hold_low"].to_numpy(),
+        p_hold_high=band["p_hold_high"].to_numpy(),
+        top_factors=factors["top_factors"].to_numpy())
+    stages = classify_stages(features, config.threshold)
+    claims = claim_check(stages, features, config.threshold)
+    triggers = escalation_triggers(features, config.threshold)
+    verdict = cross_check(stages["stage"], predictions["p_hold"], config.cross_check)
+    cross = features[[IMPROVEMENT_ID, AS_OF]].assign(
+        cross_check=verdict,
+        cross_check_sentence=cross_check_sentence(verdict, stages["stage"],
+                                                  predictions["p_hold"], factors,
+                                                  config.labels.horizon_months))
+    cadence = review_cadence(tables["improvements"], tables.get("reviews"), as_of,
+                             config.threshold)
+    scores = assemble_scores(features, predictions, stages, claims, triggers, cross, cadence,
+                             tables["services"], model_version)
+    return PartitionScores(
+        scores=scores,
+        contributions=contribution_table(features, X, contributions),
+        monthly=monthly_compliance(tables["checks"], tables["improvements"]),
+        timeline=evidence_timeline(tables, scores["improvement_id"]),
+    )
+
+
+def combine_partitions(parts: list[PartitionScores], services: pd.DataFrame,
+                       config: RunConfig) -> ScoringOutputs:
+    """Join the partitions (in improvement order, so the result never depends on partitioning)
+    and rank the services."""
+    def joined(name, keys):
+        frames = [getattr(p, name) for p in parts if not getattr(p, name).empty]
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True).sort_values(keys, kind="mergesort") \
+            .reset_index(drop=True)
+
+    scores = joined("scores", ["improvement_id"])
+    ranked = rank_services(scores, services, config.ranking) if not scores.empty else \
+        pd.DataFrame()
+    return ScoringOutputs(
+        scores=scores, services=ranked,
+        contributions=joined("contributions", ["improvement_id", "term"]),
+        monthly=joined("monthly", ["improvement_id", "month"]),
+        timeline=joined("timeline", ["improvement_id", "date", "event"]),
+    )
+
+
+def contribution_table(features: pd.DataFrame, X: pd.DataFrame,
+                       contributions: pd.DataFrame) -> pd.DataFrame:
+    """Long table: improvement_id, term, value (the feature value as text), contribution."""
+    long = contributions.set_axis(features[IMPROVEMENT_ID].to_numpy(), axis=0).stack()
+    long.index.names = [IMPROVEMENT_ID, "term"]
+    table = long.rename("contribution").reset_index()
+    values = X.astype("str").where(X.notna(), "missing").set_axis(
+        features[IMPROVEMENT_ID].to_numpy(), axis=0).stack()
+    values.index.names = [IMPROVEMENT_ID, "term"]
+    table = table.merge(values.rename("value").reset_index(), on=[IMPROVEMENT_ID, "term"],
+                        how="left")
+    table["value"] = table["value"].fillna("")
+    return table[[IMPROVEMENT_ID, "term", "value", "contribution"]]
+
+
+def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Series) -> pd.DataFrame:
+    """Dated events per improvement: identified, action started, declared, governance reviews."""
+    wanted = set(improvement_ids)
+    imp = tables["improvements"]
+    imp = imp[imp["improvement_id"].isin(wanted)]
+    parts = [
+        imp[["improvement_id", "identified_on"]].rename(columns={"identified_on": "date"})
+        .assign(event="identified", detail=""),
+        imp[["improvement_id", "action_started_on"]].rename(columns={"action_started_on": "date"})
+        .assign(event="action_started", detail=""),
+        imp[["improvement_id", "declared_on", "declared_status"]]
+        .rename(columns={"declared_on": "date", "declared_status": "detail"})
+        .assign(event="declared"),
+    ]
+    reviews = tables.get("reviews")
+    if reviews is not None and not reviews.empty:
+        reviews = reviews[reviews["improvement_id"].isin(wanted)]
+        parts.append(reviews.assign(
+            date=reviews["reviewed_on"], event="review",
+            detail=reviews["level"].astype("str") + ": " + reviews["classification"].astype("str"),
+        )[["improvement_id", "date", "event", "detail"]])
+    timeline = pd.concat([p.assign(detail=p["detail"].astype("str")) for p in parts],
+                         ignore_index=True)
+    timeline = timeline[timeline["date"].notna()]
+    return timeline[["improvement_id", "date", "event", "detail"]].sort_values(
+        ["improvement_id", "date", "event"], kind="mergesort").reset_index(drop=True)
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def training_snapshots(tables: dict[str, pd.DataFrame], as_of: date,
+                       config: RunConfig) -> pd.DataFrame:
+    """Features and labels for every eligible month-end whose label is observable by `as_of`."""
+    start = tables["improvements"]["identified_on"].min()
+    snapshots = build_training_snapshots(tables, start, pd.Timestamp(as_of),
+                                         observable_by=pd.Timestamp(as_of),
+                                         feature_params=config.features,
+                                         label_params=config.labels)
+    return snapshots[snapshots[HELD].notna()].reset_index(drop=True)
+
+
+def hold_model(config: RunConfig) -> HoldModel:
+    return HoldModel(random_state=config.model.random_state)
+
+
+def fit_banded_model(snapshots: pd.DataFrame, config: RunConfig) -> BandedHoldModel:
+    """The model that is registered: point model plus bootstrap refits for the band."""
+    model = BandedHoldModel(hold_model(config), n_refits=config.model.band_refits,
+                            quantiles=config.model.band_quantiles,
+                            random_state=config.model.random_state)
+    X = snapshots[list(MODEL_FEATURES)]
+    y = snapshots[HELD].astype(int).to_numpy()
+    return model.fit(X, y, groups=snapshots[IMPROVEMENT_ID].to_numpy())
+
+
+def data_fingerprint(export, counts: dict, snapshots: pd.DataFrame) -> dict:
+    """What the model was trained on: files, hashes, rows, dates; never a row of evidence."""
+    return {
+        "source": export.source,
+        "files": {name: {"sha256": f.sha256, "format": f.format, "rows_read": f.rows}
+                  for name, f in export.files.items()},
+        "absent_files": list(export.absent),
+        "row_counts": counts,
+        "snapshots": int(len(snapshots)),
+        "improvements": int(snapshots[IMPROVEMENT_ID].nunique()) if len(snapshots) else 0,
+        "as_of_range": [str(snapshots[AS_OF].min().date()), str(snapshots[AS_OF].max().date())]
+        if len(snapshots) else [],
+        "held_rate": float(snapshots[HELD].astype(float).mean()) if len(snapshots) else None,
+    }
+
+
+def code_version() -> str:
+    """The git commit of the code, when run from a checkout; else the package version."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, check=True,
+                             capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=here, capture_output=True, text=True, timeout=5).stdout
+        return sha + ("-dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        from importlib.metadata import version
+
+        return version("takehold")
