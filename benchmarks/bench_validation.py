@@ -93,8 +93,10 @@ def run_case(case: str, folder: str) -> dict:
     started = time.perf_counter()
     export = read_export(folder, collect_errors=True)
     read_seconds = time.perf_counter() - started
-    timings = {"read_seconds": read_seconds}
+    timings = {"read_seconds": read_seconds, "read_peak_mib": _peak_mib(),
+               "rss_after_read_mib": _status_mib("VmRSS")}
     if case == "validate":
+        _reset_peak()  # from here on the peak is validation's own
         inside_gx = []
         original = engine.Validator.validate_expectation_suite
 
@@ -112,8 +114,25 @@ def run_case(case: str, folder: str) -> dict:
         timings["inside_gx_seconds"] = sum(inside_gx)
         timings["quarantined"] = result.counts["checks"]["quarantined"]
         timings["blocked"] = result.blocked
-    timings["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        timings["validate_peak_mib"] = _status_mib("VmHWM")
     return timings
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (Linux), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    # Writing 5 to clear_refs resets the peak resident set size (VmHWM) on Linux.
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def main() -> None:

@@ -132,6 +132,13 @@ def test_the_blocking_share_is_configurable(tmp_path, block_share, blocked):
     assert result.counts["checks"]["quarantined"] == 3
 
 
+def test_an_unreadable_file_blocks_without_a_cascade_of_unresolved_references(tmp_path):
+    result = validated(CASES_BY_NAME["non_utf8_bytes"].build(tmp_path / "export"))
+    assert [(f.file, f.severity) for f in result.findings] == [("services", "blocking")]
+    assert result.rules_not_evaluated == {"improvements": ("improvements.location_id.reference",)}
+    assert result.counts["improvements"]["quarantined"] == 0
+
+
 def test_an_as_of_date_after_the_run_date_is_refused(tmp_path):
     folder = CASES_BY_NAME["extra_column"].build(tmp_path / "export")
     with pytest.raises(ValueError, match="after the day of the run"):
@@ -250,3 +257,18 @@ def test_every_row_ends_in_exactly_one_place(tmp_path_factory, broken, shuffle):
     assert counts["read"] == counts["used"] + counts["set_aside"] + counts["quarantined"] == 50
     assert set(result.quarantine["checks"]["row"]) == set(broken)
     assert set(result.tables["checks"].index).isdisjoint(broken)
+
+
+@pytest.mark.parametrize(("exception_info", "raised"), [
+    (None, False),
+    ({"raised_exception": False, "exception_message": None}, False),
+    ({"raised_exception": True, "exception_message": "boom"}, True),
+    ({"MetricConfigurationID(metric_name='column_values.in_set.condition')":
+      {"raised_exception": True, "exception_message": "no such column"}}, True),
+    ({"MetricConfigurationID(metric_name='table.row_count')": {"raised_exception": False}},
+     False),
+])
+def test_a_crashed_expectation_is_recognised_in_both_of_gx_forms(exception_info, raised):
+    from validation.engine import gx_raised
+
+    assert gx_raised(exception_info) is raised

@@ -98,7 +98,7 @@ def rule_outcomes(result, rules: tuple[Rule, ...]) -> list[RuleOutcome]:
     outcomes = []
     for item in result.results:
         rule = by_key[item.expectation_config.meta["rule"]]
-        raised = bool((item.exception_info or {}).get("raised_exception"))
+        raised = gx_raised(item.exception_info)
         outcomes.append(RuleOutcome(rule=rule, failing_rows=_failing_rows(item),
                                     success=bool(item.success), raised=raised))
     order = {rule.key: position for position, rule in enumerate(rules)}
@@ -109,3 +109,15 @@ def _failing_rows(item) -> np.ndarray:
     listed = (item.result or {}).get("unexpected_index_list") or []
     rows = [entry[ROW] if isinstance(entry, dict) else entry for entry in listed]
     return np.unique(np.asarray(rows, dtype="int64"))
+
+
+def gx_raised(exception_info: dict | None) -> bool:
+    """Whether GX could not evaluate an expectation.
+
+    GX reports a crash either at the top level or per metric (a dict keyed by metric ID), and
+    a crashed expectation otherwise looks like a plain failure with no failing rows.
+    """
+    info = exception_info or {}
+    if info.get("raised_exception"):
+        return True
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())

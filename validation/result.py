@@ -145,6 +145,9 @@ class ValidationResult:
             )
         if self.absent_files:
             lines.append(f"  absent optional files: {', '.join(self.absent_files)}")
+        for name, keys in self.rules_not_evaluated.items():
+            lines.append(f"  {name}: not evaluated (a column or file they need is missing): "
+                         f"{', '.join(keys)}")
         for name, columns in self.ignored_columns.items():
             lines.append(f"  {name}: ignored extra column(s) {', '.join(columns)}")
         for name, columns in self.missing_optional_columns.items():
@@ -169,8 +172,9 @@ def scrub_gx_result(result):
 
 def _scrubbed_expectation_result(result):
     kept = {k: v for k, v in (result.result or {}).items() if k not in GX_VALUE_KEYS}
-    exception = result.exception_info or {}
-    raised = bool(exception.get("raised_exception"))
+    from validation.engine import gx_raised
+
+    raised = gx_raised(result.exception_info)
     return result.__class__(
         success=result.success,
         expectation_config=result.expectation_config,

@@ -298,7 +298,9 @@ def derived_columns(spec: ExportFile, frame: pd.DataFrame,
     for column in spec.columns:
         if column.references is None or column.name not in frame.columns:
             continue
-        keys = reference_keys.get(column.references[0], pd.Series(dtype="str"))
+        if column.references[0] not in reference_keys:
+            continue  # the other file could not be read: the rule is not evaluated
+        keys = reference_keys[column.references[0]]
         values = frame[column.name]
         added[reference_column(column)] = values.isna() | values.isin(keys.dropna().unique())
 

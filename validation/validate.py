@@ -148,8 +148,10 @@ def judge_file(context, loaded: LoadedFile, set_aside: pd.Index, keys: dict[str,
     for position, outcome in enumerate(rule_outcomes(result, rules)):
         rule = outcome.rule
         if outcome.raised:
-            if set(rule.columns) & set(missing_required):
-                not_evaluated.append(rule.key)  # the presence rule already blocks the file
+            if set(rule.columns) & set(missing_required) or _unresolvable(spec, rule, keys):
+                # A missing column or an unreadable file already blocks the run; a
+                # reference into a file that could not be read cannot be judged.
+                not_evaluated.append(rule.key)
                 continue
             # Never GX's message: it may quote a value.
             log.warning("%s: rule %s could not be evaluated", rule.file, rule.key)
@@ -177,6 +179,13 @@ def judge_file(context, loaded: LoadedFile, set_aside: pd.Index, keys: dict[str,
     failures = pd.concat(records, ignore_index=True) if records else _no_failures()
     findings += row_findings(failures, spec.name, rules, params)
     return JudgedFile(findings, failures, suite, scrub_gx_result(result), tuple(not_evaluated))
+
+
+def _unresolvable(spec: ExportFile, rule, keys: dict[str, pd.Series]) -> bool:
+    """Whether `rule` is a reference into a file that is not in the export as read."""
+    if not rule.key.endswith(".reference"):
+        return False
+    return spec.column(rule.columns[0]).references[0] not in keys
 
 
 def gx_batch(spec: ExportFile, judged: pd.DataFrame, missing_required: tuple[str, ...],
