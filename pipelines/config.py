@@ -42,7 +42,7 @@ class Settings:
 
     home: Path
     mlflow_tracking_uri: str
-    mlflow_artifact_root: str
+    mlflow_artifact_root: str  # "" lets a tracking server choose
     prefect_home: Path
     prefect_api_url: str | None
     model_name: str = "takehold"
@@ -57,7 +57,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     home = Path(env.get("TAKEHOLD_HOME", ".takehold")).expanduser().resolve()
     tracking = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow.db'}"
-    artifacts = env.get("TAKEHOLD_MLFLOW_ARTIFACT_ROOT") or (home / "mlartifacts").as_uri()
+    # A tracking server keeps artifacts where it was told to (its own default); the embedded
+    # SQLite store keeps them under TAKEHOLD_HOME.
+    local_store = not tracking.startswith(("http://", "https://", "databricks"))
+    artifacts = env.get("TAKEHOLD_MLFLOW_ARTIFACT_ROOT") or (
+        (home / "mlartifacts").as_uri() if local_store else "")
     return Settings(
         home=home,
         mlflow_tracking_uri=tracking,
@@ -89,6 +93,9 @@ class ModelSettings:
     """How the hold model is trained, banded, promoted and cross-checked."""
 
     random_state: int = 0
+    # OpenMP threads per boosting fit: on a shared 2-core machine one thread was 8x faster
+    # than two (threads spin-wait on each other under load); raise it on a dedicated host.
+    threads: int = 1
     band_refits: int = 8  # bootstrap refits (over improvements) behind p_hold_low / p_hold_high
     band_quantiles: tuple[float, float] = (0.1, 0.9)
     promotion_tolerance: float = 0.005  # AUROC may drop / Brier may rise by at most this much

@@ -74,26 +74,26 @@ def governance_report(run_folder: Path) -> Path:
     return build_report(run_folder)
 
 
+@task(name="fetch model documents", retries=2, retry_delay_seconds=10, cache_policy=NONE)
+def model_documents(settings: Settings, run_id: str, folder: Path, config: RunConfig) -> None:
+    """The champion's backtest, card and shapes, and the evidence threshold in force now."""
+    tracking.write_model_documents(settings, run_id, folder)
+    (folder / "evidence_threshold.json").write_text(_json(config.threshold.to_dict()))
+
+
 @task(name="backtest", cache_policy=NONE)
 def backtest(snapshots, config: RunConfig, truth=None):
     from models.backtest import rolling_origin_backtest
 
     models = config.model.backtest_peers + (("ground_truth",) if truth is not None else ())
     return rolling_origin_backtest(snapshots, horizon_months=config.labels.horizon_months,
-                                   models=models, truth=truth, seed=config.model.random_state)
+                                   models=models, truth=truth, seed=config.model.random_state,
+                                   n_threads=config.model.threads)
 
 
 @task(name="log, register and gate", retries=1, retry_delay_seconds=5, cache_policy=NONE)
 def register(settings: Settings, record: tracking.TrainingRecord, model, example):
-    run_id, version = tracking.log_training_run(settings, record, model, example,
-                                                skops_trusted_types=TRUSTED_TYPES)
-    return run_id, version
-
-
-TRUSTED_TYPES = [
-    "models.uncertainty.BandedHoldModel", "models.ga2m.HoldModel", "models.terms.TermTable",
-    "models.terms.Axis",
-]
+    return tracking.log_training_run(settings, record, model, example)
 
 
 # --- flows --------------------------------------------------------------------------------------
@@ -127,6 +127,7 @@ def nightly_scoring(export: str, out: str, as_of: date | None = None,
         write_validation(checked, folder)
     with timings.stage("load model"):
         model, champion = load_champion(settings)
+        model_documents(settings, champion.run_id, folder / "model", config)
     with timings.stage("features, score, rules"):
         parts = [score_partition.submit(part, as_of, model, champion.version, config)
                  for part in stages.partition_tables(checked.tables, partitions)]

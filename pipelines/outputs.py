@@ -96,6 +96,9 @@ def append_to_sink(url: str, run_id: str, tables: dict[str, pd.DataFrame]) -> No
     """Append tables to a SQL database (any SQLAlchemy URL; a plain path means SQLite)."""
     if "://" not in url:
         url = f"sqlite:///{Path(url).resolve()}"
+    elif url.startswith(("postgresql://", "postgres://")):
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; takehold ships psycopg2.
+        url = "postgresql+psycopg2://" + url.split("://", 1)[1]
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.begin() as connection:

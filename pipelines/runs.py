@@ -33,7 +33,7 @@ def score_command(export: str, out: Path, as_of: date, config_path: Path | None,
     flow, partitions = _with_runner(nightly_scoring, runner, dask_address, partitions)
     try:
         with console.status(f"Scoring {export} as of {as_of} ..."):
-            run = flow(export=export, as_of=as_of, out=out, settings=settings, config=config,
+            run = flow(export=export, as_of=as_of, out=str(out), settings=settings, config=config,
                        partitions=partitions, sink_url=sink_url, report=report)
     except (ExportError, BlockedExport, LookupError) as problem:
         return _refuse(problem)

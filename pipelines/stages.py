@@ -209,7 +209,7 @@ def training_snapshots(tables: dict[str, pd.DataFrame], as_of: date,
 
 
 def hold_model(config: RunConfig) -> HoldModel:
-    return HoldModel(random_state=config.model.random_state)
+    return HoldModel(random_state=config.model.random_state, n_threads=config.model.threads)
 
 
 def fit_banded_model(snapshots: pd.DataFrame, config: RunConfig) -> BandedHoldModel:

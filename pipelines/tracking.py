@@ -75,13 +75,13 @@ def experiment_id(client: MlflowClient, settings: Settings) -> str:
         return found.experiment_id
     try:
         return client.create_experiment(EXPERIMENT,
-                                        artifact_location=settings.mlflow_artifact_root)
+                                        artifact_location=settings.mlflow_artifact_root or None)
     except MlflowException:  # created by a concurrent process in the meantime
         return client.get_experiment_by_name(EXPERIMENT).experiment_id
 
 
-def log_training_run(settings: Settings, record: TrainingRecord, model, input_example: pd.DataFrame,
-                     *, skops_trusted_types: list[str] | None = None) -> tuple[str, str]:
+def log_training_run(settings: Settings, record: TrainingRecord, model,
+                     input_example: pd.DataFrame) -> tuple[str, str]:
     """Log one training run and register its model; returns (run_id, model version)."""
     client = client_for(settings)
     exp = experiment_id(client, settings)
@@ -102,7 +102,10 @@ def log_training_run(settings: Settings, record: TrainingRecord, model, input_ex
         info = mlflow.sklearn.log_model(
             model, name="model", signature=signature, input_example=input_example.head(5),
             registered_model_name=settings.model_name,
-            serialization_format="skops", skops_trusted_types=skops_trusted_types,
+            # cloudpickle: the registry holds only models this pipeline trained (skops refuses
+            # the fitted boosting trees' own types). Never load a model from a registry you
+            # do not control.
+            serialization_format="cloudpickle",
             pip_requirements=_requirements(),
         )
     version = str(info.registered_model_version)
@@ -214,4 +217,32 @@ def _requirements() -> list[str]:
     from importlib.metadata import version
 
     return [f"{name}=={version(name)}" for name in
-            ("scikit-learn", "pandas", "numpy", "skops")]
+            ("scikit-learn", "pandas", "numpy", "cloudpickle")]
+
+
+MODEL_DOCUMENTS = {
+    "tables/backtest.csv": "backtest.csv",
+    "tables/backtest_pooled.csv": "backtest_pooled.csv",
+    "tables/reliability.csv": "reliability.csv",
+    "tables/shape_functions.parquet": "shape_functions.parquet",
+    "model_card.md": "model_card.md",
+}
+
+
+def write_model_documents(settings: Settings, run_id: str, dest: Path) -> list[str]:
+    """Copy the champion's backtest, reliability, shape functions and card into `dest`.
+
+    Returns the documents that the training run did not have (the report says so).
+    """
+    client = client_for(settings)
+    dest.mkdir(parents=True, exist_ok=True)
+    missing = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for source, name in MODEL_DOCUMENTS.items():
+            try:
+                local = Path(client.download_artifacts(run_id, source, tmp))
+            except (MlflowException, OSError):
+                missing.append(name)
+                continue
+            (dest / name).write_bytes(local.read_bytes())
+    return missing

@@ -281,7 +281,7 @@ def _draw_shape(ax, rows: pd.DataFrame, term: str) -> None:
         if second.notna().any():
             ax.legend(frameon=False, fontsize=5)
     else:
-        ax.bar(rows["x"].astype("str"), rows["contribution"], color=BLUE)
+        ax.bar(rows["x"].astype("str").fillna("missing").tolist(), rows["contribution"], color=BLUE)
         ax.tick_params(axis="x", labelrotation=30)
     ax.axhline(0, color=GREY, lw=0.5)
     ax.set_title(term.replace("_", " "), fontsize=6.5)

@@ -1,0 +1,242 @@
+"""End to end: simulate a small group, train, score, with the real Prefect, GX and MLflow.
+
+One training run per session (a light but real configuration), then scoring runs that check
+the promises of the nightly run: the outputs and their columns, reconciled counts, safe
+publishing when a stage fails, identical scores on a re-run, a blocked export that writes no
+new scores, and the Dask runner giving the same scores as the local one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from models.scoring import SCORE_COLUMNS
+from pipelines.config import ModelSettings, RunConfig, load_settings, prepare_environment
+from pipelines.stages import BlockedExport
+
+pytestmark = pytest.mark.slow
+
+RUN_DAY = date(2026, 11, 26)
+LIGHT = RunConfig(model=ModelSettings(band_refits=2, backtest_peers=("ga2m", "rules_stage")))
+
+
+@pytest.fixture(scope="session")
+def harness():
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, harness):
+    """A simulated export and a registered champion trained on it."""
+    from pipelines.flows import train_model
+    from pipelines.simulator import simulate_group, write_simulation
+
+    root = tmp_path_factory.mktemp("e2e")
+    simulation = simulate_group(16, 2.5, seed=21, truth_draws=10)
+    export_dir, _ = write_simulation(simulation, root / "demo")
+    settings = load_settings({"TAKEHOLD_HOME": str(root / "home")})
+    prepare_environment(settings)
+    trained = train_model(export=str(export_dir), as_of=simulation.end, settings=settings,
+                          config=LIGHT, today=RUN_DAY)
+    return {"export": export_dir, "as_of": simulation.end, "settings": settings,
+            "trained": trained, "root": root}
+
+
+def score(demo, out: Path, **options):
+    from pipelines.flows import nightly_scoring
+
+    return nightly_scoring(export=str(options.pop("export", demo["export"])), out=str(out),
+                           as_of=demo["as_of"], settings=demo["settings"], config=LIGHT,
+                           today=RUN_DAY, **options)
+
+
+def test_training_registers_a_champion_with_a_backtest(demo):
+    trained = demo["trained"]
+    assert trained["promoted"] is True
+    assert trained["version"] == "1"
+    pooled = trained["backtest"].pooled.set_index("model")
+    assert {"ga2m", "rules_stage"} <= set(pooled.index)
+    assert 0.5 < pooled.loc["ga2m", "auroc"] <= 1
+
+
+@pytest.fixture(scope="module")
+def nightly(demo, tmp_path_factory):
+    """One complete nightly run, report included, shared by the tests that read its outputs."""
+    out = tmp_path_factory.mktemp("nightly") / "out"
+    return score(demo, out), out
+
+
+def test_a_nightly_run_writes_every_output_with_reconciled_counts(nightly):
+    run, out = nightly
+    scores = pd.read_parquet(out / "scores.parquet")
+    assert list(scores.columns) == list(SCORE_COLUMNS)
+    assert scores["improvement_id"].is_unique
+    assert scores["p_hold"].between(0, 1).all()
+    assert (scores["p_hold_low"] <= scores["p_hold"]).all()
+    assert (scores["p_hold"] <= scores["p_hold_high"]).all()
+    assert set(scores["stage"]) <= {"not_started", "emerging", "consolidating", "embedded",
+                                    "slipping"}
+    assert (scores["model_version"] == "1").all()
+    services = pd.read_csv(out / "services.csv")
+    assert services["rank"].tolist() == list(range(1, len(services) + 1))
+    assert services["priority_score"].is_monotonic_decreasing
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["run_id"] == run.run_id
+    for name, counts in manifest["counts"].items():
+        assert counts["read"] == counts["used"] + counts["set_aside"] + counts["quarantined"], name
+    assert manifest["inputs"]["checks"]["rows"] == manifest["counts"]["checks"]["read"]
+    assert manifest["model"] == {**manifest["model"], "name": "takehold", "version": "1",
+                                 "alias": "champion"}
+    assert manifest["config"]["threshold"]["min_consecutive_months"] == 3
+    assert set(manifest["timings"]) >= {"validate", "features, score, rules", "report"}
+    assert (out / "report.html").stat().st_size > 10_000
+    assert (out / "model" / "model_card.md").exists()
+    assert (out / "runs" / run.run_id / "scores.csv").exists()
+
+
+def test_free_text_never_reaches_an_output(demo, nightly):
+    feedback = pd.read_csv(demo["export"] / "feedback.csv")
+    phrases = [t for t in feedback["text"].dropna().unique() if len(t) > 25][:20]
+    assert phrases, "the simulator writes free text"
+    run_folder = (nightly[1] / "current").resolve()
+    for path in run_folder.rglob("*"):
+        if path.is_file() and path.suffix in {".csv", ".json", ".html", ".md"}:
+            text = path.read_text(errors="ignore")
+            assert not any(p in text for p in phrases), path
+
+
+def test_two_runs_give_identical_scores(demo, tmp_path):
+    score(demo, tmp_path / "a", report=False)
+    score(demo, tmp_path / "b", report=False)
+    first = pd.read_parquet(tmp_path / "a" / "scores.parquet")
+    second = pd.read_parquet(tmp_path / "b" / "scores.parquet")
+    pd.testing.assert_frame_equal(first, second)
+    assert (tmp_path / "a" / "scores.csv").read_bytes() == (tmp_path / "b" / "scores.csv").read_bytes()
+
+
+def test_a_failing_stage_leaves_the_previous_outputs_untouched(demo, tmp_path, monkeypatch):
+    import pipelines.report
+
+    out = tmp_path / "out"
+    first = score(demo, out, report=False)
+    before = (out / "scores.csv").read_bytes()
+
+    def report_fails(folder):
+        raise RuntimeError("the report stage failed")
+
+    monkeypatch.setattr(pipelines.report, "build_report", report_fails)
+    with pytest.raises(RuntimeError, match="report stage failed"):
+        score(demo, out)
+    assert (out / "current").resolve().name == first.run_id
+    assert (out / "scores.csv").read_bytes() == before
+    assert len(list((out / "runs").iterdir())) == 2  # the failed run's folder stays for a look
+
+
+def test_a_blocked_export_stops_and_writes_no_new_scores(demo, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(demo["export"], broken)
+    services = pd.read_csv(broken / "services.csv", dtype=str)
+    pd.concat([services, services.head(1)]).to_csv(broken / "services.csv", index=False)
+    out = tmp_path / "out"
+    first = score(demo, out, report=False)
+    with pytest.raises(BlockedExport) as blocked:
+        score(demo, out, export=broken)
+    assert "services" in str(blocked.value)
+    assert "location_id" in str(blocked.value)
+    assert (out / "current").resolve().name == first.run_id
+    failed = [p for p in (out / "runs").iterdir() if p.name != first.run_id]
+    assert len(failed) == 1
+    assert not (failed[0] / "scores.csv").exists()
+    assert json.loads((failed[0] / "validation.json").read_text())["blocked"] is True
+
+
+def test_the_score_command_exits_1_on_a_blocked_export(demo, tmp_path, monkeypatch):
+    from pipelines import runs
+
+    broken = tmp_path / "broken"
+    shutil.copytree(demo["export"], broken)
+    (broken / "improvements.csv").write_text("improvement_id\n")
+    monkeypatch.setenv("TAKEHOLD_HOME", str(demo["settings"].home))
+    code = runs.score_command(str(broken), tmp_path / "out", demo["as_of"], None, "local", None,
+                              1, None, False)
+    assert code == 1
+    assert not (tmp_path / "out" / "scores.csv").exists()
+
+
+def test_partitioned_scoring_gives_the_same_scores(demo, tmp_path):
+    score(demo, tmp_path / "one", partitions=1, report=False)
+    score(demo, tmp_path / "four", partitions=4, report=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / "scores.parquet"),
+                                  pd.read_parquet(tmp_path / "four" / "scores.parquet"))
+
+
+def test_the_dask_runner_gives_the_same_scores_as_the_local_one(demo, tmp_path):
+    from prefect_dask import DaskTaskRunner
+
+    from pipelines.flows import nightly_scoring
+
+    score(demo, tmp_path / "local", report=False)
+    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
+                                            "processes": True, "dashboard_address": None})
+    nightly_scoring.with_options(task_runner=runner)(
+        export=str(demo["export"]), out=str(tmp_path / "dask"), as_of=demo["as_of"],
+        settings=demo["settings"], config=LIGHT, today=RUN_DAY, partitions=4, report=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / "scores.parquet"),
+                                  pd.read_parquet(tmp_path / "dask" / "scores.parquet"))
+
+
+def test_the_sql_sink_appends_each_run(demo, tmp_path):
+    import sqlite3
+
+    sink = tmp_path / "history.db"
+    first = score(demo, tmp_path / "out", sink_url=str(sink), report=False)
+    second = score(demo, tmp_path / "out", sink_url=str(sink), report=False)
+    with sqlite3.connect(sink) as connection:
+        runs_seen = connection.execute(
+            "select run_id, count(*) from scores group by run_id").fetchall()
+        ranked = connection.execute("select count(*) from service_rankings").fetchone()[0]
+    assert {r for r, _ in runs_seen} == {first.run_id, second.run_id}
+    assert ranked > 0
+
+
+def test_promotion_refuses_a_worse_model_and_keeps_the_champion(demo):
+    from pipelines import tracking
+
+    settings = demo["settings"]
+    champion = tracking.champion(settings)
+    worse = {k: v for k, v in champion.metrics.items()}
+    worse["backtest.ga2m.auroc"] -= 0.05
+    decision = tracking.decide_promotion(
+        worse, champion.metrics, champion.feature_names, champion.feature_names,
+        auroc_key="backtest.ga2m.auroc", brier_key="backtest.ga2m.brier", tolerance=0.005)
+    assert not decision.promote
+    assert "below the champion" in decision.reason
+
+
+def test_a_lower_bar_config_changes_stages_and_is_recorded(demo, tmp_path):
+    easy = replace(LIGHT, threshold=replace(LIGHT.threshold, min_consecutive_months=1,
+                                            min_evidence_categories=1,
+                                            require_peoples_experience=False,
+                                            min_teams_meeting_share=0.0))
+    from pipelines.flows import nightly_scoring
+
+    strict = score(demo, tmp_path / "strict", report=False)
+    lenient = nightly_scoring(export=str(demo["export"]), out=str(tmp_path / "lenient"),
+                              as_of=demo["as_of"], settings=demo["settings"], config=easy,
+                              today=RUN_DAY, report=False)
+    assert lenient.manifest["config"]["threshold"]["min_consecutive_months"] == 1
+    a = pd.read_parquet(tmp_path / "strict" / "scores.parquet")
+    b = pd.read_parquet(tmp_path / "lenient" / "scores.parquet")
+    order = {"not_started": 0, "slipping": 1, "emerging": 2, "consolidating": 3, "embedded": 4}
+    assert (b["stage"] == "embedded").sum() >= (a["stage"] == "embedded").sum()
+    assert strict.manifest["config"]["threshold"]["min_consecutive_months"] == 3
+    assert set(order) >= set(b["stage"])
