@@ -37,7 +37,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 bench: setup
-	$(BIN)/python benchmarks/run_all.py
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
 
 clean:
 	rm -rf $(VENV) .takehold .pytest_cache
