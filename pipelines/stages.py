@@ -20,7 +20,7 @@ from features.columns import AS_OF, HELD, IMPROVEMENT_ID
 from features.monthly import monthly_compliance
 from features.snapshots import build_training_snapshots
 from models.crosscheck import cross_check, cross_check_sentence
-from models.explain import top_factors
+from models.explain import formatted_values, top_factors
 from models.ga2m import MODEL_FEATURES, HoldModel
 from models.ranking import rank_services
 from models.rules import claim_check, classify_stages, escalation_triggers, review_cadence
@@ -157,7 +157,8 @@ def contribution_table(features: pd.DataFrame, X: pd.DataFrame,
     long = contributions.set_axis(features[IMPROVEMENT_ID].to_numpy(), axis=0).stack()
     long.index.names = [IMPROVEMENT_ID, "term"]
     table = long.rename("contribution").reset_index()
-    values = X.astype("str").where(X.notna(), "missing").set_axis(
+    shown = pd.DataFrame({c: formatted_values(c, X[c]) for c in X.columns}, index=X.index)
+    values = shown.astype("str").where(X.notna(), "missing").set_axis(
         features[IMPROVEMENT_ID].to_numpy(), axis=0).stack()
     values.index.names = [IMPROVEMENT_ID, "term"]
     table = table.merge(values.rename("value").reset_index(), on=[IMPROVEMENT_ID, "term"],

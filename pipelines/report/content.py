@@ -80,12 +80,27 @@ def service_content(services: pd.DataFrame, improvements: pd.DataFrame,
     return entries
 
 
+LATEST_REVIEWS_SHOWN = 6
+
+
+def recent_timeline(timeline: pd.DataFrame, reviews: int = LATEST_REVIEWS_SHOWN) -> pd.DataFrame:
+    """Every milestone (identified, action started, declared) and the latest `reviews` governance
+    reviews of each improvement: monthly reviews over years would bury the story."""
+    if timeline.empty:
+        return timeline
+    is_review = timeline["event"].astype("str") == "review"
+    latest = (timeline[is_review].sort_values(["improvement_id", "date"], kind="mergesort")
+              .groupby("improvement_id", sort=False).tail(reviews))
+    return pd.concat([timeline[~is_review], latest]).sort_values(
+        ["improvement_id", "date", "event"], kind="mergesort")
+
+
 def improvement_items(improvements: pd.DataFrame, factors: pd.DataFrame,
                       timeline: pd.DataFrame, points: pd.DataFrame,
                       charts: dict[str, dict]) -> dict[str, dict]:
     """Page items per improvement id: scores, factors, timeline, latest compliance, charts."""
     factor_lists = _grouped_records(factors, ["term", "value", "contribution", "direction"])
-    event_lists = _grouped_records(timeline, ["date", "event", "detail"])
+    event_lists = _grouped_records(recent_timeline(timeline), ["date", "event", "detail"])
     latest = points.groupby("improvement_id").agg(months=("y", "size"), latest=("y", "last"),
                                                     standard=("standard", "last"))
     rows = improvements.join(latest, on="improvement_id")
