@@ -88,7 +88,7 @@ def main() -> None:
                 command.append("--no-report")
             wall, peak = timed(command, env)
             manifest = json.loads((out / "manifest.json").read_text())
-            rows.append({"services": services, "runner": runner, "report": report,
+            rows.append({"services": services, "runner": runner, "with_report": report,
                          "checks": manifest["counts"]["checks"]["read"], "wall_s": round(wall, 1),
                          "peak_gb": round(peak, 2), **manifest["timings"]})
             print(json.dumps(rows[-1]), flush=True)
@@ -96,9 +96,9 @@ def main() -> None:
 
 
 def write_results(rows: list[dict]) -> None:
-    stages = sorted({k for r in rows for k in r} - {"services", "runner", "report", "checks",
+    stages = sorted({k for r in rows for k in r} - {"services", "runner", "with_report", "checks",
                                                      "wall_s", "peak_gb"})
-    header = ["services", "checks", "runner", "report", "wall_s", "peak_gb", *stages]
+    header = ["services", "checks", "runner", "with_report", "wall_s", "peak_gb", *stages]
     lines = ["# Nightly run benchmark", "",
              "Wall time of `takehold score` (a fresh process: Python start, the temporary "
              "Prefect server, every stage), its stages from the run manifest, and peak memory.",
