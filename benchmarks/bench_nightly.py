@@ -67,6 +67,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--services", type=int, nargs="+", default=[300, 3000])
     parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--skip-train", action="store_true",
+                        help="Reuse the champion already registered under FOLDER/home.")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-nightly-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,7 +79,7 @@ def main() -> None:
     rows = []
     for index, services in enumerate(sorted(args.services)):
         export, as_of = simulate(services, folder / f"group{services}")
-        if index == 0:
+        if index == 0 and not args.skip_train:
             timed([TAKEHOLD, "train", str(export), "--as-of", as_of, "--config", str(config)],
                   env)
         for runner, report in (("local", False), ("dask", False), ("local", True)):
@@ -92,10 +94,10 @@ def main() -> None:
                          "checks": manifest["counts"]["checks"]["read"], "wall_s": round(wall, 1),
                          "peak_gb": round(peak, 2), **manifest["timings"]})
             print(json.dumps(rows[-1]), flush=True)
-    write_results(rows)
+    write_results(rows, ROOT / "benchmarks" / "results" / f"nightly-{'-'.join(map(str, args.services))}.md")
 
 
-def write_results(rows: list[dict]) -> None:
+def write_results(rows: list[dict], target: Path) -> None:
     stages = sorted({k for r in rows for k in r} - {"services", "runner", "with_report", "checks",
                                                      "wall_s", "peak_gb"})
     header = ["services", "checks", "runner", "with_report", "wall_s", "peak_gb", *stages]
@@ -105,7 +107,6 @@ def write_results(rows: list[dict]) -> None:
              "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for row in rows:
         lines.append("| " + " | ".join(str(row.get(h, "")) for h in header) + " |")
-    target = ROOT / "benchmarks" / "results" / "nightly.md"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("\n".join(lines) + "\n")
     print(f"wrote {target}")

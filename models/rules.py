@@ -145,12 +145,8 @@ DEFAULT_THRESHOLD = EvidenceThreshold()
 # --- column access and text ------------------------------------------------------------------
 
 
-def _values(features: pd.DataFrame, name: str) -> pd.Series:
-    """A feature as float64, missing as NaN (flags, counts and nullable ints alike)."""
-    column = features[name]
-    if column.dtype == "float64":
-        return column
-    return pd.to_numeric(column, errors="coerce").astype("float64")
+# A feature as float64, missing as NaN (flags, counts and nullable ints alike).
+_values = triggers.numeric_feature
 
 
 def _labels(features: pd.DataFrame, name: str) -> pd.Series:

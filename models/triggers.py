@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 SEPARATOR = "; "
 
 
-def _values(features: pd.DataFrame, name: str) -> pd.Series:
-    """A feature as float64, missing as NaN."""
+def numeric_feature(features: pd.DataFrame, name: str) -> pd.Series:
+    """A feature as float64, missing as NaN (flags, counts and nullable ints alike)."""
     column = features[name]
     if column.dtype == "float64":
         return column
@@ -34,30 +34,30 @@ def _values(features: pd.DataFrame, name: str) -> pd.Series:
 
 def slippage_after_early_improvement(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Met the standard since action, and is below it again now."""
-    below_now = _values(features, "compliance_margin_latest") < 0
-    return below_now & (_values(features, "slips_since_action_count") >= t.slipping_min_slips)
+    below_now = numeric_feature(features, "compliance_margin_latest") < 0
+    return below_now & (numeric_feature(features, "slips_since_action_count") >= t.slipping_min_slips)
 
 
 def uneven_results_between_teams(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Some teams meet the standard but fewer than `min_teams_meeting_share` of them do."""
-    some_meet = _values(features, "teams_meeting_standard_count") >= 1
-    return some_meet & (_values(features, "teams_meeting_standard_share")
+    some_meet = numeric_feature(features, "teams_meeting_standard_count") >= 1
+    return some_meet & (numeric_feature(features, "teams_meeting_standard_share")
                         < t.min_teams_meeting_share)
 
 
 def weak_staff_understanding(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Competency below the standard, a large confidence gap, or frequent prompting."""
-    competency_margin = (_values(features, "competency_pass_share_180d")
-                         - _values(features, "standard")).round(9)
+    competency_margin = (numeric_feature(features, "competency_pass_share_180d")
+                         - numeric_feature(features, "standard")).round(9)
     return ((competency_margin < t.min_competency_margin)
-            | (_values(features, "confidence_gap_points").round(9) > t.max_confidence_gap_points)
-            | (_values(features, "prompts_per_observation_90d")
+            | (numeric_feature(features, "confidence_gap_points").round(9) > t.max_confidence_gap_points)
+            | (numeric_feature(features, "prompts_per_observation_90d")
                > t.trigger_max_prompts_per_observation))
 
 
 def workforce_improving_feedback_not(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Agency and unfilled shifts fell while people's feedback on the theme did not improve."""
-    return _values(features, "workforce_feedback_mismatch_flag") == 1
+    return numeric_feature(features, "workforce_feedback_mismatch_flag") == 1
 
 
 def serious_concern_thin_evidence(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
@@ -67,8 +67,8 @@ def serious_concern_thin_evidence(features: pd.DataFrame, t: EvidenceThreshold) 
     narrow: fewer than `min_evidence_categories` kinds of evidence. Only where some improvement
     is shown (at least one month at standard): with none, the stage already says so.
     """
-    months = _values(features, "consecutive_months_at_standard_count")
-    categories = _values(features, "evidence_categories_positive_90d_count").fillna(0)
+    months = numeric_feature(features, "consecutive_months_at_standard_count")
+    categories = numeric_feature(features, "evidence_categories_positive_90d_count").fillna(0)
     serious = features["severity"].astype("str") == "serious"
     thin = (months < t.min_consecutive_months) | (categories < t.min_evidence_categories)
     return serious & (months >= 1) & thin
@@ -76,8 +76,8 @@ def serious_concern_thin_evidence(features: pd.DataFrame, t: EvidenceThreshold) 
 
 def incident_reduction_too_short(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Theme incidents fell since action, over fewer days than can be judged."""
-    fell = _values(features, "theme_incident_rate_change_per_month") < 0
-    recent = _values(features, "days_since_action_started") < t.trigger_min_incident_judgement_days
+    fell = numeric_feature(features, "theme_incident_rate_change_per_month") < 0
+    recent = numeric_feature(features, "days_since_action_started") < t.trigger_min_incident_judgement_days
     return fell & recent
 
 
