@@ -60,8 +60,6 @@ load_champion = task(tracking.load_champion_model, name="load champion model", r
                      retry_delay_seconds=10, cache_policy=NONE)
 score_partition = task(stages.score_partition, name="score partition", cache_policy=NONE)
 combine = task(stages.combine_partitions, name="rank services", cache_policy=NONE)
-write_outputs = task(name="write outputs", retries=1, cache_policy=NONE)(
-    lambda *args, **kwargs: write_run_outputs(*args, **kwargs))
 snapshots_task = task(stages.training_snapshots, name="build training snapshots",
                       cache_policy=NONE)
 fit_task = task(stages.fit_banded_model, name="fit model", cache_policy=NONE)
@@ -169,7 +167,7 @@ def train_model(export: str, as_of: date | None = None, config_file: str | None 
     record = training_record(raw, checked, snapshots, result, model, config, timings)
     with timings.stage("register"):
         run_id, version = register(settings, record, model, snapshots[list(MODEL_FEATURES)])
-        decision = gate(settings, record, result, snapshots, config)
+        decision = gate(settings, record, config)
         tracking.apply_promotion(settings, version, decision)
     return {"run_id": run_id, "version": version, "promoted": decision.promote,
             "reason": decision.reason, "backtest": result, "timings": timings.seconds,
@@ -185,7 +183,8 @@ def write_validation(result, folder: Path) -> None:
     write_validation_outputs(result, folder)
 
 
-def write_run_outputs(folder: Path, scored: stages.ScoringOutputs, manifest: dict,
+@task(name="write outputs", retries=1, cache_policy=NONE)
+def write_outputs(folder: Path, scored: stages.ScoringOutputs, manifest: dict,
                       sink_url: str | None, run_id: str) -> None:
     outputs.write_table(scored.scores, folder / "scores.csv")
     outputs.write_table(scored.scores, folder / "scores.parquet")
@@ -242,7 +241,8 @@ def training_record(raw, checked, snapshots, result, model, config, timings):
     )
 
 
-def gate(settings, record, result, snapshots, config) -> tracking.PromotionDecision:
+def gate(settings, record, config) -> tracking.PromotionDecision:
+    """Promote only a model whose schema matches scoring and whose backtest is no worse."""
     current = tracking.champion(settings)
     champion_metrics = None
     if current is not None and current.feature_names == list(FEATURE_NAMES):

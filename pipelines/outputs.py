@@ -19,6 +19,10 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy
 
+# One rule for every CSV takehold writes for people: text cells a spreadsheet would run as a
+# formula get an apostrophe; numbers keep their type.
+from validation.outputs import spreadsheet_safe as neutralise_formulas
+
 log = logging.getLogger(__name__)
 
 CURRENT = "current"
@@ -29,7 +33,6 @@ PUBLISHED = (
     "monthly_compliance.parquet", "timeline.parquet", "contributions.parquet", "model",
     "tables", "validation.json", "quarantine",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def new_run_id(as_of: date, now: datetime | None = None) -> str:
@@ -50,22 +53,6 @@ def previous_run_id(out: Path) -> str | None:
     if not link.is_symlink():
         return None
     return Path(os.readlink(link)).name
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells a spreadsheet would run as a formula with an apostrophe.
-
-    Numbers keep their type (a negative number is a number, not a formula).
-    """
-    text_columns = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c])
-                    or isinstance(frame[c].dtype, pd.CategoricalDtype)]
-    changed = {}
-    for column in text_columns:
-        values = frame[column].astype("str").where(frame[column].notna())
-        risky = values.str.startswith(_FORMULA_STARTS).fillna(False).astype(bool)
-        if risky.any():
-            changed[column] = values.where(~risky, "'" + values)
-    return frame.assign(**changed) if changed else frame
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
