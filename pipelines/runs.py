@@ -8,6 +8,7 @@ Exit codes: 0 success, 1 the input or the state cannot be used (named in the mes
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import date
 from pathlib import Path
@@ -35,7 +36,8 @@ def score_command(export: str, out: Path, as_of: date, config_path: Path | None,
         with console.status(f"Scoring {export} as of {as_of} ..."):
             run = flow(export=export, as_of=as_of, out=str(out), settings=settings, config=config,
                        partitions=partitions, sink_url=sink_url, report=report)
-    except (ExportError, BlockedExport, LookupError) as problem:
+    except (ExportError, BlockedExport, LookupError, ValueError) as problem:
+        # ValueError: an as-of date after the day of the run, or a broken configuration value.
         return _refuse(problem)
     _print_scoring(run, out)
     return 0
@@ -116,6 +118,9 @@ def demo_command(services: int, years: float, seed: int) -> int:
 
 
 def _settings() -> Settings:
+    # At the command line takehold says what went wrong in its own words (file, column, rule);
+    # Prefect's log of the same failure is a traceback. The Prefect API still records it.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
     settings = load_settings()
     prepare_environment(settings)
     return settings
