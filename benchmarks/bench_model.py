@@ -9,12 +9,13 @@ refit with another seed moves the probabilities. Results: benchmarks/results/mod
 CSV per seed in benchmarks/results/model/.
 
     .venv/bin/python benchmarks/bench_model.py [--seeds 0 1 2] [--services 300] [--years 3]
-        [--truth-draws 100] [--models ga2m rules_stage ...]
+        [--truth-draws 100] [--models ga2m rules_stage ...] [--aggregate]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
 from pathlib import Path
@@ -113,17 +114,24 @@ def run_seed(seed: int, args) -> dict:
     rows = labelled_rows(snapshots)
     X, y = rows[list(MODEL_FEATURES)], rows["held"]
     model = HoldModel(random_state=seed).fit(X, y, groups=rows["improvement_id"])
-    return {
+    facts = {
         "seed": seed,
         "rows": len(snapshots),
         "labelled": len(rows),
         "seconds": seconds,
-        "pooled": result.pooled,
-        "differences": result.differences,
-        "folds": result.folds,
         "violations": monotone_violations(model, X),
         "stability": refit_stability(X, y, rows["improvement_id"], seed),
     }
+    (folder / f"facts_seed{seed}.json").write_text(json.dumps(facts, indent=2))
+    return {**facts, "pooled": result.pooled, "differences": result.differences}
+
+
+def saved_seed(seed: int) -> dict:
+    """A seed's results as an earlier run of this script saved them."""
+    folder = RESULTS / "model"
+    facts = json.loads((folder / f"facts_seed{seed}.json").read_text())
+    return {**facts, "pooled": pd.read_csv(folder / f"pooled_seed{seed}.csv"),
+            "differences": pd.read_csv(folder / f"differences_seed{seed}.csv")}
 
 
 def across_seeds(runs: list[dict]) -> pd.DataFrame:
@@ -211,7 +219,13 @@ def main() -> None:
     parser.add_argument("--truth-draws", type=int, default=100)
     parser.add_argument("--models", nargs="+", default=list(ALL_MODELS))
     parser.add_argument("--out", type=Path, default=RESULTS / "model.md")
+    parser.add_argument("--aggregate", action="store_true",
+                        help="Only write the table from the seeds' saved results (seeds run "
+                             "separately, e.g. in parallel).")
     args = parser.parse_args()
+    if args.aggregate:
+        args.out.write_text(markdown([saved_seed(s) for s in args.seeds], args), encoding="utf-8")
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("interpret").setLevel(logging.WARNING)
     runs = []

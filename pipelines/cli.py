@@ -158,6 +158,10 @@ def report_command(
     out: str = typer.Argument(..., help="A finished run's output folder (OUT/)."),
     detailed_charts: int = typer.Option(
         150, help="Most improvements needing attention that get full SPC and factor charts."),
+    detailed_services: int = typer.Option(
+        30, help="Services (top of the ranking) shown as full improvement cards; the rest as "
+                 "one table row per improvement."),
+    workers: int = typer.Option(0, help="Processes drawing charts (0: the usable CPUs, at most 4)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every stage."),
 ) -> None:
     """Write OUT/report.html (self-contained, offline) and OUT/tables/*.csv from a run's outputs."""
@@ -168,7 +172,8 @@ def report_command(
 
     setup_logging(verbose)
     try:
-        written = build_report(Path(out), detailed_chart_limit=detailed_charts)
+        written = build_report(Path(out), detailed_chart_limit=detailed_charts,
+                               detailed_services=detailed_services, workers=workers or None)
     except RunOutputsError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None

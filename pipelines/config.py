@@ -109,6 +109,15 @@ class ModelSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """How much of the governance report is drawn in full (see docs/report.md)."""
+
+    detailed_services: int = 30  # services shown as full improvement cards; the rest as rows
+    detailed_charts: int = 150  # improvements needing attention with SPC and factor charts
+    chart_workers: int = 0  # processes drawing charts; 0: the usable CPUs, at most 4
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Every parameter of a run, in one frozen object, written into each run's record."""
 
@@ -119,12 +128,14 @@ class RunConfig:
     ranking: RankingParams = field(default_factory=RankingParams)
     model: ModelSettings = field(default_factory=ModelSettings)
     cross_check: CrossCheckBands = field(default_factory=CrossCheckBands)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     def to_dict(self) -> dict:
         return {name: _as_dict(getattr(self, name)) for name in SECTIONS}
 
 
-SECTIONS = ("features", "labels", "threshold", "validation", "ranking", "model", "cross_check")
+SECTIONS = ("features", "labels", "threshold", "validation", "ranking", "model", "cross_check",
+            "report")
 
 
 def load_run_config(path: Path | None = None) -> RunConfig:

@@ -20,7 +20,13 @@ from prefect.cache_policies import NONE
 from features.columns import FEATURE_NAMES
 from models.ga2m import MODEL_FEATURES
 from pipelines import outputs, stages, tracking
-from pipelines.config import RunConfig, Settings, load_run_config, load_settings
+from pipelines.config import (
+    ReportSettings,
+    RunConfig,
+    Settings,
+    load_run_config,
+    load_settings,
+)
 from pipelines.io import read_export
 
 log = logging.getLogger(__name__)
@@ -66,10 +72,12 @@ fit_task = task(stages.fit_banded_model, name="fit model", cache_policy=NONE)
 
 
 @task(name="governance report", cache_policy=NONE)
-def governance_report(run_folder: Path) -> Path:
+def governance_report(run_folder: Path, settings: ReportSettings) -> Path:
     from pipelines.report import build_report
 
-    return build_report(run_folder)
+    return build_report(run_folder, detailed_chart_limit=settings.detailed_charts,
+                        detailed_services=settings.detailed_services,
+                        workers=settings.chart_workers or None)
 
 
 @task(name="fetch model documents", retries=2, retry_delay_seconds=10, cache_policy=NONE)
@@ -136,7 +144,7 @@ def nightly_scoring(export: str, out: str, as_of: date | None = None,
         write_outputs(folder, scored, manifest, sink_url, run_id)
     if report:
         with timings.stage("report"):
-            governance_report(folder)
+            governance_report(folder, config.report)
     outputs.write_manifest(folder, {**manifest, "timings": timings.seconds})
     outputs.publish(out, folder)
     return ScoringRun(run_id, folder, True, {**manifest, "timings": timings.seconds})

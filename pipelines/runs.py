@@ -175,9 +175,12 @@ def _print_scoring(run, out: Path) -> None:
         table.add_row(name, *(f"{counts[k]:,}" for k in ("read", "used", "set_aside",
                                                           "quarantined")))
     console.print(table)
+    files = ["scores.csv", "services.csv", "manifest.json"]
+    if (Path(out) / "report.html").exists():
+        files.insert(2, "report.html")
     console.print(f"Model {manifest['model']['name']} version {manifest['model']['version']} "
-                  f"({manifest['model']['alias']}). Outputs: {out} (scores.csv, services.csv, "
-                  f"report.html, manifest.json). Stage times (s): {manifest['timings']}")
+                  f"({manifest['model']['alias']}). Outputs: {out} ({', '.join(files)}). "
+                  f"Stage times (s): {manifest['timings']}")
 
 
 def _print_training(result: dict, settings: Settings) -> None:

@@ -21,7 +21,7 @@ from features.monthly import monthly_compliance
 from features.snapshots import build_training_snapshots
 from models.crosscheck import cross_check, cross_check_sentence
 from models.explain import formatted_values, top_factors
-from models.ga2m import MODEL_FEATURES, HoldModel
+from models.ga2m import MODEL_FEATURES, PAIR_SEPARATOR, HoldModel
 from models.ranking import rank_services
 from models.rules import claim_check, classify_stages, escalation_triggers, review_cadence
 from models.scoring import assemble_scores
@@ -163,6 +163,15 @@ def contribution_table(features: pd.DataFrame, X: pd.DataFrame,
     values.index.names = [IMPROVEMENT_ID, "term"]
     table = table.merge(values.rename("value").reset_index(), on=[IMPROVEMENT_ID, "term"],
                         how="left")
+    pairs = table["term"].str.contains(PAIR_SEPARATOR, regex=False)
+    if pairs.any():  # a pair term's value is both its features' values, "a, b"
+        named = values.rename("value").reset_index()
+        pair = table.loc[pairs, [IMPROVEMENT_ID, "term"]]
+        split = pair["term"].str.split(PAIR_SEPARATOR, n=1, expand=True)
+        both = [pair[[IMPROVEMENT_ID]].assign(term=split[k]).merge(
+                    named, on=[IMPROVEMENT_ID, "term"], how="left")["value"].fillna("missing")
+                for k in (0, 1)]
+        table.loc[pairs, "value"] = (both[0] + ", " + both[1]).to_numpy()
     table["value"] = table["value"].fillna("")
     return table[[IMPROVEMENT_ID, "term", "value", "contribution"]]
 

@@ -275,21 +275,38 @@ def _write_model_folder(rng, folder: Path) -> None:
 
 
 def _shape_functions(rng) -> pd.DataFrame:
+    """The shape table as HoldModel.shape_functions writes it: numeric bins with a missing
+    cell, a categorical term, a pair with few values of its second variable and one with many."""
     numeric = [name for name in FEATURE_NAMES if FEATURES_BY_NAME[name].kind == "numeric"][:8]
     frames = []
     for term in numeric:
         x = np.linspace(0, 10, 12)
         direction = FEATURES_BY_NAME[term].direction or 1
-        frames.append(pd.DataFrame({"term": term, "x": x.astype(str), "x2": pd.NA,
-                                    "contribution": direction * np.log1p(x) / 4}))
-    frames.append(pd.DataFrame({"term": "severity", "x": list(SEVERITIES), "x2": pd.NA,
-                                "contribution": [0.2, 0.0, -0.3]}))
-    pair = "compliance_margin_latest & team_count"
-    x = np.tile(np.linspace(-0.2, 0.2, 5), 3)
-    x2 = np.repeat(["1", "3", "6"], 5)
-    frames.append(pd.DataFrame({"term": pair, "x": x.astype(str), "x2": x2,
-                                "contribution": x * np.repeat([0.5, 1.0, 1.5], 5)}))
-    return pd.concat(frames, ignore_index=True).astype({"x2": "str"})
+        frames.append(_shape_rows(term, [*x, np.nan], [*_bins(x), "missing"],
+                                  [*(direction * np.log1p(x) / 4), -0.1]))
+    frames.append(_shape_rows("severity", [0.0, 1.0, 2.0], list(SEVERITIES), [0.2, 0.0, -0.3]))
+    for pair, seconds in (("compliance_margin_latest & team_count", 3),
+                          ("competency_pass_share_180d & confidence_gap_points", 12)):
+        first, second = pair.split(" & ")
+        x = np.tile(np.linspace(-0.2, 0.2, 5), seconds)
+        x2 = np.repeat(np.arange(seconds, dtype=float), 5)
+        frames.append(_shape_rows(pair, x, _bins(x), x * (1 + x2 / 4), feature=first,
+                                  feature2=second, x2=x2, x2_label=_bins(x2)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _bins(x) -> list[str]:
+    return [f"<= {v:.4g}" for v in x]
+
+
+def _shape_rows(term, x, x_label, contribution, *, feature=None, feature2=None, x2=None,
+                x2_label=None) -> pd.DataFrame:
+    n = len(x)
+    return pd.DataFrame({
+        "term": term, "feature": feature or term, "x": np.asarray(x, dtype=float),
+        "x_label": x_label, "feature2": feature2, "x2": np.nan if x2 is None else x2,
+        "x2_label": x2_label, "contribution": np.asarray(contribution, dtype=float),
+        "n_train": 50}, index=range(n)).astype({"feature2": "str", "x2_label": "str"})
 
 
 def _previous_scores(rng, scores: pd.DataFrame) -> pd.DataFrame:

@@ -379,3 +379,56 @@ def test_previous_run_is_found_beside_an_unpublished_run_folder(tmp_path):
     (run / "runs").rename(tmp_path / "moved")  # the previous run lives beside, not inside
     (tmp_path / "moved" / PREVIOUS_RUN_ID).rename(out / "runs" / PREVIOUS_RUN_ID)
     assert read_run_outputs(run).previous_scores is not None
+
+
+# --- page budget: compact rows, parallel drawing, shape panels --------------------------------
+
+def test_services_below_the_detailed_ones_are_one_row_per_improvement(tmp_path):
+    out = write_run_outputs(tmp_path / "out", n_services=6, seed=3)
+    page = build_report(out, detailed_services=2).read_text(encoding="utf-8")
+    outputs = read_run_outputs(out)
+    ranked = outputs.services.sort_values("rank")["location_id"]
+    in_full = outputs.scores["location_id"].isin(ranked.head(2))
+    assert page.count('<article class="improvement') == int(in_full.sum())
+    rows = [a for t, a in _elements(page) if t == "tr" and a.get("id", "").startswith("imp-")]
+    assert len(rows) == int((~in_full).sum())
+    # every improvement keeps its anchor, so the summary's links still land
+    anchors = {a["id"] for _, a in _elements(page) if a.get("id", "").startswith("imp-")}
+    assert len(anchors) == len(outputs.scores)
+    assert "The first 2 services in the ranking show each improvement in full" in page
+
+
+def test_compact_rows_escape_hostile_values(tmp_path):
+    out = write_run_outputs(tmp_path / "out", n_services=4, seed=3)
+    page = build_report(out, detailed_services=0).read_text(encoding="utf-8")
+    assert "<article" not in page
+    for hostile in (SCRIPT_NAME, HOSTILE_THEME, HOSTILE_REASON):
+        assert hostile not in page
+    assert "&lt;b&gt;falls&lt;/b&gt;" in page
+
+
+def test_drawing_in_processes_gives_the_same_page(tmp_path, monkeypatch):
+    import pipelines.report.build as build
+
+    monkeypatch.setattr(build, "CHART_CHUNK", 3)  # several chunks even for a small group
+    pages = []
+    for workers in (1, 2):
+        out = write_run_outputs(tmp_path / f"out{workers}", n_services=6, seed=3)
+        pages.append(build_report(out, workers=workers).read_bytes())
+    assert pages[0] == pages[1]
+    assert pages[0].count(b'aria-label="SPC chart of improvement') > 0
+
+
+def test_shape_panels_are_drawn_by_kind():
+    from report_fixtures import _shape_functions
+
+    from pipelines.report.charts import shape_function_chart, shape_panel_kind
+
+    shapes = _shape_functions(np.random.default_rng(0))
+    kinds = {term: shape_panel_kind(rows) for term, rows in shapes.groupby("term")}
+    assert kinds["severity"] == "categorical"
+    assert kinds["compliance_latest"] == "numeric"  # has a missing cell, still a line
+    assert kinds["compliance_margin_latest & team_count"] == "pair_lines"
+    assert kinds["competency_pass_share_180d & confidence_gap_points"] == "pair_heatmap"
+    svg = shape_function_chart(shapes)
+    assert svg.count("<path") < 2000  # no bar per cell: one artist or a few per panel

@@ -8,7 +8,6 @@ what is quarantined, and which harmless variations are normalised rather than re
 
 from validation.outputs import write_validation_outputs
 from validation.result import Finding, ValidationParams, ValidationResult
-from validation.validate import validate_export
 
 __all__ = [
     "Finding",
@@ -17,3 +16,13 @@ __all__ = [
     "validate_export",
     "write_validation_outputs",
 ]
+
+
+def __getattr__(name: str):
+    # Great Expectations takes seconds to import; load it only when a validation runs, so
+    # the report, the config and the CLI's --help start fast.
+    if name == "validate_export":
+        from validation.validate import validate_export
+
+        return validate_export
+    raise AttributeError(f"module 'validation' has no attribute {name!r}")

@@ -4,18 +4,25 @@
 `report.html` (one self-contained file: styles, charts and the print helper inline; no
 network) and `tables/*.csv` for board papers next to it.
 
-Chart budget. A 300-service group has 1,500 to 3,000 improvements and a matplotlib chart
-costs tens of milliseconds, so not every improvement gets the full treatment: those needing
-attention (a trigger, an over-claim or slipping) get the SPC chart and the factor chart, up
-to `detailed_chart_limit` in oversight order; every other improvement gets a compliance
-sparkline and its top factors as a short list. This keeps the 300-service report under 30 s
-and 20 MB (benchmarks/bench_report.py).
+Page budget. A 300-service group has about 7,000 improvements; a full card costs about
+4 kB of HTML and a matplotlib chart tens of milliseconds and 10 kB. So the first
+`detailed_services` services in the oversight ranking show each improvement as a full card
+(reasons, factors, timeline, a chart), and the others one table row per improvement (stage,
+probability and band, claim check, cross-check, triggers with escalation, reasons, reviews).
+Within the full cards, those needing attention (a trigger, an over-claim or slipping) get
+the SPC chart and the factor chart, up to `detailed_chart_limit` in oversight order; the
+others a compliance sparkline (up to SPARKLINE_LIMIT) and their top factors as a list.
+benchmarks/bench_report.py measures time and size against the targets (30 s, 20 MB).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -35,10 +42,19 @@ DETAILED_CHART_LIMIT = 150
 # Sparklines for the first improvements in oversight order only: each costs a matplotlib
 # figure (~10 ms), and 300 services hold ~7,000 improvements. The rest show their numbers.
 SPARKLINE_LIMIT = 600
+# Drawing processes: charts are independent, so a 2-core machine draws them in about half
+# the time. A chunk of charts per task keeps the pickling small against the drawing.
+MAX_CHART_WORKERS = 4
+CHART_CHUNK = 60
 
 
-def build_report(out_dir: Path, *, detailed_chart_limit: int = DETAILED_CHART_LIMIT) -> Path:
+def build_report(out_dir: Path, *, detailed_chart_limit: int = DETAILED_CHART_LIMIT,
+                 detailed_services: int = content.DETAILED_SERVICES,
+                 workers: int | None = None) -> Path:
     """Write OUT/report.html and OUT/tables/*.csv from the run outputs in `out_dir`.
+
+    Charts are drawn in `workers` processes (default: the usable CPUs, at most
+    MAX_CHART_WORKERS); the page is the same for any number.
 
     Returns the path of report.html. When OUT publishes runs through `OUT/current`, the files
     are written into the current run's folder (OUT/report.html links there).
@@ -48,7 +64,8 @@ def build_report(out_dir: Path, *, detailed_chart_limit: int = DETAILED_CHART_LI
     target = report_folder(Path(out_dir))
     improvements = content.ordered_improvements(outputs)
     changes = tables.changes_since_previous(outputs.scores, outputs.previous_scores)
-    page = page_content(outputs, improvements, changes, detailed_chart_limit)
+    page = page_content(outputs, improvements, changes, detailed_chart_limit, detailed_services,
+                        chart_workers() if workers is None else workers)
     path = target / REPORT_FILE
     path.write_text(render_report(page), encoding="utf-8")
     write_spreadsheet_tables(board_tables(outputs, improvements, changes), target / TABLES_FOLDER)
@@ -64,23 +81,30 @@ def report_folder(out_dir: Path) -> Path:
 
 
 def page_content(outputs: RunOutputs, improvements: pd.DataFrame, changes: pd.DataFrame,
-                 detailed_chart_limit: int) -> dict:
+                 detailed_chart_limit: int, detailed_services: int = content.DETAILED_SERVICES,
+                 workers: int = 1) -> dict:
     """All template data for the page, charts included."""
     points = evidence.spc_points(outputs.monthly)
     factors = evidence.top_factors(outputs.contributions)
     timeline = evidence.timelines(outputs.timeline)
-    detailed = detailed_ids(improvements, detailed_chart_limit)
-    drawn = improvement_charts(improvements, points, factors, timeline, detailed)
+    in_full = improvements["location_id"].isin(
+        content.detailed_service_ids(outputs.services, detailed_services))
+    carded = improvements[in_full]
+    detailed = detailed_ids(carded, detailed_chart_limit)
+    drawn, shapes_svg = improvement_charts(carded, points, factors, timeline, detailed,
+                                           workers=workers, shapes=outputs.shape_functions)
     items = content.improvement_items(improvements, factors, timeline, points, drawn)
     summary = content.summary_content(
         outputs, improvements, charts.stage_chart(tables.stage_counts(outputs.scores)), changes)
     summary.update(detailed_count=len(detailed), detailed_limit=detailed_chart_limit,
-                   detailed_capped=bool(improvements["attention"].sum() > len(detailed)))
+                   detailed_capped=bool(carded["attention"].sum() > len(detailed)),
+                   detailed_services=min(detailed_services, len(outputs.services)))
     return {
         "run": content.run_facts(outputs),
         "summary": summary,
-        "services": content.service_content(outputs.services, improvements, items),
-        "model": content.model_content(outputs, *model_charts(outputs)),
+        "services": content.service_content(outputs.services, improvements, items,
+                                            detailed_services),
+        "model": content.model_content(outputs, reliability_svg(outputs), shapes_svg),
     }
 
 
@@ -90,44 +114,102 @@ def detailed_ids(improvements: pd.DataFrame, limit: int) -> set[str]:
     return set(attention["improvement_id"].head(max(limit, 0)))
 
 
-def improvement_charts(improvements: pd.DataFrame, points: pd.DataFrame, factors: pd.DataFrame,
-                       timeline: pd.DataFrame, detailed: set[str]) -> dict[str, dict]:
-    """Chart fragments per improvement id: SPC and factor charts, or a sparkline."""
-    spc, factor, spark = (charts.SpcChartPainter(), charts.FactorChartPainter(),
-                          charts.SparklinePainter())
+@dataclass(frozen=True)
+class ChartJob:
+    """One improvement's charts to draw: `kind` 'detailed' (SPC and factors) or 'sparkline'."""
+
+    key: str
+    position: int
+    kind: str
+    series: pd.DataFrame | None
+    factors: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
+
+
+def chart_jobs(improvements: pd.DataFrame, points: pd.DataFrame, factors: pd.DataFrame,
+               timeline: pd.DataFrame, detailed: set[str]) -> list[ChartJob]:
+    """The charts to draw, in page order: full charts for `detailed`, sparklines up to the cap."""
     points_by_id = dict(tuple(points.groupby("improvement_id", sort=False)))
     factors_by_id = dict(tuple(factors.groupby("improvement_id", sort=False)))
     events_by_id = dict(tuple(timeline.groupby("improvement_id", sort=False)))
     no_events = timeline.iloc[:0]
-    drawn: dict[str, dict] = {}
+    jobs: list[ChartJob] = []
     sparklines = 0
     for position, key in enumerate(improvements["improvement_id"]):
         series = points_by_id.get(key)
-        found: dict = {}
         if key in detailed:
-            if series is not None:
-                found.update(_spc_chart(spc, series, events_by_id.get(key, no_events), key,
-                                        position))
-            if key in factors_by_id:
-                found["factor_svg"] = Markup(factor.svg(
-                    factors_by_id[key], label=f"Top factors for improvement {key}",
-                    salt=f"f{position}"))
+            jobs.append(ChartJob(key, position, "detailed", series, factors_by_id.get(key),
+                                 events_by_id.get(key, no_events)))
         elif series is not None and sparklines < SPARKLINE_LIMIT:
             sparklines += 1
-            found["sparkline_svg"] = Markup(spark.svg(
-                series["y"], target=float(series["standard"].iloc[-1]),
-                label=f"Monthly compliance of improvement {key}", salt=f"k{position}"))
-        drawn[key] = found
+            jobs.append(ChartJob(key, position, "sparkline", series))
+    return jobs
+
+
+def draw_charts(jobs: list[ChartJob]) -> list[tuple[str, dict]]:
+    """Draw `jobs` in this process: (improvement id, chart fragments) per job, in order."""
+    spc, factor, spark = (charts.SpcChartPainter(), charts.FactorChartPainter(),
+                          charts.SparklinePainter())
+    drawn = []
+    for job in jobs:
+        found: dict = {}
+        if job.kind == "detailed":
+            if job.series is not None:
+                found.update(_spc_chart(spc, job.series, job.events, job.key, job.position))
+            if job.factors is not None:
+                found["factor_svg"] = factor.svg(
+                    job.factors, label=f"Top factors for improvement {job.key}",
+                    salt=f"f{job.position}")
+        else:
+            found["sparkline_svg"] = spark.svg(
+                job.series["y"], target=float(job.series["standard"].iloc[-1]),
+                label=f"Monthly compliance of improvement {job.key}", salt=f"k{job.position}")
+        drawn.append((job.key, found))
     return drawn
 
 
-def model_charts(outputs: RunOutputs) -> tuple[str | None, str | None]:
-    """The reliability plot and the shape functions, or None when the run has no such table."""
-    reliability = (charts.reliability_chart(outputs.reliability)
-                   if not outputs.reliability.dropna(how="all").empty else None)
-    shapes = (charts.shape_function_chart(outputs.shape_functions)
-              if not outputs.shape_functions.dropna(how="all").empty else None)
-    return reliability, shapes
+def chart_workers() -> int:
+    """Processes for drawing: the CPUs this process may use, at most MAX_CHART_WORKERS."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_CHART_WORKERS))
+
+
+def improvement_charts(improvements: pd.DataFrame, points: pd.DataFrame, factors: pd.DataFrame,
+                       timeline: pd.DataFrame, detailed: set[str], *, workers: int = 1,
+                       shapes: pd.DataFrame | None = None) -> tuple[dict[str, dict], str | None]:
+    """Chart fragments per improvement id (SPC and factor charts, or a sparkline), and the
+    shape-function figure of `shapes` when given.
+
+    With `workers` > 1 the charts are drawn in that many processes, in contiguous chunks of the
+    page order; each chart's SVG depends only on its own data and salt, so the page is
+    byte-identical to a single-process build.
+    """
+    jobs = chart_jobs(improvements, points, factors, timeline, detailed)
+    if workers <= 1 or len(jobs) < 2 * CHART_CHUNK:
+        shapes_svg = _shape_svg(shapes)
+        drawn = draw_charts(jobs)
+    else:
+        chunks = [jobs[i:i + CHART_CHUNK] for i in range(0, len(jobs), CHART_CHUNK)]
+        context = multiprocessing.get_context("spawn")  # never fork a threaded flow run
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            shape_future = pool.submit(_shape_svg, shapes)
+            drawn = [pair for part in pool.map(draw_charts, chunks) for pair in part]
+            shapes_svg = shape_future.result()
+    marked = {key: {name: Markup(svg) if name.endswith("_svg") else svg
+                    for name, svg in found.items()} for key, found in drawn}
+    return marked, shapes_svg
+
+
+def _shape_svg(shapes: pd.DataFrame | None) -> str | None:
+    if shapes is None or shapes.dropna(how="all").empty:
+        return None
+    return charts.shape_function_chart(shapes)
+
+
+def reliability_svg(outputs: RunOutputs) -> str | None:
+    """The reliability plot, or None when the run has no reliability table."""
+    if outputs.reliability.dropna(how="all").empty:
+        return None
+    return charts.reliability_chart(outputs.reliability)
 
 
 def board_tables(outputs: RunOutputs, improvements: pd.DataFrame,
@@ -136,8 +218,8 @@ def board_tables(outputs: RunOutputs, improvements: pd.DataFrame,
     columns = ["service_rank", "service", "location_id", "improvement_id", "theme",
                "key_question", "severity", "stage", "p_hold", "p_hold_low", "p_hold_high",
                "declared_status", "claim_check", "cross_check", "triggers", "escalations",
-               "stable_reasons", "fragile_reasons", "next_rm_review_due",
-               "next_senior_review_due", "review_overdue"]
+               "stage_reasons", "stable_reasons", "fragile_reasons", "top_factors",
+               "next_rm_review_due", "next_senior_review_due", "review_overdue"]
     names = outputs.services[["location_id", "name"]].rename(columns={"name": "service"})
     return {
         "services": tables.ranked_services(outputs.services),
@@ -146,8 +228,18 @@ def board_tables(outputs: RunOutputs, improvements: pd.DataFrame,
         "overclaims": tables.overclaims(improvements),
         "triggers": tables.triggered(improvements),
         "changes": changes.merge(names, on="location_id", how="left"),
+        "timeline": timeline_table(outputs.timeline, improvements),
         "backtest": tables.backtest_summary(outputs.backtest),
     }
+
+
+def timeline_table(timeline: pd.DataFrame, improvements: pd.DataFrame) -> pd.DataFrame:
+    """Every dated event of every improvement, in page order (the timelines in full)."""
+    events = evidence.timelines(timeline)
+    order = improvements[["improvement_id", "service_rank", "service"]].reset_index(names="_at")
+    merged = events.merge(order, on="improvement_id", how="inner")
+    merged = merged.sort_values(["_at", "date"], kind="stable")
+    return merged[["service_rank", "service", "improvement_id", "date", "event", "detail"]]
 
 
 def _spc_chart(painter: charts.SpcChartPainter, series: pd.DataFrame, events: pd.DataFrame,

@@ -13,6 +13,7 @@ improvement, orange special cause of concern, red target.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -191,7 +192,11 @@ class SparklinePainter:
 
 
 class FactorChartPainter:
-    """Horizontal bars: the terms raising (green) and lowering (orange) the log-odds of holding."""
+    """Horizontal bars: the terms raising (green) and lowering (orange) the log-odds of holding.
+
+    Term names are text artists kept from chart to chart (new tick labels per chart cost
+    twice the drawing).
+    """
 
     def __init__(self, bars: int = 6, size: tuple[float, float] = (5.0, 1.6)) -> None:
         with chart_style():
@@ -201,23 +206,32 @@ class FactorChartPainter:
             self.bars = list(self.ax.barh(self.positions, np.zeros(bars), height=0.6))
             self.ax.axvline(0, color=INK, lw=0.6)
             self.ax.set_xlabel("effect on the log-odds of holding")
+            self.ax.set_ylim(-0.6, bars - 0.4)
+            self.ax.set_yticks([])
+            self.ax.xaxis.set_major_locator(MaxNLocator(5, symmetric=True))
+            self.names = [self.ax.text(-0.02, y, "", transform=self.ax.get_yaxis_transform(),
+                                       ha="right", va="center", color=INK)
+                          for y in self.positions]
 
     def svg(self, factors: pd.DataFrame, *, label: str, salt: str) -> str:
         """`factors`: term, value, contribution (log-odds); at most one row per bar, top first."""
         contribution = factors["contribution"].to_numpy(dtype="float64")[: len(self.bars)]
-        for i, bar in enumerate(self.bars):
+        names = [f"{str(t).replace('_', ' ')} = {v}"
+                 for t, v in zip(factors["term"], factors["value"], strict=True)]
+        for i, (bar, name) in enumerate(zip(self.bars, self.names, strict=True)):
             shown = i < len(contribution)
             bar.set_visible(shown)
+            name.set_text(_shorten(names[i]) if shown else "")
             if shown:
                 bar.set_width(contribution[i])
                 bar.set_facecolor(GREEN if contribution[i] >= 0 else ORANGE)
-        names = [f"{str(t).replace('_', ' ')} = {v}"
-                 for t, v in zip(factors["term"], factors["value"], strict=True)]
-        self.ax.set_yticks(self.positions[: len(names)], names[: len(self.bars)])
         reach = max(float(np.abs(contribution).max(initial=0.0)), 0.05) * 1.1
         self.ax.set_xlim(-reach, reach)
-        self.ax.set_ylim(-0.6, len(self.bars) - 0.4)
         return figure_svg(self.figure, label, salt)
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def stage_chart(counts: pd.DataFrame) -> str:
@@ -252,11 +266,14 @@ def reliability_chart(reliability: pd.DataFrame) -> str:
 def shape_function_chart(shapes: pd.DataFrame, columns: int = 4) -> str:
     """Small multiples: each model term's contribution (log-odds) across its values.
 
-    Numeric terms are lines; categorical terms bars; a pair term has one line per value of
-    its second variable (x2).
+    A numeric term is a step line over its bins, a categorical term a row of dots, and the
+    missing-value cell a hollow marker left of the axis. A pair term is a line per value of
+    its second variable when it has few values, else a heatmap of the cells. Each panel is one
+    or two artists: a chart of 3,000 cells draws in about a second.
     """
     terms = list(dict.fromkeys(shapes["term"].astype("str")))
     rows = max(1, int(np.ceil(len(terms) / columns)))
+    by_term = dict(tuple(shapes.groupby(shapes["term"].astype("str"), sort=False)))
     with chart_style("shapes"):
         height = 1.55 * rows
         figure = Figure(figsize=(7.2, height))
@@ -265,23 +282,69 @@ def shape_function_chart(shapes: pd.DataFrame, columns: int = 4) -> str:
                                wspace=0.35, hspace=0.75)
         axes = figure.subplots(rows, columns, squeeze=False).ravel()
         for ax, term in zip(axes, terms, strict=False):
-            _draw_shape(ax, shapes[shapes["term"].astype("str") == term], term)
+            _draw_shape(ax, by_term[term], term)
         for ax in axes[len(terms):]:
             ax.set_axis_off()
     return figure_svg(figure, "Shape functions of the model's terms", "shapes")
 
 
+PAIR_LINES_MAX = 6
+
+
+def shape_panel_kind(rows: pd.DataFrame) -> str:
+    """How one term's panel is drawn: 'numeric' (step line), 'categorical' (dots),
+    'pair_lines' (a step line per value of the second variable) or 'pair_heatmap'."""
+    if _is_pair(rows):
+        seconds = rows["x2"].dropna().nunique()
+        return "pair_lines" if seconds <= PAIR_LINES_MAX else "pair_heatmap"
+    present = rows[rows["x"].notna()]
+    return "numeric" if _is_numeric_axis(present["x_label"]) else "categorical"
+
+
 def _draw_shape(ax, rows: pd.DataFrame, term: str) -> None:
-    x = pd.to_numeric(rows["x"], errors="coerce")
-    second = rows["x2"].astype("str").where(rows["x2"].notna() & (rows["x2"] != "nan"))
-    if x.notna().all():
-        for value, group in rows.assign(x=x, x2=second.fillna("")).groupby("x2", sort=False):
-            ax.plot(group["x"], group["contribution"], lw=1,
-                    label=f"x2 = {value}" if value else None)
-        if second.notna().any():
-            ax.legend(frameon=False, fontsize=5)
-    else:
-        ax.bar(rows["x"].astype("str").fillna("missing").tolist(), rows["contribution"], color=BLUE)
-        ax.tick_params(axis="x", labelrotation=30)
+    ax.set_title(textwrap.fill(term.replace("_", " "), 36), fontsize=6.5)
     ax.axhline(0, color=GREY, lw=0.5)
-    ax.set_title(term.replace("_", " "), fontsize=6.5)
+    kind = shape_panel_kind(rows)
+    if kind.startswith("pair"):
+        _draw_pair(ax, rows, kind)
+        return
+    present = rows[rows["x"].notna()].sort_values("x")
+    if kind == "numeric":
+        ax.step(present["x"], present["contribution"], where="mid", color=BLUE, lw=1)
+    else:
+        ax.plot(present["x_label"].astype("str").tolist(), present["contribution"], ls="none",
+                marker="o", ms=3, color=BLUE)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=5)
+    missing = rows[rows["x"].isna()]
+    if not missing.empty:
+        # Left of the axis, hollow: the contribution of a missing value.
+        ax.plot([-0.08], missing["contribution"].iloc[:1], transform=ax.get_yaxis_transform(),
+                ls="none", marker="o", ms=3, mfc="white", color=INK, clip_on=False)
+
+
+def _draw_pair(ax, rows: pd.DataFrame, kind: str) -> None:
+    present = rows[rows["x"].notna() & rows["x2"].notna()]
+    second = str(rows["feature2"].dropna().iloc[0]).replace("_", " ")
+    if kind == "pair_lines":
+        for _, group in present.groupby("x2", sort=True):
+            ax.step(group["x"], group["contribution"], where="mid", lw=1,
+                    label=str(group["x2_label"].iloc[0]))
+        ax.legend(frameon=False, fontsize=4.5, title=second, title_fontsize=4.5)
+        return
+    grid = present.pivot_table(index="x2", columns="x", values="contribution", aggfunc="first")
+    reach = max(float(np.nanmax(np.abs(grid.to_numpy()))), 1e-9)
+    ax.pcolormesh(grid.columns.to_numpy(), grid.index.to_numpy(), grid.to_numpy(),
+                  cmap="RdBu", vmin=-reach, vmax=reach, shading="nearest")
+    ax.set_ylabel(second, fontsize=5)
+
+
+def _is_pair(rows: pd.DataFrame) -> bool:
+    second = rows["feature2"].astype("str")
+    return bool((rows["feature2"].notna() & ~second.isin(["None", "nan", ""])).any())
+
+
+def _is_numeric_axis(labels: pd.Series) -> bool:
+    """True when the cells are bins of a number ('<= 3', '(3, 5]', '> 5'), not categories."""
+    if labels.isna().all():  # an older shape table without labels: plot positions only
+        return True
+    return bool(labels.astype("str").str.match(r"^(<=|>|\()").all())

@@ -18,6 +18,11 @@ NO_CHARTS = {"spc_svg": None, "factor_svg": None, "sparkline_svg": None, "variat
 # Services at the top of the oversight ranking open by default; the rest stay folded so the
 # page reads on a laptop (printing opens every section).
 OPEN_SERVICES = 3
+# Services at the top of the ranking show every improvement in full (reasons, evidence,
+# timeline, charts); the rest one table row each. 6,800 full cards for a 300-service group
+# would be 25 MB of HTML that nobody reads at a quarterly meeting; every row is still in
+# tables/improvements.csv.
+DETAILED_SERVICES = 30
 
 
 def run_facts(outputs: RunOutputs) -> dict:
@@ -67,8 +72,12 @@ def summary_content(outputs: RunOutputs, improvements: pd.DataFrame, stage_chart
 
 
 def service_content(services: pd.DataFrame, improvements: pd.DataFrame,
-                    items: dict[str, dict]) -> list[dict]:
-    """One entry per service in rank order, each with its improvements' page items."""
+                    items: dict[str, dict], detailed_services: int = DETAILED_SERVICES
+                    ) -> list[dict]:
+    """One entry per service in rank order, each with its improvements' page items.
+
+    The first `detailed_services` entries are `detailed` (full cards); the rest compact rows.
+    """
     ranked = tables.ranked_services(services)
     by_service = improvements.groupby("location_id", sort=False)["improvement_id"].agg(list)
     entries = []
@@ -76,8 +85,16 @@ def service_content(services: pd.DataFrame, improvements: pd.DataFrame,
         ids = by_service.get(service["location_id"], [])
         entries.append({**service, "anchor": f"svc-{position + 1}",
                         "open": position < OPEN_SERVICES,
+                        "detailed": position < detailed_services,
                         "improvement_list": [items[i] for i in ids]})
     return entries
+
+
+def detailed_service_ids(services: pd.DataFrame,
+                         detailed_services: int = DETAILED_SERVICES) -> set[str]:
+    """Location ids of the services shown in full (the first in the oversight ranking)."""
+    ranked = tables.ranked_services(services)
+    return set(ranked["location_id"].head(max(detailed_services, 0)))
 
 
 LATEST_REVIEWS_SHOWN = 6

@@ -35,7 +35,7 @@ CONTRIBUTION_COLUMNS = ("improvement_id", "term", "value", "contribution")
 BACKTEST_COLUMNS = ("model", "cutoff", "auroc", "brier", "log_loss", "ece", "n",
                     "fit_seconds", "score_seconds")
 RELIABILITY_COLUMNS = ("model", "bin", "mean_predicted", "observed_rate", "n")
-SHAPE_COLUMNS = ("term", "x", "x2", "contribution")
+SHAPE_COLUMNS = ("term", "x", "x_label", "feature2", "x2", "x2_label", "contribution")
 # Columns that hold several items in one cell: "; "-joined text or a Parquet list.
 LIST_COLUMNS = ("stage_reasons", "triggers", "top_factors", "escalations", "stable_reasons",
                 "fragile_reasons")
