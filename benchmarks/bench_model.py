@@ -69,7 +69,10 @@ def monotone_violations(model, X: pd.DataFrame, n_rows: int = 200) -> dict[str, 
         for axis, other in (("x", "x2"), ("x2", "x")):
             name = "feature" if axis == "x" else "feature2"
             cells = shapes[(shapes[name] == feature) & (shapes[axis + "_label"] != "missing")]
-            for _, group in cells.groupby(cells[other + "_label"].fillna(""), sort=False):
+            # Within one term, along each cell of the other axis (its plot position; missing
+            # cells together), not by its printed label: two bins can print alike.
+            keys = [cells["term"], cells[other].fillna(np.inf)]
+            for _, group in cells.groupby(keys, sort=False):
                 diffs = np.diff(group.sort_values(axis)["contribution"].to_numpy()) * direction
                 steps += int((diffs < -1e-12).sum())
         grid = np.unique(np.nanquantile(rows[feature].to_numpy(dtype=float), np.linspace(0, 1, 21)))
@@ -102,15 +105,17 @@ def run_seed(seed: int, args) -> dict:
         seed, args.services, args.years, args.truth_draws
     )
     log.info("seed %d: %d snapshots, cutoffs %s", seed, len(snapshots), cutoffs)
-    result = rolling_origin_backtest(
-        snapshots, cutoffs=cutoffs, truth=truth, models=tuple(args.models), seed=seed
-    )
     folder = RESULTS / "model"
     folder.mkdir(parents=True, exist_ok=True)
-    result.metrics.to_csv(folder / f"metrics_seed{seed}.csv", index=False)
-    result.pooled.to_csv(folder / f"pooled_seed{seed}.csv", index=False)
-    result.differences.to_csv(folder / f"differences_seed{seed}.csv", index=False)
-    result.reliability.to_csv(folder / f"reliability_seed{seed}.csv", index=False)
+    result = None
+    if not args.checks_only:
+        result = rolling_origin_backtest(
+            snapshots, cutoffs=cutoffs, truth=truth, models=tuple(args.models), seed=seed
+        )
+        result.metrics.to_csv(folder / f"metrics_seed{seed}.csv", index=False)
+        result.pooled.to_csv(folder / f"pooled_seed{seed}.csv", index=False)
+        result.differences.to_csv(folder / f"differences_seed{seed}.csv", index=False)
+        result.reliability.to_csv(folder / f"reliability_seed{seed}.csv", index=False)
     rows = labelled_rows(snapshots)
     X, y = rows[list(MODEL_FEATURES)], rows["held"]
     model = HoldModel(random_state=seed).fit(X, y, groups=rows["improvement_id"])
@@ -123,6 +128,8 @@ def run_seed(seed: int, args) -> dict:
         "stability": refit_stability(X, y, rows["improvement_id"], seed),
     }
     (folder / f"facts_seed{seed}.json").write_text(json.dumps(facts, indent=2))
+    if result is None:
+        return saved_seed(seed)
     return {**facts, "pooled": result.pooled, "differences": result.differences}
 
 
@@ -219,6 +226,9 @@ def main() -> None:
     parser.add_argument("--truth-draws", type=int, default=100)
     parser.add_argument("--models", nargs="+", default=list(ALL_MODELS))
     parser.add_argument("--out", type=Path, default=RESULTS / "model.md")
+    parser.add_argument("--checks-only", action="store_true",
+                        help="Skip the backtest: only the monotone and refit checks (the "
+                             "seed's backtest CSVs must exist).")
     parser.add_argument("--aggregate", action="store_true",
                         help="Only write the table from the seeds' saved results (seeds run "
                              "separately, e.g. in parallel).")

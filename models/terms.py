@@ -61,7 +61,7 @@ class Axis:
         """Plain-words label of each cell, e.g. '(2, 3]', 'serious', 'missing'."""
         if self.categorical:
             return [*self.categories, "missing"]
-        edges = [f"{t:.4g}" for t in self.thresholds]
+        edges = distinct_numbers(self.thresholds)
         if not edges:
             return ["any value", "missing"]
         inner = [f"<= {edges[0]}"]
@@ -214,3 +214,13 @@ def _term_table(term, estimators, grouped, index, categories, weight) -> TermTab
     total = sum(tree_values(est, t, points) for est, t in zip(estimators, trees, strict=True) if t)
     values = weight * np.broadcast_to(total, (points.shape[0],)).astype(float)
     return TermTable(" & ".join(term), axes, values.reshape([a.n_cells for a in axes]))
+
+
+def distinct_numbers(values, digits: int = 4) -> list[str]:
+    """Numbers as short text, with as many significant digits as it takes to tell them apart
+    (two thresholds 0.10001 and 0.10004 must not both read '0.1')."""
+    for shown in range(digits, 17):
+        text = [f"{v:.{shown}g}" for v in values]
+        if len(set(text)) == len(text):
+            return text
+    return [repr(float(v)) for v in values]

@@ -69,7 +69,8 @@ def test_pairs_are_terms_only_with_larger_trees(data, complexity, has_pairs):
 def _direction_violations(table: pd.DataFrame, direction: int, along: str, across: str | None):
     """Wrong-direction steps of a term along one numeric axis, for each cell of the other."""
     cells = table[table[along + "_label"] != "missing"]
-    groups = cells.groupby(across + "_label", sort=False) if across else [(None, cells)]
+    # by the other axis's cell itself, not its printed label (two bins could print alike)
+    groups = cells.groupby(cells[across].fillna(np.inf), sort=False) if across else [(None, cells)]
     steps = [
         np.diff(g.sort_values(along)["contribution"].to_numpy()) * direction for _, g in groups
     ]
@@ -181,3 +182,11 @@ def test_explanations_do_not_depend_on_row_order(fitted, data, order):
     np.testing.assert_array_equal(
         fitted.explain(X.iloc[list(order)]).to_numpy(), expected.to_numpy()
     )
+
+
+def test_bin_labels_tell_close_thresholds_apart():
+    from models.terms import distinct_numbers
+
+    assert distinct_numbers([0.5, 2.25, 10.0]) == ["0.5", "2.25", "10"]
+    close = distinct_numbers([-0.10001, -0.10004, -0.1])
+    assert len(set(close)) == 3 and close[0] == "-0.10001"
