@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
@@ -149,6 +150,19 @@ def fit_ga2m(train: pd.DataFrame, seed: int) -> Scorer:
     return lambda test: model.predict_proba(test[list(MODEL_FEATURES)])[:, 1]
 
 
+def fit_estimator(estimator) -> Callable[[pd.DataFrame, int], Scorer]:
+    """Fitter of a given model specification (e.g. the registered champion's), cloned unfitted
+    and fitted on each fold like the GA2M, so two specifications meet on the same folds."""
+
+    def fit(train: pd.DataFrame, seed: int) -> Scorer:
+        model = clone(estimator).fit(
+            train[list(MODEL_FEATURES)], train[HELD], groups=train[IMPROVEMENT_ID]
+        )
+        return lambda test: model.predict_proba(test[list(MODEL_FEATURES)])[:, 1]
+
+    return fit
+
+
 def fit_group_rate(column: str | Callable[[pd.DataFrame], pd.Series], prior_rows: float = 10.0):
     """Fitter of a baseline that forecasts the training hold rate of the row's group.
 
@@ -252,14 +266,18 @@ def rolling_origin_backtest(
     seed: int = 0,
     n_resamples: int = 200,
     n_threads: int = 1,
+    estimators: Mapping[str, object] | None = None,
 ) -> BacktestResult:
     """Fit every model on each cutoff's training rows and score its test rows.
 
     `snapshots` are training snapshots (keys, features, held). `truth` (simulated data only:
-    improvement_id, as_of, p_hold_true) enables the ground-truth ceiling. Every model gets
-    `n_threads` OpenMP threads, so fit and score times compare like with like.
+    improvement_id, as_of, p_hold_true) enables the ground-truth ceiling. `estimators` adds
+    contenders by name: model specifications (unfitted or fitted; each fold fits a clone),
+    named in `models` too. Every model gets `n_threads` OpenMP threads, so fit and score
+    times compare like with like.
     """
-    unknown = set(models) - set(ALL_MODELS)
+    estimators = dict(estimators or {})
+    unknown = set(models) - set(ALL_MODELS) - set(estimators)
     if unknown:
         raise ValueError(f"unknown models: {sorted(unknown)}")
     if "ground_truth" in models and truth is None:
@@ -268,7 +286,7 @@ def rolling_origin_backtest(
     rows = rows.assign(**{AS_OF: pd.to_datetime(rows[AS_OF])})
     cutoffs = default_cutoffs(rows[AS_OF], horizon_months) if cutoffs is None else cutoffs
     test_months = horizon_months if test_months is None else test_months
-    fitters = contenders(truth)
+    fitters = {**contenders(truth), **{n: fit_estimator(e) for n, e in estimators.items()}}
     metrics, predictions = [], []
     for cutoff in cutoffs:
         train_mask, test_mask = fold_masks(rows[AS_OF], cutoff, horizon_months, test_months)

@@ -88,13 +88,63 @@ def model_documents(settings: Settings, run_id: str, folder: Path, config: RunCo
 
 
 @task(name="backtest", cache_policy=NONE)
-def backtest(snapshots, config: RunConfig, truth=None):
+def backtest(snapshots, config: RunConfig, truth=None, champion_spec=None):
+    """The rolling-origin backtest of the peers; with `champion_spec`, the champion's model
+    specification too (as `champion`), on the same folds as the candidate."""
     from models.backtest import rolling_origin_backtest
 
     models = config.model.backtest_peers + (("ground_truth",) if truth is not None else ())
+    estimators = {}
+    if champion_spec is not None:
+        models, estimators = (*models, CHAMPION_CONTENDER), {CHAMPION_CONTENDER: champion_spec}
     return rolling_origin_backtest(snapshots, horizon_months=config.labels.horizon_months,
                                    models=models, truth=truth, seed=config.model.random_state,
-                                   n_threads=config.model.threads)
+                                   n_threads=config.model.threads, estimators=estimators)
+
+
+CHAMPION_CONTENDER = "champion"
+
+
+@dataclass(frozen=True)
+class ChampionSpec:
+    """The registered champion as the gate sees it."""
+
+    info: tracking.ChampionInfo | None  # None: no champion yet
+    spec: object | None = None  # its model specification, when it differs from the candidate's
+    same: bool = False  # the candidate has the champion's specification
+
+
+@task(name="load champion specification", retries=2, retry_delay_seconds=10,
+      cache_policy=NONE)
+def champion_specification(settings: Settings, config: RunConfig) -> ChampionSpec:
+    """The champion, and its model specification when it differs from the candidate's.
+
+    The gate compares like with like: when the champion's specification differs from the one
+    being trained, the backtest re-runs it on the same folds; when it is the same, the
+    candidate's own backtest is the champion's on this data.
+    """
+    from sklearn.base import clone
+
+    current = tracking.champion(settings)
+    if current is None or current.feature_names != list(FEATURE_NAMES):
+        return ChampionSpec(current)
+    try:
+        registered, _ = tracking.load_champion_model(settings)
+    except Exception as exc:  # an unloadable champion is compared by its stored metrics
+        log.warning("champion version %s could not be loaded for the gate: %s",
+                    current.version, type(exc).__name__)
+        return ChampionSpec(current)
+    spec = clone(getattr(registered, "model_", registered))
+    if _same_specification(spec, stages.hold_model(config)):
+        return ChampionSpec(current, same=True)
+    return ChampionSpec(current, spec)
+
+
+def _same_specification(a, b) -> bool:
+    """Same parameters apart from threads (which never change a prediction)."""
+    first, second = a.get_params(deep=False), b.get_params(deep=False)
+    return type(a) is type(b) and {k: v for k, v in first.items() if k != "n_threads"} == {
+        k: v for k, v in second.items() if k != "n_threads"}
 
 
 @task(name="log, register and gate", retries=1, retry_delay_seconds=5, cache_policy=NONE)
@@ -169,13 +219,14 @@ def train_model(export: str, as_of: date | None = None, config_file: str | None 
         raise ValueError(f"only {len(snapshots)} labelled snapshots observable by {as_of}; "
                          f"at least {config.model.min_training_rows} are needed to train")
     with timings.stage("backtest"):
-        result = backtest(snapshots, config, truth)
+        champion = champion_specification(settings, config)
+        result = backtest(snapshots, config, truth, champion.spec)
     with timings.stage("fit"):
         model = fit_task(snapshots, config)
     record = training_record(raw, checked, snapshots, result, model, config, timings)
     with timings.stage("register"):
         run_id, version = register(settings, record, model, snapshots[list(MODEL_FEATURES)])
-        decision = gate(settings, record, config)
+        decision = gate(champion, record, config)
         tracking.apply_promotion(settings, version, decision)
     return {"run_id": run_id, "version": version, "promoted": decision.promote,
             "reason": decision.reason, "backtest": result, "timings": timings.seconds,
@@ -249,16 +300,36 @@ def training_record(raw, checked, snapshots, result, model, config, timings):
     )
 
 
-def gate(settings, record, config) -> tracking.PromotionDecision:
-    """Promote only a model whose schema matches scoring and whose backtest is no worse."""
-    current = tracking.champion(settings)
-    champion_metrics = None
+def gate(champion: ChampionSpec, record, config) -> tracking.PromotionDecision:
+    """Promote only a model whose schema matches scoring and whose backtest is no worse than
+    the champion's on the same data.
+
+    The champion's figures, in order of preference: its specification re-run in this backtest
+    (`backtest.champion.*`); this backtest itself when the champion has the candidate's
+    specification; else (a champion that could not be loaded) its stored backtest, which is
+    on the same data only when the data fingerprint matches, and the reason says so.
+    """
+    auroc, brier = "backtest.ga2m.auroc", "backtest.ga2m.brier"
+    current = champion.info
+    champion_metrics, basis = None, ""
     if current is not None and current.feature_names == list(FEATURE_NAMES):
-        champion_metrics = current.metrics
-    return tracking.decide_promotion(
+        rerun = f"backtest.{CHAMPION_CONTENDER}."
+        if rerun + "auroc" in record.metrics:
+            champion_metrics = {auroc: record.metrics[rerun + "auroc"],
+                                brier: record.metrics[rerun + "brier"]}
+            basis = f"champion v{current.version}'s specification re-run on the same folds"
+        elif champion.same:
+            champion_metrics = {auroc: record.metrics[auroc], brier: record.metrics[brier]}
+            basis = f"same specification as champion v{current.version}, on newer data"
+        else:
+            champion_metrics = current.metrics
+            basis = f"champion v{current.version}'s stored backtest"
+    decision = tracking.decide_promotion(
         record.metrics, champion_metrics, record.feature_names, list(FEATURE_NAMES),
-        auroc_key="backtest.ga2m.auroc", brier_key="backtest.ga2m.brier",
-        tolerance=config.model.promotion_tolerance)
+        auroc_key=auroc, brier_key=brier, tolerance=config.model.promotion_tolerance)
+    if not basis:
+        return decision
+    return tracking.PromotionDecision(decision.promote, f"{decision.reason} ({basis})")
 
 
 def _json(value) -> str:

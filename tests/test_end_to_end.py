@@ -240,3 +240,29 @@ def test_a_lower_bar_config_changes_stages_and_is_recorded(demo, tmp_path):
     assert (b["stage"] == "embedded").sum() >= (a["stage"] == "embedded").sum()
     assert strict.manifest["config"]["threshold"]["min_consecutive_months"] == 3
     assert set(order) >= set(b["stage"])
+
+
+def test_the_gate_compares_with_the_champion_on_the_same_folds(demo):
+    """Same specification: the candidate's backtest is the champion's on this data. Another
+    specification: the champion's is re-run on the same folds and both are in the backtest."""
+    from pipelines import tracking
+    from pipelines.flows import train_model
+
+    settings = demo["settings"]
+    common = {"export": str(demo["export"]), "as_of": demo["as_of"], "settings": settings,
+              "today": RUN_DAY}
+    before = tracking.champion(settings)
+    same = train_model(config=LIGHT, **common)
+    assert same["promoted"], same["reason"]
+    assert f"same specification as champion v{before.version}" in same["reason"]
+    assert "champion" not in set(same["backtest"].pooled["model"])
+
+    other = replace(LIGHT, model=replace(LIGHT.model, random_state=1))
+    champion = tracking.champion(settings)
+    rerun = train_model(config=other, **common)
+    pooled = rerun["backtest"].pooled.set_index("model")
+    assert {"ga2m", "champion"} <= set(pooled.index)
+    assert f"champion v{champion.version}'s specification re-run" in rerun["reason"]
+    drop = pooled.loc["champion", "auroc"] - pooled.loc["ga2m", "auroc"]
+    rise = pooled.loc["ga2m", "brier"] - pooled.loc["champion", "brier"]
+    assert rerun["promoted"] is bool(drop <= 0.005 and rise <= 0.005)
