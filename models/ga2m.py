@@ -7,7 +7,9 @@ feature per tree, or the two features of one named pair, so the model is a sum o
 functions of one feature and a few of two features. Features whose effect the domain knows
 are monotone (`MONOTONE`), in every tree, pair terms included. Platt scaling on the averaged
 log-odds (slope > 0) calibrates the probability while keeping both the ranking and the exact
-additive explanation: `intercept_ + explain(X).sum(axis=1) == decision_function(X)`.
+additive explanation: `intercept_ + explain(X).sum(axis=1) == decision_function(X)`. The
+trees are read into one lookup table per term (exact: every split threshold is a cell edge);
+scoring uses the tables and `tree_decision_function` keeps the trees' own answer to check them.
 
 The seeded fits are cross-fitted: fit k leaves out fold k (rows, or whole groups such as
 improvements when `groups` is given), stops early on it, and scores it; those out-of-fold
@@ -376,13 +378,34 @@ class HoldModel(ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------------------- scoring
 
     def decision_function(self, X) -> np.ndarray:
-        """Calibrated log-odds of holding, from the averaged trees (not from the tables)."""
+        """Calibrated log-odds of holding: the intercept plus each term's table value.
+
+        The tables hold the averaged trees exactly (every split threshold is a cell edge), so
+        this equals `tree_decision_function` to floating-point precision (tested) while
+        costing one lookup per term instead of a walk down thousands of trees: 6,800 rows
+        score in milliseconds, not 1.5 s.
+        """
+        check_is_fitted(self)
+        matrix = self._encoded(self._input_frame(X))
+        return self.intercept_ + self._term_values(matrix).sum(axis=1)
+
+    def tree_decision_function(self, X) -> np.ndarray:
+        """The same log-odds computed by the boosted trees themselves (the reference)."""
         check_is_fitted(self)
         matrix = self._encoded(self._input_frame(X))
         with self._threads():
             raw = np.mean([est.decision_function(matrix) for est in self.estimators_], axis=0)
         slope, offset = self.platt_
         return slope * raw + offset
+
+    def _term_values(self, matrix: np.ndarray) -> np.ndarray:
+        """(rows, terms) contributions of every term, looked up in its table."""
+        index = {n: i for i, n in enumerate(self.matrix_columns_)}
+        values = np.empty((matrix.shape[0], len(self.tables_)))
+        for k, (features, table) in enumerate(zip(self.terms_features_, self.tables_,
+                                                  strict=True)):
+            values[:, k] = table.lookup([matrix[:, index[f]] for f in features])
+        return values
 
     def predict_proba(self, X) -> np.ndarray:
         """[P(not held), P(held)] per row."""
@@ -413,15 +436,8 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         frame = self._input_frame(X)
-        matrix = self._encoded(frame)
-        index = {n: i for i, n in enumerate(self.matrix_columns_)}
-        contributions = {
-            name: table.lookup([matrix[:, index[f]] for f in features])
-            for name, features, table in zip(
-                self.terms_, self.terms_features_, self.tables_, strict=True
-            )
-        }
-        return pd.DataFrame(contributions, index=frame.index)
+        values = self._term_values(self._encoded(frame))
+        return pd.DataFrame(values, index=frame.index, columns=list(self.terms_))
 
     def shape_functions(self) -> pd.DataFrame:
         """Every term's contribution (log-odds) on every cell, missing cells included.

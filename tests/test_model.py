@@ -50,6 +50,8 @@ def test_explanations_add_up_to_the_models_log_odds(fitted, data):
     total = fitted.intercept_ + contributions.sum(axis=1).to_numpy()
     assert list(contributions.columns) == list(fitted.terms_)
     np.testing.assert_allclose(total, fitted.decision_function(X), rtol=0, atol=1e-9)
+    # and the tables are the trees: the boosted trees' own log-odds agree to 1e-9
+    np.testing.assert_allclose(total, fitted.tree_decision_function(X), rtol=0, atol=1e-9)
 
 
 def test_contributions_are_centred_on_training_rows(fitted, data):
@@ -190,3 +192,9 @@ def test_bin_labels_tell_close_thresholds_apart():
     assert distinct_numbers([0.5, 2.25, 10.0]) == ["0.5", "2.25", "10"]
     close = distinct_numbers([-0.10001, -0.10004, -0.1])
     assert len(set(close)) == 3 and close[0] == "-0.10001"
+
+
+def test_table_scores_equal_the_trees_on_rows_never_seen(fitted):
+    unseen, _, _ = _labelled(n_improvements=60, seed=5)
+    np.testing.assert_allclose(fitted.decision_function(unseen),
+                               fitted.tree_decision_function(unseen), rtol=0, atol=1e-9)
