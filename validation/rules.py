@@ -152,10 +152,18 @@ def vocabulary_rule(spec: ExportFile, column: Column) -> Rule | None:
                  gxe.ExpectColumnValuesToBeInSet, column=column.name, value_set=values)
 
 
+def number_view(name: str) -> str:
+    """The derived float64 copy of a numeric column that GX's range rule reads (see below)."""
+    return f"{name}__as_float"
+
+
 def range_rule(spec: ExportFile, column: Column) -> Rule | None:
     if column.minimum is None and column.maximum is None:
         return None
-    kwargs = {"column": column.name}
+    # GX compares numpy int/float columns vectorised but walks a nullable Int64/Float64
+    # column value by value in Python (10M checks: minutes). The rule reads a float64 copy
+    # (missing as NaN, which GX skips like NA); the rule still names the contract column.
+    kwargs = {"column": number_view(column.name)}
     if column.minimum is not None:
         kwargs["min_value"] = column.minimum
         kwargs["strict_min"] = column.minimum_exclusive
@@ -309,6 +317,10 @@ def derived_columns(spec: ExportFile, frame: pd.DataFrame,
         # by the presence rule and the dependent rule is not evaluated.
         return all(name in frame.columns for name in names)
 
+    for column in spec.columns:
+        has_range = column.minimum is not None or column.maximum is not None
+        if has_range and column.name in frame.columns:
+            added[number_view(column.name)] = frame[column.name].astype("float64")
     if spec.name == "checks" and has("sampled", "met"):
         added[UNMET_ITEMS] = frame["sampled"] - frame["met"]
     if spec.name == "workforce" and has("shifts_agency", "shifts_unfilled"):
