@@ -181,3 +181,23 @@ def _keep_screenshots(folder: Path) -> None:
         Path(target).mkdir(parents=True, exist_ok=True)
         for shot in folder.glob("report-*.png"):
             shutil.copy(shot, Path(target) / shot.name)
+
+
+def test_nothing_runs_past_the_right_edge_at_laptop_width(chromium, tmp_path):
+    """At 1,280 px every table fits its column, full cards and compact rows alike."""
+    out = write_run_outputs(tmp_path / "out", n_services=8, seed=11)
+    page = build_report(out, detailed_services=3)
+    tools = _open(chromium, page)
+    try:
+        tools.page("Runtime.evaluate",
+                   expression="document.querySelectorAll('details').forEach(d => d.open = true)")
+        widths = tools.page("Runtime.evaluate", returnByValue=True, expression=(
+            "({page: document.documentElement.scrollWidth, window: innerWidth,"
+            " over: [...document.querySelectorAll('.scroll, table, figure')]"
+            "   .filter(e => e.scrollWidth > e.clientWidth + 1).length,"
+            " compact: document.querySelectorAll('table.improvements').length})"))["result"]["value"]
+    finally:
+        tools.close()
+    assert widths["compact"] == 5
+    assert widths["page"] <= widths["window"]
+    assert widths["over"] == 0
