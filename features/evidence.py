@@ -61,14 +61,21 @@ class Evidence:
 
 
 def prepare_evidence(tables: dict[str, pd.DataFrame], as_of_days: np.ndarray,
-                     params: FeatureParams, serious_harms: tuple[str, ...]) -> Evidence:
-    """Aggregate every present table once, for as-of dates up to max(as_of_days)."""
+                     params: FeatureParams, serious_harms: tuple[str, ...],
+                     checks: DaySorted | None = None) -> Evidence:
+    """Aggregate every present table once, for as-of dates up to max(as_of_days).
+
+    `checks`: the checks already summed by `check_days` for these improvements (in table
+    order) and `params.primary_sources`, when the caller has them (they are the costliest
+    aggregate at 10M checks).
+    """
     improvements = tables["improvements"].reset_index(drop=True)
     ids = pd.Index(text(improvements["improvement_id"]))
     services = tables.get("services")
     locations = pd.Index(text(improvements["location_id"])).unique()
     location = locations.get_indexer(text(improvements["location_id"]))
-    checks = check_days(tables["checks"], ids, params.primary_sources)
+    if checks is None:
+        checks = check_days(tables["checks"], ids, params.primary_sources)
     action_day = day_numbers(improvements["action_started_on"])
     return Evidence(
         improvements=improvements,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from features.contract import PRIMARY_CHECK_SOURCES
 from features.panels import (
+    DaySorted,
     check_days,
     month_first_days,
     month_numbers,
@@ -20,16 +21,19 @@ from features.panels import (
 
 
 def monthly_compliance(checks: pd.DataFrame, improvements: pd.DataFrame,
-                       primary_sources: tuple[str, ...] = PRIMARY_CHECK_SOURCES) -> pd.DataFrame:
+                       primary_sources: tuple[str, ...] = PRIMARY_CHECK_SOURCES,
+                       days: DaySorted | None = None) -> pd.DataFrame:
     """One row per improvement and calendar month that has a primary check.
 
     Columns: improvement_id, month (first day of the month), sampled and met (items, summed
     over the month's primary checks), compliance (met / sampled, a share in [0, 1]) and the
     improvement's standard. Sorted by improvement_id, month. Checks of improvements not in
-    `improvements` are left out.
+    `improvements` are left out. `days`: `check_days` of these checks and improvements (in
+    table order) with `primary_sources`, when the caller already has it.
     """
     ids = pd.Index(improvements["improvement_id"].astype("str"))
-    days = check_days(checks, ids, primary_sources)
+    if days is None:
+        days = check_days(checks, ids, primary_sources)
     if days.frame.empty or not days.frame["primary"].any():
         return _empty_monthly()
     month = month_numbers(days.frame["day"].to_numpy())

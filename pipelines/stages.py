@@ -18,6 +18,7 @@ import pandas as pd
 from features.build import build_feature_frame
 from features.columns import AS_OF, HELD, IMPROVEMENT_ID
 from features.monthly import monthly_compliance
+from features.panels import check_days
 from features.snapshots import build_training_snapshots
 from models.crosscheck import cross_check, cross_check_sentence
 from models.explain import formatted_values, top_factors
@@ -97,7 +98,10 @@ def _tables_for(tables, locations: set, improvement_location: pd.Series) -> dict
 def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedHoldModel,
                     model_version: str, config: RunConfig) -> PartitionScores:
     """Features, probability with band, explanation, rules and cross-check for one partition."""
-    features = build_feature_frame(tables, [as_of], config.features)
+    # Checks summed by day once, for the features and the report's monthly compliance alike.
+    ids = pd.Index(tables["improvements"]["improvement_id"].astype("str"))
+    days = check_days(tables["checks"], ids, config.features.primary_sources)
+    features = build_feature_frame(tables, [as_of], config.features, checks=days)
     if features.empty:
         return PartitionScores(*(pd.DataFrame() for _ in range(4)))
     X = features[list(MODEL_FEATURES)]
@@ -124,7 +128,8 @@ def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedH
     return PartitionScores(
         scores=scores,
         contributions=contribution_table(features, X, contributions),
-        monthly=monthly_compliance(tables["checks"], tables["improvements"]),
+        monthly=monthly_compliance(tables["checks"], tables["improvements"],
+                                   config.features.primary_sources, days=days),
         timeline=evidence_timeline(tables, scores["improvement_id"]),
     )
 
