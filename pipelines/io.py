@@ -169,7 +169,7 @@ def type_frame(raw: pd.DataFrame, spec: ExportFile, *, path: str = "", fmt: str 
         if column.name not in raw.columns:
             typed[column.name] = _empty_series(column, len(raw), raw.index)
             continue
-        values, bad, rule, changed = _coerce(raw[column.name], column)
+        values, bad, rule, changed = _coerce_distinct(raw[column.name], column)
         typed[column.name] = values
         if changed:
             normalised[column.name] = changed
@@ -357,26 +357,75 @@ def _dtype(column: Column):
     }[column.kind]
 
 
+def _coerce_distinct(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series, str, int]:
+    """`_coerce`, computed once per distinct text when a column repeats itself.
+
+    Exports repeat their dates, teams, sources and ids millions of times (10M checks hold
+    about 1,100 distinct dates): stripping, matching and parsing each distinct text once and
+    spreading the results back is several times faster, with the same values, problems and
+    count of normalised cells.
+    """
+    if column.kind == "text" or len(raw) < DISTINCT_MIN_ROWS:
+        return _coerce(raw, column)
+    if isinstance(raw.dtype, pd.CategoricalDtype):  # Parquet dictionary columns arrive so
+        codes = raw.cat.codes.to_numpy()
+        once = pd.Series(raw.cat.categories.astype("str"), dtype="str")
+    elif _is_text(raw) and _repetitive(raw):
+        codes, distinct = pd.factorize(raw, use_na_sentinel=True)
+        once = pd.Series(distinct, dtype=raw.dtype)
+    else:
+        return _coerce(raw, column)
+    values, bad, rule, changed = _coerce_cells(once, column)
+    known = codes >= 0
+    at = np.where(known, codes, 0)
+    spread = pd.Series(values.array.take(codes, allow_fill=True), index=raw.index,
+                       name=raw.name)
+    bad_cells = pd.Series(known & bad.to_numpy(dtype=bool, na_value=False)[at], index=raw.index)
+    changed_cells = known & changed.to_numpy(dtype=bool, na_value=False)[at]
+    return spread, bad_cells, rule, int(changed_cells.sum())
+
+
+DISTINCT_MIN_ROWS = 10_000  # below this the plain path is as fast
+DISTINCT_MAX_SHARE = 4  # use the distinct path when distinct texts are at most 1/4 of rows
+
+
+def _repetitive(raw: pd.Series, sample: int = 10_000) -> bool:
+    """Whether distinct texts are at most 1/DISTINCT_MAX_SHARE of a sample of the rows."""
+    picked = raw.iloc[:: max(1, len(raw) // sample)]
+    return picked.nunique(dropna=True) * DISTINCT_MAX_SHARE <= len(picked)
+
+
+def _is_text(raw: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(raw.dtype) or raw.dtype == object
+
+
 def _coerce(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series, str, int]:
     """Return (typed values, mask of unreadable cells, the rule they broke, cells normalised)."""
+    values, bad, rule, changed = _coerce_cells(raw, column)
+    return values, bad, rule, int(changed.sum())
+
+
+def _coerce_cells(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series, str, pd.Series]:
+    """(typed values, mask of unreadable cells, the rule they broke, mask of normalised cells)."""
+    none = pd.Series(False, index=raw.index)
     if column.kind == "text":
         values = raw.astype("str").where(raw.notna())
-        return values, pd.Series(False, index=raw.index), "", 0
+        return values, none, "", none
     if column.kind == "date" and pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        values = _naive_dates(raw)
-        return values, pd.Series(False, index=raw.index), "", 0
+        return _naive_dates(raw), none, "", none
     if column.kind in ("integer", "number") and pd.api.types.is_numeric_dtype(raw.dtype):
-        return _coerce_native_number(raw, column)
+        values, bad, rule = _coerce_native_number(raw, column)
+        return values, bad, rule, none
     text = raw.astype("str").where(raw.notna())
     stripped = text.str.strip()
-    changed = int((text.notna() & (stripped != text)).sum())
+    changed = (text.notna() & (stripped != text)).fillna(False).astype(bool)
     stripped = stripped.where(stripped != "")
     present = stripped.notna()
     if column.kind in ("id", "string"):
-        return stripped, pd.Series(False, index=raw.index), "", changed
+        return stripped, none, "", changed
     if column.kind == "category":
         lowered = stripped.str.lower()
-        changed += int((present & (lowered != stripped)).sum())
+        changed = changed | (present & (lowered != stripped)).fillna(False).astype(bool)
         values = pd.Categorical(lowered, categories=_dtype(column).categories)
         values = pd.Series(values, index=raw.index)
         bad = present & values.isna()
@@ -402,10 +451,10 @@ def _coerce(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series, str, 
 def _coerce_native_number(raw: pd.Series, column: Column):
     values = raw.astype("float64")
     if column.kind == "number":
-        return values, pd.Series(False, index=raw.index), "", 0
+        return values, pd.Series(False, index=raw.index), ""
     whole = values.isna() | (values == values.round())
     bad = ~whole
-    return values.where(whole).round().astype("Int64"), bad, "not a whole number", 0
+    return values.where(whole).round().astype("Int64"), bad, "not a whole number"
 
 
 def _naive_dates(raw: pd.Series) -> pd.Series:

@@ -164,3 +164,41 @@ def test_a_corrupt_parquet_file_is_named(tmp_path):
     (folder / "checks.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(ExportError, match="checks.parquet: is not a readable Parquet file"):
         read_export(str(folder))
+
+
+def test_large_repetitive_columns_type_exactly_as_cell_by_cell(monkeypatch):
+    """Above DISTINCT_MIN_ROWS each distinct text is coerced once and spread back: the typed
+    frame, the unreadable cells and the count of normalised cells are the same."""
+    import numpy as np
+
+    import pipelines.io as loader
+    from features.contract import FILES_BY_NAME
+
+    rng = np.random.default_rng(3)
+    n = 30_000
+    raw = pd.DataFrame({
+        "check_id": [f"C{i}" for i in range(n)],  # unique: stays on the cell-by-cell path
+        "improvement_id": rng.choice([" IMP-1", "IMP-2", "IMP-3 ", None], n),
+        "checked_on": rng.choice(["2026-01-05", " 2026-02-01", "2026-13-01", "05/01/2026",
+                                  "2026-03-01T00:00:00", None, ""], n),
+        "team": rng.choice(["Day", "Night ", "night", None], n),
+        "source": rng.choice(["audit", "Audit", " care_records", "gossip", None], n),
+        "sampled": rng.choice(["10", " 12", "12.0", "ten", "-1", None], n),
+        "met": rng.choice(["8", "9 ", "x", None], n),
+    }, dtype="str")
+    spec = FILES_BY_NAME["checks"]
+    fast = loader.type_frame(raw, spec)
+    monkeypatch.setattr(loader, "DISTINCT_MIN_ROWS", 10**9)
+    plain = loader.type_frame(raw, spec)
+    pd.testing.assert_frame_equal(fast.frame, plain.frame)
+    pd.testing.assert_frame_equal(
+        fast.parse_problems.sort_values(["column", "row"], ignore_index=True),
+        plain.parse_problems.sort_values(["column", "row"], ignore_index=True))
+    assert fast.normalised_cells == plain.normalised_cells
+    assert len(fast.parse_problems) > 1000 and sum(fast.normalised_cells.values()) > 1000
+    # a Parquet dictionary column arrives as a pandas categorical: same result
+    monkeypatch.setattr(loader, "DISTINCT_MIN_ROWS", 10_000)
+    as_category = loader.type_frame(raw.astype({"source": "category", "team": "category"}), spec)
+    pd.testing.assert_frame_equal(as_category.frame, plain.frame)
+    assert as_category.normalised_cells == plain.normalised_cells
+    assert len(as_category.parse_problems) == len(plain.parse_problems)
