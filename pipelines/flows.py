@@ -181,6 +181,7 @@ def nightly_scoring(export: str, out: str, as_of: date | None = None,
             write_validation(blocked.result, folder)
             raise
         write_validation(checked, folder)
+        raw = raw.summary()  # the validated tables are what the run uses from here on
     with timings.stage("load model"):
         model, champion = load_champion(settings)
         model_documents(settings, champion.run_id, folder / "model", config)

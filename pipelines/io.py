@@ -77,6 +77,26 @@ class LoadedFile:
         return len(self.frame)
 
 
+@dataclass(frozen=True)
+class FileSummary:
+    """An export file's identity and size, without its rows."""
+
+    name: str
+    path: str
+    format: str
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """An export's identity (`Export.summary()`)."""
+
+    source: str
+    files: dict[str, FileSummary]
+    absent: tuple[str, ...]
+
+
 @dataclass
 class Export:
     """A whole export as read: present files by name, and the optional files that are absent.
@@ -90,6 +110,15 @@ class Export:
     files: dict[str, LoadedFile]
     absent: tuple[str, ...]
     errors: tuple[ExportError, ...] = ()
+
+    def summary(self) -> ExportSummary:
+        """What the run's record needs (source, files with hashes and row counts, absent
+        files), without the frames: at 10M checks the frames are gigabytes."""
+        return ExportSummary(
+            source=self.source,
+            files={name: FileSummary(f.name, f.path, f.format, f.sha256, f.rows)
+                   for name, f in self.files.items()},
+            absent=self.absent)
 
     def frame(self, name: str) -> pd.DataFrame:
         """The typed frame of a file; an empty frame with the contract's columns when absent."""

@@ -77,6 +77,10 @@ def run_suite(context, suite, spec: ExportFile, batch: pd.DataFrame):
         first.results = [detailed.get(item.expectation_config.meta["rule"], item)
                          for item in first.results]
     first.meta["run_id"] = RunIdentifier(run_name=spec.name, run_time=datetime.now(UTC))
+    # The data source's execution engine caches the batch (the whole file, derived columns
+    # included) and GX keeps its last context alive: at 10M checks that held 1.8 GB until
+    # the process ended. Results do not need it.
+    context.data_sources.delete(source.name)
     return first
 
 
