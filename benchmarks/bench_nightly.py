@@ -6,6 +6,7 @@ process per runner, with and without the report, and records the wall time of ev
 (from the run's manifest), the total, and the process's peak memory (max RSS).
 
     .venv/bin/python benchmarks/bench_nightly.py [--services 300 3000] [--folder DIR]
+        [--skip-train] [--reuse] [--runs local dask report]
 
 Targets (issue 7): 3,000 services scored end to end in under 60 s excluding the report, peak
 memory under 6 GB, time growing no faster than linearly with rows. Results go to
@@ -30,6 +31,10 @@ LIGHT = """
 band_refits = 4
 backtest_peers = ["ga2m"]
 """
+
+
+DEFAULT_AS_OF = "2026-10-31"  # the simulator's default end
+RUNS = {"local": ("local", False), "dask": ("dask", False), "report": ("local", True)}
 
 
 def environment(home: Path) -> dict[str, str]:
@@ -69,6 +74,11 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=None)
     parser.add_argument("--skip-train", action="store_true",
                         help="Reuse the champion already registered under FOLDER/home.")
+    parser.add_argument("--reuse", action="store_true",
+                        help="Reuse FOLDER/group<N>/export when it exists (simulated as of "
+                             f"{DEFAULT_AS_OF}) instead of simulating again.")
+    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS),
+                        help="Which runs: local and dask without the report, local with it.")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-nightly-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -78,11 +88,15 @@ def main() -> None:
     config.write_text(LIGHT)
     rows = []
     for index, services in enumerate(sorted(args.services)):
-        export, as_of = simulate(services, folder / f"group{services}")
+        existing = folder / f"group{services}" / "export"
+        if args.reuse and existing.is_dir():
+            export, as_of = existing, DEFAULT_AS_OF
+        else:
+            export, as_of = simulate(services, folder / f"group{services}")
         if index == 0 and not args.skip_train:
             timed([TAKEHOLD, "train", str(export), "--as-of", as_of, "--config", str(config)],
                   env)
-        for runner, report in (("local", False), ("dask", False), ("local", True)):
+        for runner, report in (RUNS[name] for name in args.runs):
             out = folder / f"out-{services}-{runner}-{report}"
             command = [TAKEHOLD, "score", str(export), "--as-of", as_of, "--out", str(out),
                        "--config", str(config), "--runner", runner]
