@@ -130,7 +130,7 @@ def test_a_failing_stage_leaves_the_previous_outputs_untouched(demo, tmp_path, m
     first = score(demo, out, report=False)
     before = (out / "scores.csv").read_bytes()
 
-    def report_fails(folder):
+    def report_fails(folder, **settings):
         raise RuntimeError("the report stage failed")
 
     monkeypatch.setattr(pipelines.report, "build_report", report_fails)
