@@ -142,41 +142,51 @@ def saved_seed(seed: int) -> dict:
 
 
 def across_seeds(runs: list[dict]) -> pd.DataFrame:
-    """Mean and 95% t-interval over seeds of each model's pooled scores and times."""
+    """Per model: seeds, then each score's mean with a 95% interval as text.
+
+    With two or more seeds the interval is the t-interval of the seeds' pooled scores; with
+    one seed (a model run on one seed only) it is that seed's cluster-bootstrap interval,
+    marked with a dagger.
+    """
     from scipy import stats
 
     pooled = pd.concat([r["pooled"].assign(seed=r["seed"]) for r in runs], ignore_index=True)
-    columns = ["auroc", "brier", "log_loss", "ece", "fit_seconds", "score_seconds"]
-    grouped = pooled.groupby("model", sort=False)[columns]
-    mean, sem, count = grouped.mean(), grouped.sem(), grouped.count()
-    half = sem * stats.t.ppf(0.975, np.maximum(count - 1, 1))
-    return mean, half.fillna(0.0)
+    rows = []
+    for model, group in pooled.groupby("model", sort=False):
+        row = {"model": model, "seeds": len(group),
+               "fit_seconds": group["fit_seconds"].mean(),
+               "score_seconds": group["score_seconds"].mean()}
+        for c in ("auroc", "brier", "log_loss", "ece"):
+            mean = group[c].mean()
+            if len(group) > 1:
+                half = group[c].sem() * stats.t.ppf(0.975, len(group) - 1)
+                row[c] = f"{mean:.4f} ({mean - half:.4f}-{mean + half:.4f})"
+            else:
+                low, high = group[c + "_low"].iloc[0], group[c + "_high"].iloc[0]
+                row[c] = f"{mean:.4f} ({low:.4f}-{high:.4f})†"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model")
 
 
 def markdown(runs: list[dict], args) -> str:
-    mean, half = across_seeds(runs)
+    table = across_seeds(runs)
     lines = [
         "# Hold model benchmark: rolling-origin backtest on the demo simulator",
         "",
         f"{args.services} services, {args.years} years, seeds {[r['seed'] for r in runs]}; "
-        f"ground truth re-simulated with {args.truth_draws} draws at each test as-of date. "
-        "Pooled over cutoffs, then mean ± 95% t-interval over seeds. Every model single-threaded "
-        "(OpenMP 1 thread; EBM with its default n_jobs). Measured on the shared 2-core machine: "
-        "times are upper bounds.",
+        "ground truth re-simulated at each test as-of date. Pooled over cutoffs; then the mean "
+        "over seeds with a 95% t-interval over seeds († one seed only: that seed's 95% cluster-"
+        "bootstrap interval). Every model single-threaded (OpenMP 1 thread; EBM with its "
+        "default n_jobs, one core here). Measured on the shared 2-core machine: times are upper "
+        "bounds.",
         "",
-        "| model | AUROC | Brier | log loss | ECE | fit s (all cutoffs) | score s |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| model | seeds | AUROC | Brier | log loss | ECE | fit s (all cutoffs) | score s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for model in mean.index:
-        cells = [
-            f"{mean.loc[model, c]:.4f} ± {half.loc[model, c]:.4f}"
-            for c in ("auroc", "brier", "log_loss", "ece")
-        ]
-        lines.append(
-            f"| {model} | "
-            + " | ".join(cells)
-            + f" | {mean.loc[model, 'fit_seconds']:.1f} | {mean.loc[model, 'score_seconds']:.2f} |"
-        )
+    for model, row in table.iterrows():
+        cells = " | ".join(row[c] for c in ("auroc", "brier", "log_loss", "ece"))
+        lines.append(f"| {model} | {row['seeds']} | {cells} | {row['fit_seconds']:.1f} | "
+                     f"{row['score_seconds']:.2f} |")
     lines += [
         "",
         "Paired differences against the GA2M (pooled, 95% cluster bootstrap), per seed:",
