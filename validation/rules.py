@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import great_expectations.expectations as gxe
+import numpy as np
 import pandas as pd
 
 from features.contract import EARLIEST_DATE, Column, ExportFile
@@ -309,8 +310,10 @@ def derived_columns(spec: ExportFile, frame: pd.DataFrame,
         if column.references[0] not in reference_keys:
             continue  # the other file could not be read: the rule is not evaluated
         keys = reference_keys[column.references[0]]
-        values = frame[column.name]
-        added[reference_column(column)] = values.isna() | values.isin(keys.dropna().unique())
+        # Looked up once per distinct value (10M checks name about 67k improvements).
+        codes, distinct = pd.factorize(frame[column.name], use_na_sentinel=True)
+        found = np.append(pd.Index(distinct).isin(keys.dropna().unique()), True)
+        added[reference_column(column)] = pd.Series(found[codes], index=frame.index)
 
     def has(*names: str) -> bool:
         # A derived column needs its source columns; when one is missing the file is blocked

@@ -140,12 +140,12 @@ def judge_file(context, loaded: LoadedFile, set_aside: pd.Index, keys: dict[str,
     batch = gx_batch(spec, judged, missing_required, keys)
     rules = contract_rules(spec, today)
     suite = build_suite(context, spec, rules)
-    result = run_suite(context, suite, spec, batch)
+    run = run_suite(context, suite, spec, batch)
     findings: list[Finding] = []
     records: list[pd.DataFrame] = []
     not_evaluated: list[str] = []
     problems = loaded.parse_problems[loaded.parse_problems["row"].isin(judged.index)]
-    for position, outcome in enumerate(rule_outcomes(result, rules)):
+    for position, outcome in enumerate(rule_outcomes(run, rules)):
         rule = outcome.rule
         if outcome.raised:
             if set(rule.columns) & set(missing_required) or _unresolvable(spec, rule, keys):
@@ -178,7 +178,8 @@ def judge_file(context, loaded: LoadedFile, set_aside: pd.Index, keys: dict[str,
                                  "nothing can be scored without it", params))
     failures = pd.concat(records, ignore_index=True) if records else _no_failures()
     findings += row_findings(failures, spec.name, rules, params)
-    return JudgedFile(findings, failures, suite, scrub_gx_result(result), tuple(not_evaluated))
+    return JudgedFile(findings, failures, suite, scrub_gx_result(run.result),
+                      tuple(not_evaluated))
 
 
 def _unresolvable(spec: ExportFile, rule, keys: dict[str, pd.Series]) -> bool:
