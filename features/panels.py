@@ -55,8 +55,13 @@ def month_numbers(days: np.ndarray) -> np.ndarray:
     """Calendar month (year * 12 + month - 1) of each day number; NaN stays NaN."""
     out = np.full(days.shape, np.nan)
     known = ~np.isnan(days)
-    months = days[known].astype("int64").astype("datetime64[D]").astype("datetime64[M]")
-    out[known] = months.astype("int64") + 1970 * 12
+    if not known.any():
+        return out
+    # Calendar arithmetic once per day in the range, then a lookup per row (10M check-days).
+    day = days[known].astype("int64")
+    low = int(day.min())
+    span = np.arange(low, int(day.max()) + 1).astype("datetime64[D]").astype("datetime64[M]")
+    out[known] = (span.astype("int64") + 1970 * 12)[day - low]
     return out
 
 
@@ -135,7 +140,7 @@ def check_days(checks: pd.DataFrame, improvement_ids: pd.Index,
         for c in ("repeat_gaps", "prompts_needed", "self_rated_confidence"))
     keys = {
         "day": day_numbers(checks["checked_on"]),
-        "improvement": improvement_ids.get_indexer(checks["improvement_id"]).astype("float64"),
+        "improvement": positions_in(improvement_ids, checks["improvement_id"]).astype("float64"),
         "team": pd.factorize(checks["team"], use_na_sentinel=False)[0].astype("float64"),
         "source": vocabulary_codes(checks["source"], CHECK_SOURCES).astype("float64"),
     }
@@ -165,23 +170,44 @@ def sums_by_key(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> p
     """Sum `values` per distinct combination of the non-negative integer `keys`.
 
     Returns one row per combination, sorted by the keys in the order given, with the keys
-    (int64) and the sums (float64) as columns. The keys are packed into one int64 and hashed, which is
-    several times faster and leaner than a groupby over many columns at 10 million rows.
+    (int64) and the sums (float64) as columns. The keys are packed into one int64 and sorted
+    stably, so each combination is one run of rows in their original order, summed with one
+    `reduceat`: about five times faster than hashing the packed keys at 10 million rows, and
+    the same sums however the rows are partitioned (a combination never spans partitions).
     """
     names = list(keys)
     low = {n: np.min(keys[n]) if len(keys[n]) else 0.0 for n in names}
     size = {n: int(np.max(keys[n]) - low[n]) + 1 if len(keys[n]) else 1 for n in names}
     packed = np.zeros(len(keys[names[0]]), dtype="int64")
     for name in names:  # a loop over the few key columns
-        packed = packed * size[name] + (keys[name] - low[name]).astype("int64")
-    codes, uniques = pd.factorize(packed, sort=True)
+        packed *= size[name]
+        packed += (keys[name] - low[name]).astype("int64")
+    order = np.argsort(packed, kind="stable")
+    packed = packed[order]
+    starts = np.flatnonzero(np.concatenate([[True], packed[1:] != packed[:-1]])) \
+        if len(packed) else np.array([], dtype="int64")
+    rest = packed[starts]
     out = {}
-    rest = uniques.astype("int64")
     for name in reversed(names):
         rest, out[name] = np.divmod(rest, size[name])
         out[name] = out[name] + int(low[name])
-    sums = {n: np.bincount(codes, v, minlength=len(uniques)) for n, v in values.items()}
-    return pd.DataFrame({**{n: out[n] for n in names}, **sums})
+    sums = {n: _run_sums(np.asarray(v, "float64")[order], starts) for n, v in values.items()}
+    return pd.DataFrame({**{n: out[n] for n in names}, **sums}, copy=False)
+
+
+def _run_sums(sorted_values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sum of each run of `sorted_values` beginning at `starts`, left to right."""
+    if not len(starts):
+        return np.zeros(0)
+    return np.add.reduceat(sorted_values, starts)
+
+
+def positions_in(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Position of each value in `index` (-1 where absent or missing), looked up once per
+    distinct value: 10M checks name about 67k improvements."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    found = np.append(index.get_indexer(pd.Index(distinct)), -1)
+    return found[codes]
 
 
 @dataclass(frozen=True)
@@ -204,19 +230,20 @@ class MonthlyMatrices:
 def monthly_matrices(days: DaySorted, improvements: int, first_month: int,
                      last_month: int) -> MonthlyMatrices:
     """Dense monthly sums of the primary checks over months first_month..last_month."""
-    primary = days.frame[days.frame["primary"]]
-    row = primary["improvement"].to_numpy()
-    col = month_numbers(primary["day"].to_numpy()).astype("int64") - first_month
+    primary = days.frame["primary"].to_numpy(dtype=bool)
+    day = days.frame["day"].to_numpy()[primary]
+    row = days.frame["improvement"].to_numpy()[primary].astype("int64")
+    col = month_numbers(day).astype("int64") - first_month
     shape = (improvements, last_month - first_month + 1)
     cell = row * shape[1] + col
     size = shape[0] * shape[1]
-    sampled = np.bincount(cell, primary["sampled"].to_numpy(), minlength=size).reshape(shape)
-    met = np.bincount(cell, primary["met"].to_numpy(), minlength=size).reshape(shape)
-    last_day = np.full(size, np.nan)
-    # Rows are sorted by day, so a cell's last row in reverse order is its first: its last day.
-    cells, first_in_reverse = np.unique(cell[::-1], return_index=True)
-    last_day[cells] = primary["day"].to_numpy()[::-1][first_in_reverse]
-    return MonthlyMatrices(first_month, sampled, met, last_day.reshape(shape))
+    sampled = np.bincount(cell, days.frame["sampled"].to_numpy()[primary], minlength=size)
+    met = np.bincount(cell, days.frame["met"].to_numpy()[primary], minlength=size)
+    last_day = np.full(size, -np.inf)
+    np.maximum.at(last_day, cell, day)
+    last_day[np.isneginf(last_day)] = np.nan
+    return MonthlyMatrices(first_month, sampled.reshape(shape), met.reshape(shape),
+                           last_day.reshape(shape))
 
 
 def linked_events(events: pd.DataFrame, improvements: pd.DataFrame, date_column: str,
@@ -281,7 +308,7 @@ def workforce_weeks(workforce: pd.DataFrame, locations: pd.Index) -> DaySorted:
     leavers = numbers(workforce["leavers"]) if "leavers" in workforce else np.full(len(workforce), np.nan)
     planned = numbers(workforce["shifts_planned"])
     weeks = pd.DataFrame({
-        "location": locations.get_indexer(workforce["location_id"]),
+        "location": positions_in(locations, workforce["location_id"]),
         "day": day_numbers(workforce["week_start"]),
         "planned": planned,
         "agency": numbers(workforce["shifts_agency"]),
@@ -296,8 +323,10 @@ def workforce_weeks(workforce: pd.DataFrame, locations: pd.Index) -> DaySorted:
 
 def team_months(days: DaySorted) -> DaySorted:
     """Primary checks summed to month x improvement x team (met, sampled), sorted by month."""
-    primary = days.frame[days.frame["primary"]]
-    keys = {"month": month_numbers(primary["day"].to_numpy()),
-            "improvement": primary["improvement"].to_numpy(), "team": primary["team"].to_numpy()}
-    values = {"met": primary["met"].to_numpy(), "sampled": primary["sampled"].to_numpy()}
+    primary = days.frame["primary"].to_numpy(dtype=bool)
+    column = {name: days.frame[name].to_numpy()[primary]
+              for name in ("improvement", "team", "met", "sampled")}
+    keys = {"month": month_numbers(days.frame["day"].to_numpy()[primary]),
+            "improvement": column["improvement"], "team": column["team"]}
+    values = {"met": column["met"], "sampled": column["sampled"]}
     return day_sorted(sums_by_key(keys, values), "month")
