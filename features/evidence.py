@@ -27,6 +27,7 @@ from features.panels import (
     month_start_day,
     monthly_matrices,
     numbers,
+    positions_in,
     ratio,
     team_months,
     text,
@@ -109,11 +110,11 @@ def _service_types(improvements: pd.DataFrame, services: pd.DataFrame | None) ->
 
 
 def _first_primary_day(checks: DaySorted, improvements: int) -> np.ndarray:
-    primary = checks.frame[checks.frame["primary"]]
-    first = np.full(improvements, np.nan)
-    # Rows are sorted by day: an improvement's first row is its first check.
-    found, position = np.unique(primary["improvement"].to_numpy(), return_index=True)
-    first[found] = primary["day"].to_numpy()[position]
+    primary = checks.frame["primary"].to_numpy(dtype=bool)
+    first = np.full(improvements, np.inf)
+    np.minimum.at(first, checks.frame["improvement"].to_numpy()[primary].astype("int64"),
+                  checks.frame["day"].to_numpy()[primary])
+    first[np.isposinf(first)] = np.nan
     return first
 
 
@@ -125,7 +126,7 @@ def _monthly(checks: DaySorted, improvements: int, as_of_days: np.ndarray) -> Mo
 
 def _reviews(reviews: pd.DataFrame, ids: pd.Index) -> DaySorted:
     frame = pd.DataFrame({
-        "improvement": ids.get_indexer(text(reviews["improvement_id"])),
+        "improvement": positions_in(ids, reviews["improvement_id"]),
         "day": day_numbers(reviews["reviewed_on"]),
         "level": pd.Series(text(reviews["level"])).map(REVIEW_LEVEL_ORDER).fillna(-1).to_numpy(),
         "classification": text(reviews["classification"]),

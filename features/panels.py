@@ -196,10 +196,10 @@ def sums_by_key(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> p
 
 
 def _run_sums(sorted_values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sum of each run of `sorted_values` beginning at `starts`, left to right."""
-    if not len(starts):
-        return np.zeros(0)
-    return np.add.reduceat(sorted_values, starts)
+    """Sum of each run of `sorted_values` beginning at `starts`."""
+    if len(starts) == len(sorted_values):
+        return sorted_values  # every run is one row
+    return np.add.reduceat(sorted_values, starts) if len(starts) else sorted_values[:0]
 
 
 def positions_in(index: pd.Index, values: pd.Series) -> np.ndarray:

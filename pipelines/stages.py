@@ -158,27 +158,35 @@ def combine_partitions(parts: list[PartitionScores], services: pd.DataFrame,
 
 def contribution_table(features: pd.DataFrame, X: pd.DataFrame,
                        contributions: pd.DataFrame) -> pd.DataFrame:
-    """Long table: improvement_id, term, value (the feature value as text), contribution."""
-    long = contributions.set_axis(features[IMPROVEMENT_ID].to_numpy(), axis=0).stack()
-    long.index.names = [IMPROVEMENT_ID, "term"]
-    table = long.rename("contribution").reset_index()
-    shown = pd.DataFrame({c: formatted_values(c, X[c]) for c in X.columns}, index=X.index)
-    values = shown.astype("str").where(X.notna(), "missing").set_axis(
-        features[IMPROVEMENT_ID].to_numpy(), axis=0).stack()
-    values.index.names = [IMPROVEMENT_ID, "term"]
-    table = table.merge(values.rename("value").reset_index(), on=[IMPROVEMENT_ID, "term"],
-                        how="left")
-    pairs = table["term"].str.contains(PAIR_SEPARATOR, regex=False)
-    if pairs.any():  # a pair term's value is both its features' values, "a, b"
-        named = values.rename("value").reset_index()
-        pair = table.loc[pairs, [IMPROVEMENT_ID, "term"]]
-        split = pair["term"].str.split(PAIR_SEPARATOR, n=1, expand=True)
-        both = [pair[[IMPROVEMENT_ID]].assign(term=split[k]).merge(
-                    named, on=[IMPROVEMENT_ID, "term"], how="left")["value"].fillna("missing")
-                for k in (0, 1)]
-        table.loc[pairs, "value"] = (both[0] + ", " + both[1]).to_numpy()
-    table["value"] = table["value"].fillna("")
-    return table[[IMPROVEMENT_ID, "term", "value", "contribution"]]
+    """Long table: improvement_id, term, value (the feature value as text), contribution.
+
+    One row per improvement and term, improvements in feature-frame order and terms in model
+    order; a pair term's value is both its features' values, "a, b"; a missing value reads
+    "missing".
+    """
+    terms = list(contributions.columns)
+    rows = len(contributions)
+    shown = {c: formatted_values(c, X[c]).astype("object").where(X[c].notna(), "missing")
+             .to_numpy(dtype=object) for c in X.columns}
+    missing = np.full(rows, "missing", dtype=object)
+    values = []
+    for term in terms:
+        if term in shown:
+            values.append(shown[term])
+        elif PAIR_SEPARATOR in term:
+            first, second = term.split(PAIR_SEPARATOR, 1)
+            values.append(np.char.add(np.char.add(shown.get(first, missing).astype("str"),
+                                                  ", "),
+                                      shown.get(second, missing).astype("str")).astype(object))
+        else:
+            values.append(np.full(rows, "", dtype=object))
+    by_row = np.column_stack(values).ravel() if terms else np.array([], dtype=object)
+    return pd.DataFrame({
+        IMPROVEMENT_ID: np.repeat(features[IMPROVEMENT_ID].to_numpy(), len(terms)),
+        "term": np.tile(np.asarray(terms, dtype=object), rows),
+        "value": by_row,
+        "contribution": contributions.to_numpy(dtype="float64").ravel(),
+    })
 
 
 def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Series) -> pd.DataFrame:
