@@ -6,7 +6,11 @@ process per runner, with and without the report, and records the wall time of ev
 (from the run's manifest), the total, and the process's peak memory (max RSS).
 
     .venv/bin/python benchmarks/bench_nightly.py [--services 300 3000] [--folder DIR]
-        [--skip-train] [--reuse] [--runs local dask report]
+        [--skip-train] [--reuse] [--runs local dask report] [--prefect-server]
+
+Without `--prefect-server` each `takehold score` starts Prefect's temporary server (the
+embedded default, about 20-25 s of the wall time here); with it, the runs report to a Prefect
+server started once on loopback (SQLite under FOLDER), as a nightly deployment does.
 
 Targets (issue 7): 3,000 services scored end to end in under 60 s excluding the report, peak
 memory under 6 GB, time growing no faster than linearly with rows. Results go to
@@ -16,12 +20,17 @@ benchmarks/results/nightly.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,17 +64,65 @@ def simulate(services: int, folder: Path) -> tuple[Path, str]:
     return folder / "export", done.stdout.strip().splitlines()[-1]
 
 
-def timed(command: list[str], env: dict) -> tuple[float, float]:
-    """(wall seconds, peak RSS in GB of the child) of one command."""
+@contextlib.contextmanager
+def prefect_server(folder: Path, env: dict):
+    """A Prefect server on a free loopback port for the duration; yields its API URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server_env = {**env, "PREFECT_HOME": str(folder / "prefect-server")}
+    log = (folder / "prefect-server.log").open("w")
+    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "prefect"), "server", "start",
+                                "--host", "127.0.0.1", "--port", str(port)], env=server_env,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/health", timeout=2).status == 200:
+                    break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError(f"the Prefect server did not start; see {log.name}")
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+        log.close()
+
+
+def timed(command: list[str], env: dict) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in GB of the child, peak growth in GB of the machine's used
+    memory) of one command. The second misses Dask's worker processes; the third counts
+    every process (and anything else running on the machine)."""
+    baseline, peak_used = used_memory_gb(), [0.0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(0.25):
+            peak_used[0] = max(peak_used[0], used_memory_gb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     start = time.perf_counter()
     done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], env=env, cwd=ROOT,
                           capture_output=True, text=True)
     wall = time.perf_counter() - start
+    stop.set()
+    sampler.join()
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n"
                            f"{done.stderr[-3000:]}")
     peak_kb = int(done.stderr.strip().splitlines()[-1])
-    return wall, peak_kb / 1024 / 1024
+    return wall, peak_kb / 1024 / 1024, max(peak_used[0] - baseline, 0.0)
+
+
+def used_memory_gb() -> float:
+    """MemTotal - MemAvailable, in GB."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    kb = int(fields["MemTotal"].split()[0]) - int(fields["MemAvailable"].split()[0])
+    return kb / 1024 / 1024
 
 
 def main() -> None:
@@ -79,6 +136,9 @@ def main() -> None:
                              f"{DEFAULT_AS_OF}) instead of simulating again.")
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS),
                         help="Which runs: local and dask without the report, local with it.")
+    parser.add_argument("--prefect-server", action="store_true",
+                        help="Report to one Prefect server started on loopback instead of a "
+                             "temporary server per run.")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-nightly-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -86,6 +146,16 @@ def main() -> None:
     env = environment(home)
     config = folder / "light.toml"
     config.write_text(LIGHT)
+    with contextlib.ExitStack() as stack:
+        if args.prefect_server:
+            env = {**env, "PREFECT_API_URL": stack.enter_context(prefect_server(folder, env))}
+        rows = run_all(args, folder, env, config)
+    suffix = "-server" if args.prefect_server else ""
+    write_results(rows, ROOT / "benchmarks" / "results" /
+                  f"nightly-{'-'.join(map(str, args.services))}{suffix}.md")
+
+
+def run_all(args, folder: Path, env: dict, config: Path) -> list[dict]:
     rows = []
     for index, services in enumerate(sorted(args.services)):
         existing = folder / f"group{services}" / "export"
@@ -102,22 +172,27 @@ def main() -> None:
                        "--config", str(config), "--runner", runner]
             if not report:
                 command.append("--no-report")
-            wall, peak = timed(command, env)
+            wall, peak, machine = timed(command, env)
             manifest = json.loads((out / "manifest.json").read_text())
             rows.append({"services": services, "runner": runner, "with_report": report,
                          "checks": manifest["counts"]["checks"]["read"], "wall_s": round(wall, 1),
-                         "peak_gb": round(peak, 2), **manifest["timings"]})
+                         "stages_s": round(sum(manifest["timings"].values()), 1),
+                         "peak_gb": round(peak, 2), "machine_peak_gb": round(machine, 2),
+                         **manifest["timings"]})
             print(json.dumps(rows[-1]), flush=True)
-    write_results(rows, ROOT / "benchmarks" / "results" / f"nightly-{'-'.join(map(str, args.services))}.md")
+    return rows
 
 
 def write_results(rows: list[dict], target: Path) -> None:
-    stages = sorted({k for r in rows for k in r} - {"services", "runner", "with_report", "checks",
-                                                     "wall_s", "peak_gb"})
-    header = ["services", "checks", "runner", "with_report", "wall_s", "peak_gb", *stages]
+    fixed = ["services", "checks", "runner", "with_report", "wall_s", "stages_s", "peak_gb",
+             "machine_peak_gb"]
+    stages = sorted({k for r in rows for k in r} - set(fixed))
+    header = [*fixed, *stages]
     lines = ["# Nightly run benchmark", "",
-             "Wall time of `takehold score` (a fresh process: Python start, the temporary "
-             "Prefect server, every stage), its stages from the run manifest, and peak memory.",
+             "wall_s: `takehold score` in a fresh process (Python start, the Prefect server "
+             "or client start, every stage); stages_s: the sum of its stages from the run "
+             "manifest; peak_gb: the process's max RSS; machine_peak_gb: the machine's used "
+             "memory at its highest during the run, less before (Dask workers included).",
              "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for row in rows:
         lines.append("| " + " | ".join(str(row.get(h, "")) for h in header) + " |")
