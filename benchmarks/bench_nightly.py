@@ -13,8 +13,9 @@ embedded default, about 20-25 s of the wall time here); with it, the runs report
 server started once on loopback (SQLite under FOLDER), as a nightly deployment does.
 
 Targets (issue 7): 3,000 services scored end to end in under 60 s excluding the report, peak
-memory under 6 GB, time growing no faster than linearly with rows. Results go to
-benchmarks/results/nightly.md.
+memory under 6 GB, time growing no faster than linearly with rows. Raw tables go to
+benchmarks/results/nightly-<sizes>[-server].md; benchmarks/results/nightly.md is the
+summary with the history and the analysis.
 """
 
 from __future__ import annotations
