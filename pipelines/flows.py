@@ -186,9 +186,13 @@ def nightly_scoring(export: str, out: str, as_of: date | None = None,
         model, champion = load_champion(settings)
         model_documents(settings, champion.run_id, folder / "model", config)
     with timings.stage("features, score, rules"):
-        parts = [score_partition.submit(part, as_of, model, champion.version, config)
-                 for part in stages.partition_tables(checked.tables, partitions)]
-        scored = combine(parts, checked.tables["services"], config)
+        services = checked.tables["services"]
+        parts = stages.partition_tables(checked.tables, partitions)
+        checked.tables = {}  # the partitions hold the rows from here on (10M checks: ~2 GB)
+        futures = [score_partition.submit(part, as_of, model, champion.version, config)
+                   for part in parts]
+        del parts
+        scored = combine(futures, services, config)
     manifest = run_manifest(run_id, as_of, out, raw, checked, champion, config, settings,
                             timings)
     with timings.stage("write outputs"):

@@ -74,25 +74,34 @@ def partition_tables(tables: dict[str, pd.DataFrame], partitions: int) -> list[d
     """Split the tables into `partitions` groups of whole services (by location_id).
 
     Every feature of an improvement depends only on its own service's rows, so scoring the
-    partitions separately gives the same answers as scoring everything at once.
+    partitions separately gives the same answers as scoring everything at once. Each row's
+    partition is looked up once per distinct location or improvement ID.
     """
     locations = np.sort(tables["services"]["location_id"].dropna().unique())
     if partitions <= 1 or len(locations) <= 1:
         return [tables]
     chunks = np.array_split(locations, min(partitions, len(locations)))
-    improvement_location = tables["improvements"].set_index("improvement_id")["location_id"]
-    return [_tables_for(tables, set(chunk), improvement_location) for chunk in chunks]
-
-
-def _tables_for(tables, locations: set, improvement_location: pd.Series) -> dict:
-    improvements = set(improvement_location[improvement_location.isin(locations)].index)
-    part = {}
+    part_of_location = pd.Series(np.repeat(np.arange(len(chunks)), [len(c) for c in chunks]),
+                                 index=pd.Index(locations))
+    improvements = tables["improvements"]
+    part_of_improvement = pd.Series(
+        _part_of(part_of_location, improvements["location_id"]),
+        index=pd.Index(improvements["improvement_id"])).loc[lambda p: p >= 0]
+    part_of_improvement = part_of_improvement[~part_of_improvement.index.duplicated()]
+    rows = {}
     for name, frame in tables.items():
-        if "location_id" in frame.columns:
-            part[name] = frame[frame["location_id"].isin(locations)]
-        else:
-            part[name] = frame[frame["improvement_id"].isin(improvements)]
-    return part
+        key, lookup = (("location_id", part_of_location) if "location_id" in frame.columns
+                       else ("improvement_id", part_of_improvement))
+        rows[name] = _part_of(lookup, frame[key])
+    return [{name: frame[rows[name] == k] for name, frame in tables.items()}
+            for k in range(len(chunks))]
+
+
+def _part_of(lookup: pd.Series, keys: pd.Series) -> np.ndarray:
+    """The partition of each key (-1 where it has none), found once per distinct key."""
+    codes, distinct = pd.factorize(keys, use_na_sentinel=True)
+    found = lookup.reindex(pd.Index(distinct)).fillna(-1).to_numpy(dtype="int64")
+    return np.append(found, -1)[codes]
 
 
 def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedHoldModel,
