@@ -18,7 +18,7 @@ import pandas as pd
 from features.build import build_feature_frame
 from features.columns import AS_OF, HELD, IMPROVEMENT_ID
 from features.monthly import monthly_compliance
-from features.panels import check_days
+from features.panels import check_days, positions_in
 from features.snapshots import build_training_snapshots
 from models.crosscheck import cross_check, cross_check_sentence
 from models.explain import formatted_values, top_factors
@@ -74,34 +74,30 @@ def partition_tables(tables: dict[str, pd.DataFrame], partitions: int) -> list[d
     """Split the tables into `partitions` groups of whole services (by location_id).
 
     Every feature of an improvement depends only on its own service's rows, so scoring the
-    partitions separately gives the same answers as scoring everything at once. Each row's
-    partition is looked up once per distinct location or improvement ID.
+    partitions separately gives the same answers as scoring everything at once. A row's
+    partition is that of its location, or of its improvement's location.
     """
-    locations = np.sort(tables["services"]["location_id"].dropna().unique())
+    locations = pd.Index(np.sort(tables["services"]["location_id"].dropna().unique()))
     if partitions <= 1 or len(locations) <= 1:
         return [tables]
-    chunks = np.array_split(locations, min(partitions, len(locations)))
-    part_of_location = pd.Series(np.repeat(np.arange(len(chunks)), [len(c) for c in chunks]),
-                                 index=pd.Index(locations))
-    improvements = tables["improvements"]
-    part_of_improvement = pd.Series(
-        _part_of(part_of_location, improvements["location_id"]),
-        index=pd.Index(improvements["improvement_id"])).loc[lambda p: p >= 0]
-    part_of_improvement = part_of_improvement[~part_of_improvement.index.duplicated()]
-    rows = {}
-    for name, frame in tables.items():
-        key, lookup = (("location_id", part_of_location) if "location_id" in frame.columns
-                       else ("improvement_id", part_of_improvement))
-        rows[name] = _part_of(lookup, frame[key])
+    chunks = np.array_split(np.arange(len(locations)), min(partitions, len(locations)))
+    part_of_location = np.concatenate([np.full(len(c), k) for k, c in enumerate(chunks)])
+    improvements = tables["improvements"].drop_duplicates("improvement_id")
+    part_of_improvement = _part(part_of_location,
+                                positions_in(locations, improvements["location_id"]))
+    improvement_ids = pd.Index(improvements["improvement_id"])
+    rows = {name: (_part(part_of_location, positions_in(locations, frame["location_id"]))
+                   if "location_id" in frame.columns else
+                   _part(part_of_improvement, positions_in(improvement_ids,
+                                                           frame["improvement_id"])))
+            for name, frame in tables.items()}
     return [{name: frame[rows[name] == k] for name, frame in tables.items()}
             for k in range(len(chunks))]
 
 
-def _part_of(lookup: pd.Series, keys: pd.Series) -> np.ndarray:
-    """The partition of each key (-1 where it has none), found once per distinct key."""
-    codes, distinct = pd.factorize(keys, use_na_sentinel=True)
-    found = lookup.reindex(pd.Index(distinct)).fillna(-1).to_numpy(dtype="int64")
-    return np.append(found, -1)[codes]
+def _part(part_of: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The partition at each position (-1 where the position is -1: no such key)."""
+    return np.append(part_of, -1)[positions]
 
 
 def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedHoldModel,
@@ -184,9 +180,7 @@ def contribution_table(features: pd.DataFrame, X: pd.DataFrame,
             values.append(shown[term])
         elif PAIR_SEPARATOR in term:
             first, second = term.split(PAIR_SEPARATOR, 1)
-            values.append(np.char.add(np.char.add(shown.get(first, missing).astype("str"),
-                                                  ", "),
-                                      shown.get(second, missing).astype("str")).astype(object))
+            values.append(shown.get(first, missing) + ", " + shown.get(second, missing))
         else:
             values.append(np.full(rows, "", dtype=object))
     by_row = np.column_stack(values).ravel() if terms else np.array([], dtype=object)

@@ -66,9 +66,10 @@ class RuleOutcome:
 class Part:
     """One frame GX judges for a file and the map from its positions back to data rows.
 
-    `codes` maps each column (or, for pairs, the pair part) to one code per data row; the
-    frame's position `p` stands for code `p` (a code of -1, missing, sits at the last
-    position of its column). `codes is None` means the frame is the data rows themselves.
+    `codes` maps each judged column to one code per data row; the frame's position `p`
+    stands for code `p` (missing has the column's last code; positions past it, padding,
+    repeat it). Pair columns share one code, their combination's. `codes is None` means the
+    frame is the data rows themselves.
     """
 
     name: str
@@ -122,13 +123,15 @@ def run_suite(context, suite, spec: ExportFile, batch: pd.DataFrame, *,
         run = _validate(definition, part.frame, _suite(context, f"{spec.name}_{part.name}",
                                                         expectations), PASS_FAIL_FORMAT)
         first = first or run
-        failed = [e for e in expectations if not _item_for(run, e).success]
-        detailed = _validate(definition, part.frame, _suite(
-            context, f"{spec.name}_{part.name}_failed", failed), RESULT_FORMAT) if failed else None
+        found = _items_by_rule(run)
+        failed = [e for e in expectations if not found[e.meta["rule"]].success]
+        if failed:
+            found |= _items_by_rule(_validate(definition, part.frame, _suite(
+                context, f"{spec.name}_{part.name}_failed", failed), RESULT_FORMAT))
         failed_keys = {e.meta["rule"] for e in failed}
         for expectation in expectations:
             key = expectation.meta["rule"]
-            item = _item_for(detailed if key in failed_keys else run, expectation)
+            item = found[key]
             rows = _data_rows(part, expectation, _positions(item), batch.index)
             if part.codes is not None and key in failed_keys and item.result:
                 _restate_counts(item, expectation, batch, len(rows))
@@ -305,9 +308,8 @@ def _suite(context, name: str, expectations):
         name=name, expectations=[_unbound(e) for e in expectations]))
 
 
-def _item_for(result, expectation):
-    key = expectation.meta["rule"]
-    return next(i for i in result.results if i.expectation_config.meta["rule"] == key)
+def _items_by_rule(result) -> dict:
+    return {item.expectation_config.meta["rule"]: item for item in result.results}
 
 
 def _merged(first, items: list, spec: ExportFile):
@@ -338,7 +340,7 @@ def _unbound(expectation):
 
 def rule_outcomes(run: SuiteRun, rules: tuple[Rule, ...]) -> list[RuleOutcome]:
     """Match GX's results to our rules by their key, in rule order."""
-    by_key = {item.expectation_config.meta["rule"]: item for item in run.result.results}
+    by_key = _items_by_rule(run.result)
     return [RuleOutcome(rule=rule, failing_rows=run.failing_rows[rule.key],
                         success=bool(by_key[rule.key].success),
                         raised=gx_raised(by_key[rule.key].exception_info))
