@@ -24,17 +24,17 @@ import argparse
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import servers  # noqa: E402  (the test suite's server harness: start, health, stop)
+
 TAKEHOLD = str(ROOT / ".venv" / "bin" / "takehold")
 LIGHT = """
 [model]
@@ -67,30 +67,20 @@ def simulate(services: int, folder: Path) -> tuple[Path, str]:
 
 @contextlib.contextmanager
 def prefect_server(folder: Path, env: dict):
-    """A Prefect server on a free loopback port for the duration; yields its API URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server_env = {**env, "PREFECT_HOME": str(folder / "prefect-server")}
-    log = (folder / "prefect-server.log").open("w")
-    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "prefect"), "server", "start",
-                                "--host", "127.0.0.1", "--port", str(port)], env=server_env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api"
+    """A Prefect server on a free loopback port for the duration (SQLite under FOLDER), started
+    and stopped with the test suite's server harness; yields its API URL."""
+    port = servers.free_port()
+    log_file = folder / "prefect-server.log"
+    process = servers.start_server(
+        [servers.venv_command("prefect"), "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)], {**env, "PREFECT_HOME": str(folder / "prefect-server")},
+        log_file)
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{url}/health", timeout=2).status == 200:
-                    break
-            time.sleep(0.5)
-        else:
-            raise RuntimeError(f"the Prefect server did not start; see {log.name}")
+        url = f"http://127.0.0.1:{port}/api"
+        servers.wait_until_healthy("Prefect server", f"{url}/health", process, log_file)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
-        log.close()
+        servers.stop_process_group(process)
 
 
 def timed(command: list[str], env: dict) -> tuple[float, float, float]:
