@@ -33,7 +33,7 @@ from features.contract import (
     SEVERITIES,
     THEMES,
 )
-from features.evidence import AsOfView, as_of_view, prepare_evidence
+from features.evidence import AsOfView, Evidence, as_of_view, prepare_evidence
 from features.experience import experience_features
 from features.panels import DaySorted, day_numbers, text
 from features.params import FeatureParams
@@ -61,23 +61,32 @@ CATEGORIES = {
 
 def build_feature_frame(tables: dict[str, pd.DataFrame], as_of_dates: Iterable,
                         params: FeatureParams = FeatureParams(),  # noqa: B008
-                        checks: DaySorted | None = None) -> pd.DataFrame:
+                        evidence: Evidence | None = None) -> pd.DataFrame:
     """Features of every improvement identified on or before each as-of date.
 
     `tables` are the typed frames of `pipelines.io` (absent optional files are not keys;
     their features are NaN). Each as-of date is a day: rows dated on or before it are used,
     rows dated after it are not. Returns improvement_id, as_of, location_id, then
-    FEATURE_NAMES in order, sorted by improvement_id then as_of. `checks`: see
-    `features.evidence.prepare_evidence`.
+    FEATURE_NAMES in order, sorted by improvement_id then as_of. `evidence`: these tables
+    already prepared (`prepare_as_of`) for these dates, when the caller needs them too.
     """
     dates = as_of_timestamps(as_of_dates)
     if len(dates) == 0:
         return empty_feature_frame()
-    evidence = prepare_evidence(tables, day_numbers(dates), params, SERIOUS_HARMS, checks)
+    evidence = evidence or prepare_as_of(tables, dates, params)
     frames = [features_as_of(as_of_view(evidence, as_of, params), params) for as_of in dates]
     frame = pd.concat(frames, ignore_index=True)
     log.info("built %d feature rows for %d as-of dates", len(frame), len(dates))
     return finish(frame)
+
+
+def prepare_as_of(tables: dict[str, pd.DataFrame], as_of_dates: Iterable,
+                  params: FeatureParams = FeatureParams(),  # noqa: B008
+                  checks: DaySorted | None = None) -> Evidence:
+    """Every table aggregated once for these as-of dates (features.evidence.prepare_evidence);
+    `checks`: the checks already summed by `check_days`, when the caller has them."""
+    days = day_numbers(as_of_timestamps(as_of_dates))
+    return prepare_evidence(tables, days, params, SERIOUS_HARMS, checks)
 
 
 def as_of_timestamps(as_of_dates: Iterable) -> pd.DatetimeIndex:

@@ -21,6 +21,8 @@ from features.panels import (
     check_days,
     day_numbers,
     day_sorted,
+    group_max,
+    group_min,
     linked_feedback,
     linked_incidents,
     month_numbers,
@@ -111,11 +113,8 @@ def _service_types(improvements: pd.DataFrame, services: pd.DataFrame | None) ->
 
 def _first_primary_day(checks: DaySorted, improvements: int) -> np.ndarray:
     primary = checks.frame["primary"].to_numpy(dtype=bool)
-    first = np.full(improvements, np.inf)
-    np.minimum.at(first, checks.frame["improvement"].to_numpy()[primary].astype("int64"),
-                  checks.frame["day"].to_numpy()[primary])
-    first[np.isposinf(first)] = np.nan
-    return first
+    return group_min(checks.frame["improvement"].to_numpy()[primary],
+                     checks.frame["day"].to_numpy()[primary], improvements)
 
 
 def _monthly(checks: DaySorted, improvements: int, as_of_days: np.ndarray) -> MonthlyMatrices:
@@ -215,7 +214,4 @@ def _current_month(evidence: Evidence, primary: pd.DataFrame):
     row = primary["improvement"].to_numpy()
     sampled = np.bincount(row, primary["sampled"].to_numpy(), minlength=count)
     met = np.bincount(row, primary["met"].to_numpy(), minlength=count)
-    last_day = np.full(count, -np.inf)
-    np.maximum.at(last_day, row, primary["day"].to_numpy())
-    last_day[np.isinf(last_day)] = np.nan
-    return sampled, met, last_day
+    return sampled, met, group_max(row, primary["day"].to_numpy(), count)

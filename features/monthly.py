@@ -12,6 +12,7 @@ import pandas as pd
 from features.contract import PRIMARY_CHECK_SOURCES
 from features.panels import (
     DaySorted,
+    MonthlyMatrices,
     check_days,
     month_first_days,
     month_numbers,
@@ -22,23 +23,26 @@ from features.panels import (
 
 def monthly_compliance(checks: pd.DataFrame, improvements: pd.DataFrame,
                        primary_sources: tuple[str, ...] = PRIMARY_CHECK_SOURCES,
-                       days: DaySorted | None = None) -> pd.DataFrame:
+                       days: DaySorted | None = None,
+                       matrices: MonthlyMatrices | None = None) -> pd.DataFrame:
     """One row per improvement and calendar month that has a primary check.
 
     Columns: improvement_id, month (first day of the month), sampled and met (items, summed
     over the month's primary checks), compliance (met / sampled, a share in [0, 1]) and the
     improvement's standard. Sorted by improvement_id, month. Checks of improvements not in
     `improvements` are left out. `days`: `check_days` of these checks and improvements (in
-    table order) with `primary_sources`, when the caller already has it.
+    table order) with `primary_sources`, when the caller already has it; `matrices`: its
+    monthly matrices (`monthly_matrices`, any span of months covering the checks), likewise.
     """
     ids = pd.Index(improvements["improvement_id"].astype("str"))
     if days is None:
         days = check_days(checks, ids, primary_sources)
     if days.frame.empty or not days.frame["primary"].any():
         return _empty_monthly()
-    month = month_numbers(days.frame["day"].to_numpy())
-    first, last = int(month.min()), int(month.max())
-    matrices = monthly_matrices(days, len(ids), first, last)
+    if matrices is None:
+        month = month_numbers(days.frame["day"].to_numpy())
+        matrices = monthly_matrices(days, len(ids), int(month.min()), int(month.max()))
+    first = matrices.first_month
     row, col = matrices.sampled.nonzero()
     frame = pd.DataFrame({
         "improvement_id": ids[row],

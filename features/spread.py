@@ -12,7 +12,7 @@ import pandas as pd
 
 from features.contract import EVIDENCE_CATEGORIES, PEOPLES_EXPERIENCE
 from features.evidence import AsOfView
-from features.panels import SOURCE_CATEGORY_CODE, group_sum, ratio
+from features.panels import SOURCE_CATEGORY_CODE, group_max, group_sum, ratio
 from features.params import FeatureParams
 
 
@@ -74,8 +74,7 @@ def met_items_top_team_share(team_met: pd.DataFrame, count: int) -> np.ndarray:
     """Share of met items since action from the team with the most; NaN with none met."""
     improvement = team_met["improvement"].to_numpy()
     total = group_sum(improvement, team_met["met"].to_numpy(), count)
-    top = np.zeros(count)
-    np.maximum.at(top, improvement, team_met["met"].to_numpy())
+    top = np.nan_to_num(group_max(improvement, team_met["met"].to_numpy(), count))
     return ratio(top, total)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -27,10 +28,12 @@ def score_command(export: str, out: Path, as_of: date, config_path: Path | None,
                   dask_address: str | None, partitions: int, sink_url: str | None,
                   report: bool) -> int:
     settings = _settings()
+    booting = boot_temporary_server(settings)
     from pipelines.flows import nightly_scoring
     from pipelines.stages import BlockedExport
 
     config = load_run_config(config_path)
+    booting.join()
     flow, partitions = _with_runner(nightly_scoring, runner, dask_address, partitions)
     try:
         with console.status(f"Scoring {export} as of {as_of} ..."):
@@ -45,10 +48,12 @@ def score_command(export: str, out: Path, as_of: date, config_path: Path | None,
 
 def train_command(export: str, as_of: date, config_path: Path | None, truth=None) -> int:
     settings = _settings()
+    booting = boot_temporary_server(settings)
     from pipelines.flows import train_model
     from pipelines.stages import BlockedExport
 
     config = load_run_config(config_path)
+    booting.join()
     try:
         with console.status(f"Training on {export}, labels observable by {as_of} ..."):
             result = train_model(export=export, as_of=as_of, settings=settings, config=config,
@@ -124,6 +129,34 @@ def _settings() -> Settings:
     settings = load_settings()
     prepare_environment(settings)
     return settings
+
+
+def boot_temporary_server(settings: Settings) -> threading.Thread:
+    """Start Prefect's temporary server in the background; join the thread before a flow runs.
+
+    With no Prefect server configured, a flow starts a temporary one and waits for it (about
+    10 s here: the server process imports Prefect and checks its database). Booted from a
+    thread while this process imports the rest of the stack, the two overlap on two cores,
+    and the flow finds the server running (Prefect keeps one per process). When the boot
+    fails, the flow starts the server itself and reports any failure as Prefect does.
+    """
+    thread = threading.Thread(target=_boot, args=(settings,), daemon=True,
+                              name="prefect-temporary-server")
+    thread.start()
+    return thread
+
+
+def _boot(settings: Settings) -> None:
+    if settings.prefect_api_url is not None:
+        return
+    try:
+        from prefect.server.api.server import SubprocessASGIServer
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_ENABLED
+
+        if PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+            SubprocessASGIServer().start()
+    except Exception as exc:  # the flow tries again and says why it cannot
+        log.warning("could not start Prefect's temporary server early: %s", type(exc).__name__)
 
 
 def _with_runner(flow, runner: str, address: str | None, partitions: int):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.build import build_feature_frame
+from features.build import build_feature_frame, prepare_as_of
 from features.columns import AS_OF, HELD, IMPROVEMENT_ID
 from features.monthly import monthly_compliance
 from features.panels import check_days, positions_in
@@ -106,7 +106,8 @@ def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedH
     # Checks summed by day once, for the features and the report's monthly compliance alike.
     ids = pd.Index(tables["improvements"]["improvement_id"].astype("str"))
     days = check_days(tables["checks"], ids, config.features.primary_sources)
-    features = build_feature_frame(tables, [as_of], config.features, checks=days)
+    evidence = prepare_as_of(tables, [as_of], config.features, checks=days)
+    features = build_feature_frame(tables, [as_of], config.features, evidence=evidence)
     if features.empty:
         return PartitionScores(*(pd.DataFrame() for _ in range(4)))
     X = features[list(MODEL_FEATURES)]
@@ -134,7 +135,8 @@ def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedH
         scores=scores,
         contributions=contribution_table(features, X, contributions),
         monthly=monthly_compliance(tables["checks"], tables["improvements"],
-                                   config.features.primary_sources, days=days),
+                                   config.features.primary_sources, days=days,
+                                   matrices=evidence.monthly),
         timeline=evidence_timeline(tables, scores["improvement_id"]),
     )
 

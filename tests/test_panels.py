@@ -8,6 +8,8 @@ import pytest
 
 from features.panels import (
     DaySorted,
+    group_max,
+    group_min,
     month_numbers,
     monthly_matrices,
     positions_in,
@@ -34,6 +36,32 @@ def test_sums_by_key_equals_a_sorted_groupby_sum(rng):
     np.testing.assert_array_equal(got["met"], expected["met"])  # whole numbers: exact
     np.testing.assert_allclose(got["score"], expected["score"], rtol=0, atol=1e-12)
     assert list(got.columns) == [*keys, *values]
+
+
+def test_sums_by_key_of_rows_already_in_key_order_needs_no_sort(rng):
+    # An export written in date order: the rows arrive sorted by the keys, some repeated.
+    n = 10_000
+    keys = {"day": np.sort(rng.integers(19_000, 19_050, n)).astype("float64"),
+            "improvement": np.zeros(n)}
+    values = {"met": rng.integers(0, 10, n).astype("float64")}
+    got = sums_by_key(keys, values)
+    expected = pd.DataFrame({**keys, **values}).groupby(list(keys), sort=True).sum() \
+        .reset_index()
+    np.testing.assert_array_equal(got["day"], expected["day"].astype("int64"))
+    np.testing.assert_array_equal(got["met"], expected["met"])
+
+
+@pytest.mark.parametrize("helper, how", [(group_max, "max"), (group_min, "min")])
+@pytest.mark.parametrize("dtype", ["int64", "float64"])
+def test_group_max_and_min_match_groupby_and_leave_empty_positions_missing(rng, helper, how,
+                                                                           dtype):
+    positions = rng.integers(0, 50, 3_000)
+    positions = positions[positions != 7]  # position 7 has no row
+    values = rng.integers(-100, 20_000, len(positions)).astype(dtype)
+    got = helper(positions, values, 60)
+    expected = pd.Series(values).groupby(positions).agg(how).reindex(range(60))
+    np.testing.assert_array_equal(got, expected.to_numpy(dtype="float64"))
+    assert got.dtype == np.float64 and np.isnan(got[7]) and np.isnan(got[55:]).all()
 
 
 def test_sums_by_key_of_nothing_is_an_empty_frame():
