@@ -169,6 +169,7 @@ def run_all(args, folder: Path, env: dict, config: Path) -> list[dict]:
                          "checks": manifest["counts"]["checks"]["read"], "wall_s": round(wall, 1),
                          "stages_s": round(sum(manifest["timings"].values()), 1),
                          "peak_gb": round(peak, 2), "machine_peak_gb": round(machine, 2),
+                         "export read (ahead)": manifest["export_read"]["seconds"],
                          **manifest["timings"]})
             print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -183,7 +184,9 @@ def write_results(rows: list[dict], target: Path) -> None:
              "wall_s: `takehold score` in a fresh process (Python start, the Prefect server "
              "or client start, every stage); stages_s: the sum of its stages from the run "
              "manifest; peak_gb: the process's max RSS; machine_peak_gb: the machine's used "
-             "memory at its highest during the run, less before (Dask workers included).",
+             "memory at its highest during the run, less before (Dask workers included); "
+             "export read (ahead): reading and typing the files, begun as the command starts "
+             "on the local runner, so 'pull export' is only what the flow still waited.",
              "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for row in rows:
         lines.append("| " + " | ".join(str(row.get(h, "")) for h in header) + " |")

@@ -268,6 +268,9 @@ def run_manifest(run_id, as_of, out, raw, checked, champion, config, settings, t
         "as_of": str(as_of),
         "previous_run_id": outputs.previous_run_id(out),
         "export": raw.source,
+        # "pull export" in timings is what the run waited; the read itself may have begun
+        # while the command started (pipelines.io.prefetch_export).
+        "export_read": {"seconds": raw.read_seconds, "read_ahead": raw.read_ahead},
         "inputs": {name: {"file": Path(f.path).name, "format": f.format, "sha256": f.sha256,
                           "rows": f.rows} for name, f in raw.files.items()},
         "absent_files": list(raw.absent),

@@ -24,7 +24,9 @@ import gzip
 import hashlib
 import io
 import logging
-from dataclasses import dataclass, field
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import fsspec
@@ -95,6 +97,8 @@ class ExportSummary:
     source: str
     files: dict[str, FileSummary]
     absent: tuple[str, ...]
+    read_seconds: float = 0.0
+    read_ahead: bool = False
 
 
 @dataclass
@@ -110,6 +114,8 @@ class Export:
     files: dict[str, LoadedFile]
     absent: tuple[str, ...]
     errors: tuple[ExportError, ...] = ()
+    read_seconds: float = 0.0  # reading and typing every file
+    read_ahead: bool = False  # read by `prefetch_export` while the process started
 
     def summary(self) -> ExportSummary:
         """What the run's record needs (source, files with hashes and row counts, absent
@@ -118,13 +124,30 @@ class Export:
             source=self.source,
             files={name: FileSummary(f.name, f.path, f.format, f.sha256, f.rows)
                    for name, f in self.files.items()},
-            absent=self.absent)
+            absent=self.absent, read_seconds=self.read_seconds, read_ahead=self.read_ahead)
 
     def frame(self, name: str) -> pd.DataFrame:
         """The typed frame of a file; an empty frame with the contract's columns when absent."""
         if name in self.files:
             return self.files[name].frame
         return empty_frame(FILES_BY_NAME[name])
+
+
+# Exports being read ahead by `prefetch_export`, by source, until `read_export` takes them.
+_PREFETCHED: dict[str, Future] = {}
+
+
+def prefetch_export(source: str) -> None:
+    """Start reading `source` in a background thread; the next `read_export(source)` takes it.
+
+    The command line calls this first, so that reading and typing the files (much of it in
+    Arrow, without the interpreter lock) overlaps the process importing its libraries and
+    Prefect starting up. What `read_export` returns is the same as reading then; a read that
+    failed raises from `read_export` as it would have, and a retry reads again.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="takehold-prefetch")
+    _PREFETCHED[str(source)] = pool.submit(_read_export, str(source), None, False)
+    pool.shutdown(wait=False)  # the read carries on; the thread ends with it
 
 
 def read_export(source: str, *, storage_options: dict | None = None,
@@ -135,6 +158,18 @@ def read_export(source: str, *, storage_options: dict | None = None,
     `collect_errors` is set: then every such file is listed in `Export.errors` and left out
     of `Export.files`. A folder that cannot be opened always raises.
     """
+    ahead = _PREFETCHED.pop(str(source), None)
+    if ahead is not None and storage_options is None and not collect_errors:
+        started = time.perf_counter()
+        export = ahead.result()
+        log.info("export %s was read ahead (%.1f s); waited %.1f s for the rest", source,
+                 export.read_seconds, time.perf_counter() - started)
+        return replace(export, read_ahead=True)
+    return _read_export(source, storage_options, collect_errors)
+
+
+def _read_export(source: str, storage_options: dict | None, collect_errors: bool) -> Export:
+    started = time.perf_counter()
     try:
         fs, root = fsspec.core.url_to_fs(str(source), **(storage_options or {}))
     except (ValueError, ImportError) as exc:
@@ -162,7 +197,8 @@ def read_export(source: str, *, storage_options: dict | None = None,
                 raise
             errors.append(exc)
     log.info("read export %s: %s", source, ", ".join(f"{n}={f.rows}" for n, f in files.items()))
-    return Export(source=str(source), files=files, absent=tuple(absent), errors=tuple(errors))
+    return Export(source=str(source), files=files, absent=tuple(absent), errors=tuple(errors),
+                  read_seconds=round(time.perf_counter() - started, 3))
 
 
 def read_file(fs, path: str, spec: ExportFile) -> LoadedFile:

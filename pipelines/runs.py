@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.config import Settings, load_run_config, load_settings, prepare_environment
-from pipelines.io import ExportError, read_export
+from pipelines.io import ExportError, prefetch_export, read_export
 
 log = logging.getLogger(__name__)
 console = Console(stderr=False, highlight=False)
@@ -28,6 +28,8 @@ def score_command(export: str, out: Path, as_of: date, config_path: Path | None,
                   dask_address: str | None, partitions: int, sink_url: str | None,
                   report: bool) -> int:
     settings = _settings()
+    if runner == "local":  # with Dask the export is read on a worker
+        prefetch_export(export)
     booting = boot_temporary_server(settings)
     from pipelines.flows import nightly_scoring
     from pipelines.stages import BlockedExport
@@ -48,6 +50,7 @@ def score_command(export: str, out: Path, as_of: date, config_path: Path | None,
 
 def train_command(export: str, as_of: date, config_path: Path | None, truth=None) -> int:
     settings = _settings()
+    prefetch_export(export)
     booting = boot_temporary_server(settings)
     from pipelines.flows import train_model
     from pipelines.stages import BlockedExport

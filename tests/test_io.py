@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.io import ExportError, load_export, read_export
+from pipelines.io import ExportError, load_export, prefetch_export, read_export
 
 SERVICES = (
     "location_id,provider_id,name,service_type,region,beds,legacy_code\n"
@@ -202,3 +202,24 @@ def test_large_repetitive_columns_type_exactly_as_cell_by_cell(monkeypatch):
     pd.testing.assert_frame_equal(as_category.frame, plain.frame)
     assert as_category.normalised_cells == plain.normalised_cells
     assert len(as_category.parse_problems) == len(plain.parse_problems)
+
+
+def test_an_export_read_ahead_is_the_export_read_then(tmp_path):
+    folder = str(write_export(tmp_path / "ahead"))
+    prefetch_export(folder)
+    ahead = read_export(folder)
+    now = read_export(folder)  # taken once: this one reads the files again
+    assert ahead is not now
+    for name, loaded in now.files.items():
+        pd.testing.assert_frame_equal(ahead.files[name].frame, loaded.frame)
+        assert ahead.files[name].sha256 == loaded.sha256
+    assert ahead.absent == now.absent
+
+
+def test_a_failed_read_ahead_raises_the_same_named_error_and_a_retry_reads_again(tmp_path):
+    folder = tmp_path / "later"
+    prefetch_export(str(folder))  # not there yet
+    with pytest.raises(ExportError, match="export folder not found"):
+        read_export(str(folder))
+    write_export(folder)
+    assert read_export(str(folder)).frame("checks").shape[0] == 3
