@@ -16,6 +16,7 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy
 
@@ -59,9 +60,73 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Parquet as is; CSV with spreadsheet formulas neutralised and ISO dates."""
     if path.suffix == ".parquet":
         frame.to_parquet(path, index=False)
+        return
+    safe = neutralise_formulas(frame)
+    text = csv_text(safe)
+    if text is None:
+        safe.to_csv(path, index=False, date_format="%Y-%m-%d", lineterminator="\n")
     else:
-        neutralise_formulas(frame).to_csv(path, index=False, date_format="%Y-%m-%d",
-                                          lineterminator="\n")
+        path.write_text(text, encoding="utf-8")
+
+
+def csv_text(frame: pd.DataFrame) -> str | None:
+    """The frame as `to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\\n")`
+    writes it, byte for byte, built a column at a time; None for a column type it does not
+    cover (the caller then uses pandas).
+
+    pandas writes CSV a cell at a time through Python's csv module: 6 s for the 67,000
+    improvements of a 3,000-service group, whose reasons run to hundreds of characters.
+    """
+    if frame.columns.has_duplicates or not len(frame.columns):
+        return None
+    cells = []
+    for name in frame.columns:
+        column = _csv_cells(frame[name])
+        if column is None:
+            return None
+        cells.append(column)
+    header = ",".join(_quoted(pd.Series([str(n) for n in frame.columns], dtype=object)))
+    if not len(frame):
+        return header + "\n"
+    rows = map(",".join, zip(*(c.tolist() for c in cells), strict=True))
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
+def _csv_cells(column: pd.Series) -> pd.Series | None:
+    """One column's cells as CSV text (object dtype), missing as empty."""
+    dtype = column.dtype
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
+        values = column.astype(object).where(~missing, "").map(str)
+        return pd.Series(values.to_numpy(dtype=object), dtype=object)
+    if pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
+        text = column.to_numpy().astype(str).astype(object)  # a new array
+        text[missing] = ""
+        return pd.Series(text, dtype=object)
+    if pd.api.types.is_datetime64_any_dtype(dtype) and getattr(dtype, "tz", None) is None:
+        text = column.dt.strftime("%Y-%m-%d").to_numpy(dtype=object, na_value="")
+        return pd.Series(text, dtype=object)
+    if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        values = column.astype(object).to_numpy(dtype=object, copy=True)
+        if not pd.api.types.is_string_dtype(dtype) and not all(
+                isinstance(v, str) for v in values[~missing]):
+            return None
+        values[missing] = ""
+        needs = column.astype("str").str.contains('[,"\n]', regex=True).to_numpy(
+            dtype=bool, na_value=False)
+        return _quoted(pd.Series(values, dtype=object), needs)
+    return None
+
+
+def _quoted(text: pd.Series, needs: np.ndarray | None = None) -> pd.Series:
+    """Python's csv module, minimal quoting with "\\n" line ends: a cell holding a comma, a
+    quote or a line feed (`needs`, when known) is quoted, its quotes doubled."""
+    if needs is None:
+        needs = np.array([("," in v) or ('"' in v) or ("\n" in v) for v in text], dtype=bool)
+    if needs.any():
+        text = text.copy()
+        text[needs] = ['"' + v.replace('"', '""') + '"' for v in text[needs]]
+    return text
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from models.ranking import rank_services
 from pipelines.outputs import (
     append_to_sink,
+    csv_text,
     neutralise_formulas,
     new_run_id,
     previous_run_id,
     publish,
     start_run_folder,
+    write_table,
 )
 
 
@@ -94,3 +97,35 @@ def test_rank_services_orders_by_severity_weighted_expected_slips():
     assert ranked["main_reason"].iloc[1] == (
         "serious falls improvement I3 has a 60% chance of holding (consolidating)")
     assert ranked["main_reason"].iloc[0].endswith("; 1 over-claim")
+
+
+def _pandas_csv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
+
+
+def test_csv_text_is_byte_for_byte_what_pandas_writes():
+    rng = np.random.default_rng(3)
+    n = 400
+    awkward = ["plain", "", None, "a,b", 'say "no"', "two\nlines", "carriage\rreturn", " lead",
+               "'=SUM(A1)", "tab\tcell", "ünïcødé, ok", '"', ","]
+    frame = pd.DataFrame({
+        "text": pd.Series([awkward[i % len(awkward)] for i in range(n)], dtype="str"),
+        "category": pd.Categorical([["a", "b,c", None][i % 3] for i in range(n)]),
+        "float": np.concatenate([[np.nan, np.inf, -np.inf, -0.0, 1e-5, 1e16, 0.1 + 0.2, 2.0],
+                                 rng.normal(scale=1e3, size=n - 8)]),
+        "int": rng.integers(-5, 10**9, n),
+        "nullable int": pd.array([None if i % 7 == 0 else i for i in range(n)], dtype="Int64"),
+        "flag": rng.random(n) < 0.5,
+        "day": pd.Series(pd.date_range("2025-01-01", periods=n, freq="D")).where(
+            np.arange(n) % 11 != 0),
+        'odd, "name"': "x",
+    })
+    assert csv_text(frame) == _pandas_csv(frame)
+    assert csv_text(frame.iloc[:0]) == _pandas_csv(frame.iloc[:0])
+
+
+def test_csv_text_leaves_a_type_it_does_not_cover_to_pandas(tmp_path):
+    frame = pd.DataFrame({"wait": pd.to_timedelta([1, 2], unit="D"), "text": ["a", "b"]})
+    assert csv_text(frame) is None
+    write_table(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text() == _pandas_csv(frame)
