@@ -273,32 +273,42 @@ def linked_events(events: pd.DataFrame, improvements: pd.DataFrame, date_column:
     """Pair each event with every improvement at its location that has its theme or is named.
 
     `values` are per-event arrays carried along (already numeric). An event matched both by
-    theme and by name counts once for that improvement.
+    theme and by name counts once for that improvement. Locations and themes are matched as
+    integer codes (an event at a location with no improvement matches nothing).
     """
-    event = pd.DataFrame({
-        "event": np.arange(len(events)),
-        "location_id": text(events["location_id"]),
-        "theme": text(events["theme"]),
-        "named": text(events["improvement_id"]) if "improvement_id" in events
-        else np.full(len(events), None, dtype=object),
-        "day": day_numbers(events[date_column]),
-        **values,
-    })
-    target = pd.DataFrame({
-        "improvement": np.arange(len(improvements)),
-        "location_id": text(improvements["location_id"]),
-        "theme": text(improvements["theme"]),
-        "named": text(improvements["improvement_id"]),
-    })
-    by_theme = event.merge(target.drop(columns="named"), on=["location_id", "theme"])
-    by_name = event.dropna(subset=["named"]).merge(
-        target.drop(columns="theme"), on=["location_id", "named"])
-    linked = (pd.concat([by_theme, by_name], ignore_index=True)
-              .drop_duplicates(["event", "improvement"])
-              .dropna(subset=["day"])
-              .sort_values(["day", "improvement", "event"], kind="stable", ignore_index=True)
-              .drop(columns=["location_id", "theme", "named"]))
-    return day_sorted(linked)
+    locations = pd.Index(text(improvements["location_id"])).unique()
+    themes = pd.Index(text(improvements["theme"])).unique()
+    target_location = locations.get_indexer(text(improvements["location_id"]))
+    target_theme = themes.get_indexer(text(improvements["theme"]))
+    location = positions_in(locations, events["location_id"])
+    theme = positions_in(themes, events["theme"])
+    width = len(themes) + 1
+    key = np.where((location >= 0) & (theme >= 0), location * width + theme, -1)
+    target_key = np.where((target_location >= 0) & (target_theme >= 0),
+                          target_location * width + target_theme, -2)
+    by_theme = pd.DataFrame({"event": np.arange(len(events)), "key": key}).merge(
+        pd.DataFrame({"key": target_key, "improvement": np.arange(len(improvements))}),
+        on="key")[["event", "improvement"]]
+    if "improvement_id" in events:
+        named = positions_in(pd.Index(text(improvements["improvement_id"])),
+                             events["improvement_id"])
+        same_place = (named >= 0) & (location >= 0) \
+            & (location == target_location[np.maximum(named, 0)])
+        by_name = pd.DataFrame({"event": np.flatnonzero(same_place),
+                                "improvement": named[same_place]})
+    else:
+        by_name = pd.DataFrame({"event": np.array([], "int64"),
+                                "improvement": np.array([], "int64")})
+    pairs = pd.concat([by_theme, by_name], ignore_index=True) \
+        .drop_duplicates(["event", "improvement"])
+    event = pairs["event"].to_numpy()
+    day = day_numbers(events[date_column])[event]
+    linked = pd.DataFrame({"event": event, "day": day, **{k: np.asarray(v)[event]
+                                                          for k, v in values.items()},
+                           "improvement": pairs["improvement"].to_numpy()})
+    linked = linked[~np.isnan(day)].sort_values(["day", "improvement", "event"], kind="stable",
+                                               ignore_index=True)
+    return day_sorted(linked[["event", "day", *values, "improvement"]])
 
 
 def linked_incidents(incidents: pd.DataFrame, improvements: pd.DataFrame,
