@@ -8,8 +8,10 @@ import pytest
 
 from features.panels import (
     DaySorted,
+    day_numbers,
     group_max,
     group_min,
+    linked_events,
     month_numbers,
     monthly_matrices,
     positions_in,
@@ -105,3 +107,44 @@ def test_positions_in_finds_each_value_and_marks_absent_or_missing():
     index = pd.Index(["IMP-1", "IMP-2", "IMP-3"])
     values = pd.Series(["IMP-3", None, "IMP-9", "IMP-1", "IMP-3"], dtype="str")
     np.testing.assert_array_equal(positions_in(index, values), [2, -1, -1, 0, 2])
+
+
+def _linked_by_merge(events, improvements, values):
+    """The plain-pandas reference: merge on location and theme, and on location and name."""
+    event = pd.DataFrame({"event": np.arange(len(events)), "location_id": events["location_id"],
+                          "theme": events["theme"], "named": events["improvement_id"],
+                          "day": day_numbers(events["occurred_on"]), **values})
+    target = pd.DataFrame({"improvement": np.arange(len(improvements)),
+                           "location_id": improvements["location_id"],
+                           "theme": improvements["theme"],
+                           "named": improvements["improvement_id"]})
+    by_theme = event.merge(target.drop(columns="named"), on=["location_id", "theme"])
+    by_name = event.dropna(subset=["named"]).merge(target.drop(columns="theme"),
+                                                   on=["location_id", "named"])
+    return (pd.concat([by_theme, by_name], ignore_index=True)
+            .drop_duplicates(["event", "improvement"]).dropna(subset=["day"])
+            .sort_values(["day", "improvement", "event"], kind="stable", ignore_index=True)
+            .drop(columns=["location_id", "theme", "named"]))
+
+
+def test_linked_events_match_the_merge_on_location_theme_and_name(rng):
+    improvements = pd.DataFrame({
+        "improvement_id": pd.Series([f"IMP-{i}" for i in range(40)], dtype="str"),
+        "location_id": pd.Series([f"L{i % 6}" for i in range(40)], dtype="str"),
+        "theme": pd.Series([["falls", "medicines", "nutrition"][i % 3] for i in range(40)],
+                           dtype="str")})
+    n = 3_000
+    events = pd.DataFrame({
+        "location_id": pd.Series(rng.choice([f"L{i}" for i in range(8)], n), dtype="str"),
+        "theme": pd.Series(rng.choice(["falls", "medicines", "nutrition", "staffing"], n),
+                           dtype="str"),
+        "improvement_id": pd.Series(np.where(rng.random(n) < 0.3,
+                                             rng.choice([f"IMP-{i}" for i in range(45)], n),
+                                             None), dtype="str"),
+        "occurred_on": pd.Series(pd.to_datetime("2025-01-01")
+                                 + pd.to_timedelta(rng.integers(0, 300, n), unit="D")).where(
+            rng.random(n) > 0.02)})
+    values = {"serious": (rng.random(n) < 0.2).astype("float64")}
+    got = linked_events(events, improvements, "occurred_on", values).frame
+    pd.testing.assert_frame_equal(got, _linked_by_merge(events, improvements, values))
+    assert len(got) > n // 2  # the data exercise theme matches, names and missing days
