@@ -121,6 +121,10 @@ class Column:
     unique: bool = False
     references: tuple[str, str] | None = None  # (file, column) the value must exist in
     free_text: bool = False  # may name people: never logged, never output, never a model input
+    # Read as a pandas categorical (sorted distinct texts + integer codes): an id or name the
+    # rows repeat millions of times (10M checks name ~67,000 improvements and ~10 teams each),
+    # so validation and the features look each distinct text up once instead of every row.
+    coded: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,9 +198,10 @@ CHECKS = ExportFile(
     columns=(
         Column("check_id", "id", required=True, unique=True),
         Column(
-            "improvement_id", "id", required=True, references=("improvements", "improvement_id")
+            "improvement_id", "id", required=True, references=("improvements", "improvement_id"),
+            coded=True,
         ),
-        Column("team", "string", required=True),
+        Column("team", "string", required=True, coded=True),
         Column("source", "category", required=True, vocabulary=CHECK_SOURCES),
         Column("checked_on", "date", required=True),
         Column("sampled", "integer", required=True, minimum=1),

@@ -414,6 +414,8 @@ def _empty_series(column: Column, length: int, index: pd.Index) -> pd.Series:
 
 
 def _dtype(column: Column):
+    if column.coded:
+        return pd.CategoricalDtype(pd.Index([], dtype="str"))
     return {
         "id": "str", "string": "str", "text": "str",
         "category": pd.CategoricalDtype(
@@ -431,7 +433,7 @@ def _coerce_distinct(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Seri
     count of normalised cells.
     """
     if column.kind == "text" or len(raw) < DISTINCT_MIN_ROWS:
-        return _coerce(raw, column)
+        return _coded(_coerce(raw, column), column)
     if isinstance(raw.dtype, pd.CategoricalDtype):  # Parquet dictionary columns arrive so
         codes = raw.cat.codes.to_numpy()
         once = pd.Series(raw.cat.categories.astype("str"), dtype="str")
@@ -439,15 +441,37 @@ def _coerce_distinct(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Seri
         codes, distinct = pd.factorize(raw, use_na_sentinel=True)
         once = pd.Series(distinct, dtype=raw.dtype)
     else:
-        return _coerce(raw, column)
+        return _coded(_coerce(raw, column), column)
     values, bad, rule, changed = _coerce_cells(once, column)
     known = codes >= 0
     at = np.where(known, codes, 0)
-    spread = pd.Series(values.array.take(codes, allow_fill=True), index=raw.index,
-                       name=raw.name)
+    if column.coded:
+        spread = _categorical(values, codes, raw.index, raw.name)
+    else:
+        spread = pd.Series(values.array.take(codes, allow_fill=True), index=raw.index,
+                           name=raw.name)
     bad_cells = pd.Series(known & bad.to_numpy(dtype=bool, na_value=False)[at], index=raw.index)
     changed_cells = known & changed.to_numpy(dtype=bool, na_value=False)[at]
     return spread, bad_cells, rule, int(changed_cells.sum())
+
+
+def _coded(coerced: tuple, column: Column) -> tuple:
+    """`_coerce`'s result with a `coded` column as a categorical (see `Column.coded`)."""
+    if not column.coded:
+        return coerced
+    values, *rest = coerced
+    codes = np.arange(len(values))
+    return (_categorical(values.reset_index(drop=True), codes, values.index, values.name),
+            *rest)
+
+
+def _categorical(distinct: pd.Series, codes: np.ndarray, index: pd.Index, name) -> pd.Series:
+    """Rows `codes` into the typed texts `distinct` (-1: missing), as a categorical whose
+    categories are the distinct non-missing texts, sorted (so sorting it sorts the texts)."""
+    typed, categories = pd.factorize(distinct, sort=True, use_na_sentinel=True)
+    row_codes = np.append(typed, -1)[codes]
+    dtype = pd.CategoricalDtype(pd.Index(categories, dtype="str"))
+    return pd.Series(pd.Categorical.from_codes(row_codes, dtype=dtype), index=index, name=name)
 
 
 DISTINCT_MIN_ROWS = 10_000  # below this the plain path is as fast
@@ -514,10 +538,12 @@ def _coerce_cells(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series,
 
 
 def _coerce_native_number(raw: pd.Series, column: Column):
+    if column.kind == "integer" and pd.api.types.is_signed_integer_dtype(raw.dtype):
+        return raw.astype("Int64"), pd.Series(False, index=raw.index), ""  # whole already
     values = raw.astype("float64")
     if column.kind == "number":
         return values, pd.Series(False, index=raw.index), ""
-    whole = values.isna() | (values == values.round())
+    whole = values.isna() | ((values == values.round()) & (values.abs() < 2.0**63))
     bad = ~whole
     return values.where(whole).round().astype("Int64"), bad, "not a whole number"
 

@@ -223,3 +223,19 @@ def test_a_failed_read_ahead_raises_the_same_named_error_and_a_retry_reads_again
         read_export(str(folder))
     write_export(folder)
     assert read_export(str(folder)).frame("checks").shape[0] == 3
+
+
+def test_native_integer_columns_keep_their_values_and_an_out_of_range_one_is_listed(tmp_path):
+    import numpy as np
+
+    folder = write_export(tmp_path / "native", "parquet")
+    checks = pd.read_parquet(folder / "checks.parquet")
+    checks["sampled"] = np.array([10, 5, 8], dtype="int32")
+    checks["met"] = pd.array([7, 5, 8], dtype="Int64")
+    checks["prompts_needed"] = np.array([2**64 - 1, 0, 1], dtype="uint64")
+    checks.to_parquet(folder / "checks.parquet", index=False)
+    loaded = read_export(str(folder)).files["checks"]
+    assert loaded.frame["sampled"].tolist() == [10, 5, 8]
+    assert str(loaded.frame["sampled"].dtype) == str(loaded.frame["met"].dtype) == "Int64"
+    assert pd.isna(loaded.frame["prompts_needed"].iloc[0])
+    assert loaded.parse_problems[["row", "column"]].values.tolist() == [[1, "prompts_needed"]]

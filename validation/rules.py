@@ -118,7 +118,7 @@ def presence_rule(spec: ExportFile, column: Column) -> Rule | None:
 
 def type_rule(spec: ExportFile, column: Column) -> Rule:
     """The loader gave the column its contract type (a guard on the loader, never on rows)."""
-    type_name = GX_TYPE_NAMES[column.kind]
+    type_name = GX_TYPE_NAMES["category" if column.coded else column.kind]
     return _rule(spec, "type", (column.name,), f"{column.name} must be of type {type_name}",
                  "every later step relies on the typed column; a wrong type is a loader fault",
                  gxe.ExpectColumnValuesToBeOfType, blocking=True, column=column.name,
