@@ -97,3 +97,14 @@ def test_value_rules_see_each_distinct_value_once_and_ids_only_as_codes(tmp_path
     assert values["check_id"].dtype == batch["check_id"].dtype
     # A missing value keeps its place among the distinct values.
     assert pd.isna(values["repeat_gaps"]).any() == batch["repeat_gaps"].isna().any()
+
+
+@pytest.mark.parametrize("values", [["a", "b", None, "c"], ["a", "b", "a", None], [None, None],
+                                    [], ["x"], ["b", "a", "c"]])
+def test_equality_codes_number_values_as_factorize_does(values):
+    from validation.engine import _equality_codes
+
+    column = pd.Series(values, dtype="str")
+    expected = pd.factorize(column, use_na_sentinel=True)[0].astype("float64")
+    expected[expected < 0] = np.nan
+    np.testing.assert_array_equal(_equality_codes(column), expected)

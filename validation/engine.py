@@ -205,10 +205,21 @@ def _all_rows(batch: pd.DataFrame, expectations, keys: tuple[str, ...], *,
         for column, by in readers.items():
             if all(isinstance(e, EQUALITY_RULES) and not getattr(e, "row_condition", None)
                    for e in by):
-                code = pd.factorize(frame[column], use_na_sentinel=True)[0].astype("float64")
-                code[code < 0] = np.nan
-                frame = frame.assign(**{column: code})
+                frame = frame.assign(**{column: _equality_codes(frame[column])})
     return Part("rows", frame, keys, None)
+
+
+def _equality_codes(values: pd.Series) -> np.ndarray:
+    """Factorize codes as float, missing as NaN. A column whose values are all distinct (a
+    key, as in a clean export) is numbered in order without hashing it twice: checking
+    uniqueness costs about half of factorizing 10M ID strings."""
+    present = values.notna().to_numpy()
+    known = values if present.all() else values[present]
+    if pd.Index(known.array).is_unique:
+        return np.where(present, np.cumsum(present) - 1, np.nan)
+    code = pd.factorize(values, use_na_sentinel=True)[0].astype("float64")
+    code[code < 0] = np.nan
+    return code
 
 
 def _distinct_values(batch: pd.DataFrame, expectations, keys: tuple[str, ...]) -> Part:
