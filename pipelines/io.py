@@ -437,7 +437,7 @@ def _coerce_distinct(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Seri
     if isinstance(raw.dtype, pd.CategoricalDtype):  # Parquet dictionary columns arrive so
         codes = raw.cat.codes.to_numpy()
         once = pd.Series(raw.cat.categories.astype("str"), dtype="str")
-    elif _is_text(raw) and _repetitive(raw):
+    elif _is_text(raw) and (column.coded or _repetitive(raw)):
         codes, distinct = pd.factorize(raw, use_na_sentinel=True)
         once = pd.Series(distinct, dtype=raw.dtype)
     else:
