@@ -59,7 +59,8 @@ def score(
     dask_address: Annotated[str | None, typer.Option(
         help="Address of an existing Dask scheduler; a local cluster otherwise.")] = None,
     partitions: Annotated[int, typer.Option(
-        help="Partitions of services scored separately (default: 1 local, 2 x workers on dask).",
+        help="Partitions of services scored separately (default: one per core, at most 4, "
+             "on the local runner; 4 on dask).",
     )] = 0,
     sink_url: Annotated[str | None, typer.Option(
         help="SQLAlchemy URL (or a file path for SQLite) to append scores and rankings to.")] = None,

@@ -157,13 +157,15 @@ def register(settings: Settings, record: tracking.TrainingRecord, model, example
 
 @flow(name="nightly_scoring", log_prints=False)
 def nightly_scoring(export: str, out: str, as_of: date | None = None,
-                    config_file: str | None = None, partitions: int = 1,
+                    config_file: str | None = None, partitions: int | None = None,
                     sink_url: str | None = None, report: bool = True,
                     settings: Settings | None = None, config: RunConfig | None = None,
                     today: date | None = None) -> ScoringRun:
     """Pull, validate, build features, score, apply rules, cross-check, rank, write, report.
 
     Scheduled runs pass only strings (export, out, config_file) and score as of the run day.
+    `partitions`: groups of whole services scored as separate tasks (default: one per core,
+    `stages.local_partitions`); the scores never depend on it.
     """
     as_of = as_of or date.today()
     settings = settings or load_settings()
@@ -187,7 +189,8 @@ def nightly_scoring(export: str, out: str, as_of: date | None = None,
         model_documents(settings, champion.run_id, folder / "model", config)
     with timings.stage("features, score, rules"):
         services = checked.tables["services"]
-        parts = stages.partition_tables(checked.tables, partitions)
+        parts = stages.partition_tables(checked.tables,
+                                        partitions or stages.local_partitions())
         checked.tables = {}  # the partitions hold the rows from here on (10M checks: ~2 GB)
         futures = [score_partition.submit(part, as_of, model, champion.version, config)
                    for part in parts]

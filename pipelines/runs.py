@@ -164,7 +164,7 @@ def _boot(settings: Settings) -> None:
 
 def _with_runner(flow, runner: str, address: str | None, partitions: int):
     if runner == "local":
-        return flow, max(partitions, 1)
+        return flow, (partitions if partitions > 0 else None)  # None: one per core
     if runner != "dask":
         raise SystemExit(2)
     from prefect_dask import DaskTaskRunner
