@@ -21,7 +21,7 @@ from features.panels import (
 )
 
 
-def monthly_compliance(checks: pd.DataFrame, improvements: pd.DataFrame,
+def monthly_compliance(checks: pd.DataFrame | None, improvements: pd.DataFrame,
                        primary_sources: tuple[str, ...] = PRIMARY_CHECK_SOURCES,
                        days: DaySorted | None = None,
                        matrices: MonthlyMatrices | None = None) -> pd.DataFrame:
@@ -31,8 +31,9 @@ def monthly_compliance(checks: pd.DataFrame, improvements: pd.DataFrame,
     over the month's primary checks), compliance (met / sampled, a share in [0, 1]) and the
     improvement's standard. Sorted by improvement_id, month. Checks of improvements not in
     `improvements` are left out. `days`: `check_days` of these checks and improvements (in
-    table order) with `primary_sources`, when the caller already has it; `matrices`: its
-    monthly matrices (`monthly_matrices`, any span of months covering the checks), likewise.
+    table order) with `primary_sources`, when the caller already has it (`checks` is then not
+    read and may be None); `matrices`: its monthly matrices (`monthly_matrices`, any span of
+    months covering the checks), likewise.
     """
     ids = pd.Index(improvements["improvement_id"].astype("str"))
     if days is None:

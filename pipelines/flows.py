@@ -189,11 +189,12 @@ def nightly_scoring(export: str, out: str, as_of: date | None = None,
         model_documents(settings, champion.run_id, folder / "model", config)
     with timings.stage("features, score, rules"):
         services = checked.tables["services"]
-        parts = stages.partition_tables(checked.tables,
-                                        partitions or stages.local_partitions())
-        checked.tables = {}  # the partitions hold the rows from here on (10M checks: ~2 GB)
-        futures = [score_partition.submit(part, as_of, model, champion.version, config)
-                   for part in parts]
+        # The partitions take the rows over table by table (10M checks: ~2 GB).
+        parts = stages.partition_tables(checked.tables, partitions or stages.local_partitions(),
+                                        consume=True)
+        checked.tables = {}
+        futures = [score_partition.submit(part, as_of, model, champion.version, config,
+                                          release_checks=True) for part in parts]
         del parts
         scored = combine(futures, services, config)
     manifest = run_manifest(run_id, as_of, out, raw, checked, champion, config, settings,

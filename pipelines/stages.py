@@ -78,12 +78,14 @@ def local_partitions() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def partition_tables(tables: dict[str, pd.DataFrame], partitions: int) -> list[dict]:
+def partition_tables(tables: dict[str, pd.DataFrame], partitions: int,
+                     consume: bool = False) -> list[dict]:
     """Split the tables into `partitions` groups of whole services (by location_id).
 
     Every feature of an improvement depends only on its own service's rows, so scoring the
     partitions separately gives the same answers as scoring everything at once. A row's
-    partition is that of its location, or of its improvement's location.
+    partition is that of its location, or of its improvement's location. `consume`: take
+    each table out of `tables` as it is split, so that no more than one table is held twice.
     """
     locations = pd.Index(np.sort(tables["services"]["location_id"].dropna().unique()))
     if partitions <= 1 or len(locations) <= 1:
@@ -94,13 +96,16 @@ def partition_tables(tables: dict[str, pd.DataFrame], partitions: int) -> list[d
     part_of_improvement = _part(part_of_location,
                                 positions_in(locations, improvements["location_id"]))
     improvement_ids = pd.Index(improvements["improvement_id"])
-    rows = {name: (_part(part_of_location, positions_in(locations, frame["location_id"]))
-                   if "location_id" in frame.columns else
-                   _part(part_of_improvement, positions_in(improvement_ids,
-                                                           frame["improvement_id"])))
-            for name, frame in tables.items()}
-    return [{name: frame[rows[name] == k] for name, frame in tables.items()}
-            for k in range(len(chunks))]
+    parts: list[dict] = [{} for _ in chunks]
+    for name in list(tables):
+        frame = tables.pop(name) if consume else tables[name]
+        row = (_part(part_of_location, positions_in(locations, frame["location_id"]))
+               if "location_id" in frame.columns else
+               _part(part_of_improvement, positions_in(improvement_ids, frame["improvement_id"])))
+        for k, part in enumerate(parts):
+            part[name] = frame[row == k]
+        del frame
+    return parts
 
 
 def _part(part_of: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -109,11 +114,19 @@ def _part(part_of: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 
 def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedHoldModel,
-                    model_version: str, config: RunConfig) -> PartitionScores:
-    """Features, probability with band, explanation, rules and cross-check for one partition."""
+                    model_version: str, config: RunConfig,
+                    release_checks: bool = False) -> PartitionScores:
+    """Features, probability with band, explanation, rules and cross-check for one partition.
+
+    `release_checks`: remove the check rows from `tables` once they are summed (nothing after
+    reads them), so that the caller's copy does not hold them through the scoring: about
+    1 GB at 10M checks. The nightly flow, which owns its partitions, asks for it.
+    """
     # Checks summed by day once, for the features and the report's monthly compliance alike.
     ids = pd.Index(tables["improvements"]["improvement_id"].astype("str"))
     days = check_days(tables["checks"], ids, config.features.primary_sources)
+    if release_checks:
+        del tables["checks"]
     evidence = prepare_as_of(tables, [as_of], config.features, checks=days)
     features = build_feature_frame(tables, [as_of], config.features, evidence=evidence)
     if features.empty:
@@ -142,7 +155,7 @@ def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedH
     return PartitionScores(
         scores=scores,
         contributions=contribution_table(features, X, contributions),
-        monthly=monthly_compliance(tables["checks"], tables["improvements"],
+        monthly=monthly_compliance(tables.get("checks"), tables["improvements"],
                                    config.features.primary_sources, days=days,
                                    matrices=evidence.monthly),
         timeline=evidence_timeline(tables, scores["improvement_id"]),

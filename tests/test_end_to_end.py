@@ -266,3 +266,20 @@ def test_the_gate_compares_with_the_champion_on_the_same_folds(demo):
     drop = pooled.loc["champion", "auroc"] - pooled.loc["ga2m", "auroc"]
     rise = pooled.loc["ga2m", "brier"] - pooled.loc["champion", "brier"]
     assert rerun["promoted"] is bool(drop <= 0.005 and rise <= 0.005)
+
+
+def test_a_partition_can_release_its_check_rows_once_summed(demo):
+    from pipelines import stages, tracking
+    from pipelines.io import read_export
+
+    checked = stages.validate_or_block(read_export(str(demo["export"])), demo["as_of"], LIGHT,
+                                       RUN_DAY)
+    model, champion = tracking.load_champion_model(demo["settings"])
+    kept, released = dict(checked.tables), dict(checked.tables)
+    expected = stages.score_partition(kept, demo["as_of"], model, champion.version, LIGHT)
+    got = stages.score_partition(released, demo["as_of"], model, champion.version, LIGHT,
+                                 release_checks=True)
+    assert "checks" not in released and "checks" in kept
+    for name in ("scores", "contributions", "monthly", "timeline"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name))
+    assert len(got.monthly) > 0
