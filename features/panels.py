@@ -276,29 +276,23 @@ def linked_events(events: pd.DataFrame, improvements: pd.DataFrame, date_column:
     theme and by name counts once for that improvement. Locations and themes are matched as
     integer codes (an event at a location with no improvement matches nothing).
     """
-    locations = pd.Index(text(improvements["location_id"])).unique()
-    themes = pd.Index(text(improvements["theme"])).unique()
-    target_location = locations.get_indexer(text(improvements["location_id"]))
-    target_theme = themes.get_indexer(text(improvements["theme"]))
-    location = positions_in(locations, events["location_id"])
-    theme = positions_in(themes, events["theme"])
-    width = len(themes) + 1
-    key = np.where((location >= 0) & (theme >= 0), location * width + theme, -1)
-    target_key = np.where((target_location >= 0) & (target_theme >= 0),
-                          target_location * width + target_theme, -2)
-    by_theme = pd.DataFrame({"event": np.arange(len(events)), "key": key}).merge(
-        pd.DataFrame({"key": target_key, "improvement": np.arange(len(improvements))}),
-        on="key")[["event", "improvement"]]
-    if "improvement_id" in events:
-        named = positions_in(pd.Index(text(improvements["improvement_id"])),
-                             events["improvement_id"])
-        same_place = (named >= 0) & (location >= 0) \
-            & (location == target_location[np.maximum(named, 0)])
-        by_name = pd.DataFrame({"event": np.flatnonzero(same_place),
-                                "improvement": named[same_place]})
-    else:
-        by_name = pd.DataFrame({"event": np.array([], "int64"),
-                                "improvement": np.array([], "int64")})
+    target_location, locations = pd.factorize(improvements["location_id"])
+    target_theme, themes = pd.factorize(improvements["theme"])
+    location = positions_in(pd.Index(locations), events["location_id"])
+    theme = positions_in(pd.Index(themes), events["theme"])
+    placed = (location >= 0) & (theme >= 0)
+    by_theme = pd.DataFrame({"event": np.flatnonzero(placed), "location": location[placed],
+                             "theme": theme[placed]}).merge(
+        pd.DataFrame({"location": target_location, "theme": target_theme,
+                      "improvement": np.arange(len(improvements))}),
+        on=["location", "theme"])[["event", "improvement"]]
+    named = (positions_in(pd.Index(text(improvements["improvement_id"])),
+                          events["improvement_id"])
+             if "improvement_id" in events else np.full(len(events), -1))
+    same_place = (named >= 0) & (location >= 0) \
+        & (location == target_location[np.maximum(named, 0)])
+    by_name = pd.DataFrame({"event": np.flatnonzero(same_place),
+                            "improvement": named[same_place]})
     pairs = pd.concat([by_theme, by_name], ignore_index=True) \
         .drop_duplicates(["event", "improvement"])
     event = pairs["event"].to_numpy()

@@ -460,16 +460,16 @@ def _coded(coerced: tuple, column: Column) -> tuple:
     if not column.coded:
         return coerced
     values, *rest = coerced
-    codes = np.arange(len(values))
-    return (_categorical(values.reset_index(drop=True), codes, values.index, values.name),
-            *rest)
+    return (_categorical(values, None, values.index, values.name), *rest)
 
 
-def _categorical(distinct: pd.Series, codes: np.ndarray, index: pd.Index, name) -> pd.Series:
-    """Rows `codes` into the typed texts `distinct` (-1: missing), as a categorical whose
-    categories are the distinct non-missing texts, sorted (so sorting it sorts the texts)."""
+def _categorical(distinct: pd.Series, codes: np.ndarray | None, index: pd.Index,
+                 name) -> pd.Series:
+    """Rows `codes` into the typed texts `distinct` (-1: missing; None: one row per text), as
+    a categorical whose categories are the distinct non-missing texts, sorted (so sorting it
+    sorts the texts)."""
     typed, categories = pd.factorize(distinct, sort=True, use_na_sentinel=True)
-    row_codes = np.append(typed, -1)[codes]
+    row_codes = typed if codes is None else np.append(typed, -1)[codes]
     dtype = pd.CategoricalDtype(pd.Index(categories, dtype="str"))
     return pd.Series(pd.Categorical.from_codes(row_codes, dtype=dtype), index=index, name=name)
 

@@ -208,7 +208,7 @@ def contribution_table(features: pd.DataFrame, X: pd.DataFrame,
             values.append(np.full(rows, "", dtype=object))
     by_row = np.column_stack(values).ravel() if terms else np.array([], dtype=object)
     # Repeated ids and term names taken from their short arrays (no 3.5M-string conversion).
-    ids = pd.array(features[IMPROVEMENT_ID].to_numpy(dtype=object), dtype="str")
+    ids = features[IMPROVEMENT_ID].astype("str").array
     return pd.DataFrame({
         IMPROVEMENT_ID: ids.take(np.repeat(np.arange(rows), len(terms))),
         "term": pd.array(terms, dtype="str").take(np.tile(np.arange(len(terms)), rows)),
