@@ -57,32 +57,53 @@ def synthetic_export(checks: int, seed: int) -> dict[str, pd.DataFrame]:
     action = identified + pd.to_timedelta(rng.integers(0, 60, n_imp), "D")
     action = action.where(rng.random(n_imp) > 0.1)
     ids = np.array([f"imp-{i:07d}" for i in range(n_imp)])
-    improvements = pd.DataFrame({
-        "improvement_id": ids, "location_id": locations[loc_of],
-        "theme": rng.choice(THEMES, n_imp), "key_question": rng.choice(KEY_QUESTIONS, n_imp),
-        "severity": rng.choice(SEVERITIES, n_imp), "origin": rng.choice(ORIGINS, n_imp),
-        "identified_on": identified, "action_started_on": action,
-        "standard": rng.choice([0.8, 0.9, 0.95], n_imp),
-    })
+    improvements = pd.DataFrame(
+        {
+            "improvement_id": ids,
+            "location_id": locations[loc_of],
+            "theme": rng.choice(THEMES, n_imp),
+            "key_question": rng.choice(KEY_QUESTIONS, n_imp),
+            "severity": rng.choice(SEVERITIES, n_imp),
+            "origin": rng.choice(ORIGINS, n_imp),
+            "identified_on": identified,
+            "action_started_on": action,
+            "standard": rng.choice([0.8, 0.9, 0.95], n_imp),
+        }
+    )
     imp = rng.integers(0, n_imp, checks)
     span = (END - identified[imp]).days.to_numpy()
     sampled = rng.integers(5, 21, checks)
     met = rng.binomial(sampled, rng.uniform(0.6, 1.0, n_imp)[imp])
     source = rng.choice(CHECK_SOURCES, checks)
     frames = {
-        "services": pd.DataFrame({"location_id": locations, "provider_id": "1-100000001",
-                                  "name": "Service", "service_type": "care_home_nursing"}),
+        "services": pd.DataFrame(
+            {
+                "location_id": locations,
+                "provider_id": "1-100000001",
+                "name": "Service",
+                "service_type": "care_home_nursing",
+            }
+        ),
         "improvements": improvements,
-        "checks": pd.DataFrame({
-            "check_id": np.char.add("c", np.arange(checks).astype(str)),
-            "improvement_id": ids[imp], "team": np.char.add("Team ", rng.integers(1, 5, checks).astype(str)),
-            "source": source, "checked_on": identified[imp] + pd.to_timedelta(
-                (rng.random(checks) * span).astype(int), "D"),
-            "sampled": sampled, "met": met,
-            "repeat_gaps": rng.binomial(sampled - met, 0.4),
-            "prompts_needed": np.where(source == "staff_practice", rng.poisson(1.0, checks), np.nan),
-            "self_rated_confidence": np.where(source == "competency", rng.uniform(1, 5, checks), np.nan),
-        }),
+        "checks": pd.DataFrame(
+            {
+                "check_id": np.char.add("c", np.arange(checks).astype(str)),
+                "improvement_id": ids[imp],
+                "team": np.char.add("Team ", rng.integers(1, 5, checks).astype(str)),
+                "source": source,
+                "checked_on": identified[imp]
+                + pd.to_timedelta((rng.random(checks) * span).astype(int), "D"),
+                "sampled": sampled,
+                "met": met,
+                "repeat_gaps": rng.binomial(sampled - met, 0.4),
+                "prompts_needed": np.where(
+                    source == "staff_practice", rng.poisson(1.0, checks), np.nan
+                ),
+                "self_rated_confidence": np.where(
+                    source == "competency", rng.uniform(1, 5, checks), np.nan
+                ),
+            }
+        ),
         **_events(rng, improvements, locations, checks // 20, days),
     }
     return frames
@@ -92,30 +113,48 @@ def _events(rng, improvements, locations, count, days) -> dict[str, pd.DataFrame
     at = START + pd.to_timedelta(rng.integers(0, days, count), "D")
     mondays = pd.date_range(START, END, freq="W-MON")
     grid = pd.MultiIndex.from_product([locations, ["Team 1", "Team 2"], mondays]).to_frame(
-        index=False, name=["location_id", "team", "week_start"])
+        index=False, name=["location_id", "team", "week_start"]
+    )
     planned = rng.integers(20, 80, len(grid))
     agency = rng.binomial(planned, 0.1)
     return {
-        "feedback": pd.DataFrame({
-            "feedback_id": np.char.add("f", np.arange(count).astype(str)),
-            "location_id": rng.choice(locations, count), "received_on": at,
-            "channel": rng.choice(["survey", "complaint", "meeting"], count),
-            "respondent": rng.choice(["person", "family", "staff", "professional"], count),
-            "theme": rng.choice(THEMES, count), "sentiment": rng.integers(-1, 2, count)}),
-        "incidents": pd.DataFrame({
-            "incident_id": np.char.add("i", np.arange(count).astype(str)),
-            "location_id": rng.choice(locations, count), "occurred_on": at,
-            "theme": rng.choice(THEMES, count),
-            "harm": rng.choice(["none", "low", "moderate", "severe"], count)}),
-        "workforce": grid.assign(shifts_planned=planned, shifts_agency=agency,
-                                 shifts_unfilled=rng.binomial(planned - agency, 0.05),
-                                 leavers=rng.poisson(0.2, len(grid))),
-        "reviews": pd.DataFrame({
-            "review_id": np.char.add("r", np.arange(len(improvements)).astype(str)),
-            "improvement_id": improvements["improvement_id"],
-            "reviewed_on": improvements["identified_on"] + pd.Timedelta(days=90),
-            "level": "registered_manager",
-            "classification": rng.choice(["emerging", "embedded", "not_assured"], len(improvements))}),
+        "feedback": pd.DataFrame(
+            {
+                "feedback_id": np.char.add("f", np.arange(count).astype(str)),
+                "location_id": rng.choice(locations, count),
+                "received_on": at,
+                "channel": rng.choice(["survey", "complaint", "meeting"], count),
+                "respondent": rng.choice(["person", "family", "staff", "professional"], count),
+                "theme": rng.choice(THEMES, count),
+                "sentiment": rng.integers(-1, 2, count),
+            }
+        ),
+        "incidents": pd.DataFrame(
+            {
+                "incident_id": np.char.add("i", np.arange(count).astype(str)),
+                "location_id": rng.choice(locations, count),
+                "occurred_on": at,
+                "theme": rng.choice(THEMES, count),
+                "harm": rng.choice(["none", "low", "moderate", "severe"], count),
+            }
+        ),
+        "workforce": grid.assign(
+            shifts_planned=planned,
+            shifts_agency=agency,
+            shifts_unfilled=rng.binomial(planned - agency, 0.05),
+            leavers=rng.poisson(0.2, len(grid)),
+        ),
+        "reviews": pd.DataFrame(
+            {
+                "review_id": np.char.add("r", np.arange(len(improvements)).astype(str)),
+                "improvement_id": improvements["improvement_id"],
+                "reviewed_on": improvements["identified_on"] + pd.Timedelta(days=90),
+                "level": "registered_manager",
+                "classification": rng.choice(
+                    ["emerging", "embedded", "not_assured"], len(improvements)
+                ),
+            }
+        ),
     }
 
 
@@ -128,17 +167,24 @@ def run_case(case: str, folder: str) -> dict:
     started = time.perf_counter()
     if case == "baseline":
         checks = tables["checks"]
-        result = (checks.assign(month=checks["checked_on"].dt.to_period("M"))
-                  .groupby(["improvement_id", "month"])[["met", "sampled"]].sum())
+        result = (
+            checks.assign(month=checks["checked_on"].dt.to_period("M"))
+            .groupby(["improvement_id", "month"])[["met", "sampled"]]
+            .sum()
+        )
     elif case == "nightly":
         result = build_feature_frame(tables, [END])
     else:
         result = build_feature_frame(tables, pd.date_range(START, END, freq="ME"))
     work_seconds = time.perf_counter() - started
-    return {"case": case, "read_seconds": round(read_seconds, 1),
-            "work_seconds": round(work_seconds, 1), "rows": len(result),
-            "check_rows": len(tables["checks"]),
-            "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)}
+    return {
+        "case": case,
+        "read_seconds": round(read_seconds, 1),
+        "work_seconds": round(work_seconds, 1),
+        "rows": len(result),
+        "check_rows": len(tables["checks"]),
+        "peak_memory_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),
+    }
 
 
 def main() -> None:
@@ -160,15 +206,25 @@ def main() -> None:
             print(json.dumps({"generated_seconds": round(time.perf_counter() - started, 1)}))
         results = {}
         for case in arguments.cases.split(","):
-            out = subprocess.run([sys.executable, __file__, "--case", case, "--folder", folder],
-                                 check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--case", case, "--folder", folder],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             results[case] = json.loads(out.strip().splitlines()[-1])
             print(json.dumps(results[case]), flush=True)
         if {"baseline", "nightly"} <= results.keys():
             base = results["baseline"]["read_seconds"] + results["baseline"]["work_seconds"]
             ratio = results["nightly"]["work_seconds"] / base
-            print(json.dumps({"nightly_features_over_read_plus_groupby": round(ratio, 2),
-                              "within_target": ratio <= TARGET_RATIO}))
+            print(
+                json.dumps(
+                    {
+                        "nightly_features_over_read_plus_groupby": round(ratio, 2),
+                        "within_target": ratio <= TARGET_RATIO,
+                    }
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -137,8 +137,11 @@ def saved_seed(seed: int) -> dict:
     """A seed's results as an earlier run of this script saved them."""
     folder = RESULTS / "model"
     facts = json.loads((folder / f"facts_seed{seed}.json").read_text())
-    return {**facts, "pooled": pd.read_csv(folder / f"pooled_seed{seed}.csv"),
-            "differences": pd.read_csv(folder / f"differences_seed{seed}.csv")}
+    return {
+        **facts,
+        "pooled": pd.read_csv(folder / f"pooled_seed{seed}.csv"),
+        "differences": pd.read_csv(folder / f"differences_seed{seed}.csv"),
+    }
 
 
 def across_seeds(runs: list[dict]) -> pd.DataFrame:
@@ -153,9 +156,12 @@ def across_seeds(runs: list[dict]) -> pd.DataFrame:
     pooled = pd.concat([r["pooled"].assign(seed=r["seed"]) for r in runs], ignore_index=True)
     rows = []
     for model, group in pooled.groupby("model", sort=False):
-        row = {"model": model, "seeds": len(group),
-               "fit_seconds": group["fit_seconds"].mean(),
-               "score_seconds": group["score_seconds"].mean()}
+        row = {
+            "model": model,
+            "seeds": len(group),
+            "fit_seconds": group["fit_seconds"].mean(),
+            "score_seconds": group["score_seconds"].mean(),
+        }
         for c in ("auroc", "brier", "log_loss", "ece"):
             mean = group[c].mean()
             if len(group) > 1:
@@ -185,8 +191,10 @@ def markdown(runs: list[dict], args) -> str:
     ]
     for model, row in table.iterrows():
         cells = " | ".join(row[c] for c in ("auroc", "brier", "log_loss", "ece"))
-        lines.append(f"| {model} | {row['seeds']} | {cells} | {row['fit_seconds']:.1f} | "
-                     f"{row['score_seconds']:.2f} |")
+        lines.append(
+            f"| {model} | {row['seeds']} | {cells} | {row['fit_seconds']:.1f} | "
+            f"{row['score_seconds']:.2f} |"
+        )
     lines += [
         "",
         "Paired differences against the GA2M (pooled, 95% cluster bootstrap), per seed:",
@@ -236,12 +244,18 @@ def main() -> None:
     parser.add_argument("--truth-draws", type=int, default=100)
     parser.add_argument("--models", nargs="+", default=list(ALL_MODELS))
     parser.add_argument("--out", type=Path, default=RESULTS / "model.md")
-    parser.add_argument("--checks-only", action="store_true",
-                        help="Skip the backtest: only the monotone and refit checks "
-                             "(facts_seed<N>.json); then --aggregate.")
-    parser.add_argument("--aggregate", action="store_true",
-                        help="Only write the table from the seeds' saved results (seeds run "
-                             "separately, e.g. in parallel).")
+    parser.add_argument(
+        "--checks-only",
+        action="store_true",
+        help="Skip the backtest: only the monotone and refit checks "
+        "(facts_seed<N>.json); then --aggregate.",
+    )
+    parser.add_argument(
+        "--aggregate",
+        action="store_true",
+        help="Only write the table from the seeds' saved results (seeds run "
+        "separately, e.g. in parallel).",
+    )
     args = parser.parse_args()
     if args.aggregate:
         args.out.write_text(markdown([saved_seed(s) for s in args.seeds], args), encoding="utf-8")

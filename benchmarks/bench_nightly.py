@@ -48,8 +48,13 @@ RUNS = {"local": ("local", False), "dask": ("dask", False), "report": ("local", 
 
 
 def environment(home: Path) -> dict[str, str]:
-    return {**os.environ, "TAKEHOLD_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    return {
+        **os.environ,
+        "TAKEHOLD_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "true",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
 
 
 def simulate(services: int, folder: Path) -> tuple[Path, str]:
@@ -60,8 +65,9 @@ def simulate(services: int, folder: Path) -> tuple[Path, str]:
         "truth_draws=10);"
         f"write_simulation(s, Path(r'{folder}'), fmt='parquet'); print(s.end)"
     )
-    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                          text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
+    )
     return folder / "export", done.stdout.strip().splitlines()[-1]
 
 
@@ -72,9 +78,18 @@ def prefect_server(folder: Path, env: dict):
     port = servers.free_port()
     log_file = folder / "prefect-server.log"
     process = servers.start_server(
-        [servers.venv_command("prefect"), "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)], {**env, "PREFECT_HOME": str(folder / "prefect-server")},
-        log_file)
+        [
+            servers.venv_command("prefect"),
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        {**env, "PREFECT_HOME": str(folder / "prefect-server")},
+        log_file,
+    )
     try:
         url = f"http://127.0.0.1:{port}/api"
         servers.wait_until_healthy("Prefect server", f"{url}/health", process, log_file)
@@ -97,14 +112,16 @@ def timed(command: list[str], env: dict) -> tuple[float, float, float]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], env=env, cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *command], env=env, cwd=ROOT, capture_output=True, text=True
+    )
     wall = time.perf_counter() - start
     stop.set()
     sampler.join()
     if done.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n"
-                           f"{done.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     peak_kb = int(done.stderr.strip().splitlines()[-1])
     return wall, peak_kb / 1024 / 1024, max(peak_used[0] - baseline, 0.0)
 
@@ -120,16 +137,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--services", type=int, nargs="+", default=[300, 3000])
     parser.add_argument("--folder", type=Path, default=None)
-    parser.add_argument("--skip-train", action="store_true",
-                        help="Reuse the champion already registered under FOLDER/home.")
-    parser.add_argument("--reuse", action="store_true",
-                        help="Reuse FOLDER/group<N>/export when it exists (simulated as of "
-                             f"{DEFAULT_AS_OF}) instead of simulating again.")
-    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS),
-                        help="Which runs: local and dask without the report, local with it.")
-    parser.add_argument("--prefect-server", action="store_true",
-                        help="Report to one Prefect server started on loopback instead of a "
-                             "temporary server per run.")
+    parser.add_argument(
+        "--skip-train",
+        action="store_true",
+        help="Reuse the champion already registered under FOLDER/home.",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Reuse FOLDER/group<N>/export when it exists (simulated as of "
+        f"{DEFAULT_AS_OF}) instead of simulating again.",
+    )
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        default=list(RUNS),
+        choices=list(RUNS),
+        help="Which runs: local and dask without the report, local with it.",
+    )
+    parser.add_argument(
+        "--prefect-server",
+        action="store_true",
+        help="Report to one Prefect server started on loopback instead of a "
+        "temporary server per run.",
+    )
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench-nightly-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,8 +173,10 @@ def main() -> None:
             env = {**env, "PREFECT_API_URL": stack.enter_context(prefect_server(folder, env))}
         rows = run_all(args, folder, env, config)
     suffix = "-server" if args.prefect_server else ""
-    write_results(rows, ROOT / "benchmarks" / "results" /
-                  f"nightly-{'-'.join(map(str, args.services))}{suffix}.md")
+    write_results(
+        rows,
+        ROOT / "benchmarks" / "results" / f"nightly-{'-'.join(map(str, args.services))}{suffix}.md",
+    )
 
 
 def run_all(args, folder: Path, env: dict, config: Path) -> list[dict]:
@@ -155,39 +188,70 @@ def run_all(args, folder: Path, env: dict, config: Path) -> list[dict]:
         else:
             export, as_of = simulate(services, folder / f"group{services}")
         if index == 0 and not args.skip_train:
-            timed([TAKEHOLD, "train", str(export), "--as-of", as_of, "--config", str(config)],
-                  env)
+            timed([TAKEHOLD, "train", str(export), "--as-of", as_of, "--config", str(config)], env)
         for runner, report in (RUNS[name] for name in args.runs):
             out = folder / f"out-{services}-{runner}-{report}"
-            command = [TAKEHOLD, "score", str(export), "--as-of", as_of, "--out", str(out),
-                       "--config", str(config), "--runner", runner]
+            command = [
+                TAKEHOLD,
+                "score",
+                str(export),
+                "--as-of",
+                as_of,
+                "--out",
+                str(out),
+                "--config",
+                str(config),
+                "--runner",
+                runner,
+            ]
             if not report:
                 command.append("--no-report")
             wall, peak, machine = timed(command, env)
             manifest = json.loads((out / "manifest.json").read_text())
-            rows.append({"services": services, "runner": runner, "with_report": report,
-                         "checks": manifest["counts"]["checks"]["read"], "wall_s": round(wall, 1),
-                         "stages_s": round(sum(manifest["timings"].values()), 1),
-                         "peak_gb": round(peak, 2), "machine_peak_gb": round(machine, 2),
-                         "export read (ahead)": manifest["export_read"]["seconds"],
-                         **manifest["timings"]})
+            rows.append(
+                {
+                    "services": services,
+                    "runner": runner,
+                    "with_report": report,
+                    "checks": manifest["counts"]["checks"]["read"],
+                    "wall_s": round(wall, 1),
+                    "stages_s": round(sum(manifest["timings"].values()), 1),
+                    "peak_gb": round(peak, 2),
+                    "machine_peak_gb": round(machine, 2),
+                    "export read (ahead)": manifest["export_read"]["seconds"],
+                    **manifest["timings"],
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
 def write_results(rows: list[dict], target: Path) -> None:
-    fixed = ["services", "checks", "runner", "with_report", "wall_s", "stages_s", "peak_gb",
-             "machine_peak_gb"]
+    fixed = [
+        "services",
+        "checks",
+        "runner",
+        "with_report",
+        "wall_s",
+        "stages_s",
+        "peak_gb",
+        "machine_peak_gb",
+    ]
     stages = sorted({k for r in rows for k in r} - set(fixed))
     header = [*fixed, *stages]
-    lines = ["# Nightly run benchmark", "",
-             "wall_s: `takehold score` in a fresh process (Python start, the Prefect server "
-             "or client start, every stage); stages_s: the sum of its stages from the run "
-             "manifest; peak_gb: the process's max RSS; machine_peak_gb: the machine's used "
-             "memory at its highest during the run, less before (Dask workers included); "
-             "export read (ahead): reading and typing the files, begun as the command starts "
-             "on the local runner, so 'pull export' is only what the flow still waited.",
-             "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines = [
+        "# Nightly run benchmark",
+        "",
+        "wall_s: `takehold score` in a fresh process (Python start, the Prefect server "
+        "or client start, every stage); stages_s: the sum of its stages from the run "
+        "manifest; peak_gb: the process's max RSS; machine_peak_gb: the machine's used "
+        "memory at its highest during the run, less before (Dask workers included); "
+        "export read (ahead): reading and typing the files, begun as the command starts "
+        "on the local runner, so 'pull export' is only what the flow still waited.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + " --- |" * len(header),
+    ]
     for row in rows:
         lines.append("| " + " | ".join(str(row.get(h, "")) for h in header) + " |")
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -32,14 +32,16 @@ TARGET_SECONDS = 30
 TARGET_MEGABYTES = 20
 
 
-def measure(services: int, seed: int, run: Path | None = None,
-            workers: int | None = None) -> dict:
+def measure(services: int, seed: int, run: Path | None = None, workers: int | None = None) -> dict:
     """Build the report for a run folder or a `services`-service fixture; the figures."""
     with tempfile.TemporaryDirectory() as folder:
         if run is not None:
             out = Path(folder) / "out"
-            shutil.copytree(run.resolve() / "current" if (run / "current").is_dir() else run,
-                            out, ignore=shutil.ignore_patterns("report.html", "tables"))
+            shutil.copytree(
+                run.resolve() / "current" if (run / "current").is_dir() else run,
+                out,
+                ignore=shutil.ignore_patterns("report.html", "tables"),
+            )
         else:
             out = write_run_outputs(Path(folder) / "out", n_services=services, seed=seed)
         started = time.perf_counter()
@@ -50,7 +52,8 @@ def measure(services: int, seed: int, run: Path | None = None,
         return {
             "input": str(run) if run else "fixture",
             "services": len(__import__("pandas").read_csv(out / "services.csv")),
-            "improvements": improvements, "workers": workers or "auto",
+            "improvements": improvements,
+            "workers": workers or "auto",
             "build_seconds": round(seconds, 2),
             "report_megabytes": round(report.stat().st_size / 1e6, 2),
             "spc_charts": page.count('aria-label="SPC chart of improvement'),
@@ -69,8 +72,11 @@ def main() -> None:
     parser.add_argument("--run", type=Path, help="A real run's OUT folder to build from.")
     parser.add_argument("--workers", type=int, help="Chart processes (default: auto).")
     arguments = parser.parse_args()
-    print(json.dumps(measure(arguments.services, arguments.seed, arguments.run,
-                             arguments.workers), indent=2))
+    print(
+        json.dumps(
+            measure(arguments.services, arguments.seed, arguments.run, arguments.workers), indent=2
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -72,7 +72,8 @@ def report(results: list[dict]) -> str:
             f"{r['cpu_seconds']} | {r['peak_rss_mb']:,} | {rows['checks']:,} | "
             f"{rows['improvements']:,} | {rows['feedback']:,} | {rows['incidents']:,} | "
             f"{rows['workforce']:,} | {rows['reviews']:,} | {r['held_rate']} | "
-            f"{r['mean_p_hold_true']} |")
+            f"{r['mean_p_hold_true']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -87,8 +88,12 @@ def main() -> None:
         return
     results = []
     for size in args.sizes:
-        done = subprocess.run([sys.executable, __file__, "--one", str(size), "--years",
-                               str(args.years)], check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", str(size), "--years", str(args.years)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1]))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

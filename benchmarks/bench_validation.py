@@ -48,34 +48,51 @@ def write_synthetic_export(folder: Path, checks: int, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     locations = np.char.add("1-1", np.char.zfill(np.arange(SERVICES).astype(str), 9))
-    _write(folder / "services.csv", {
-        "location_id": locations, "provider_id": np.full(SERVICES, "1-100000001"),
-        "name": np.char.add("Service ", np.arange(SERVICES).astype(str)),
-        "service_type": np.full(SERVICES, "care_home_nursing"),
-        "beds": rng.integers(5, 90, SERVICES).astype(str)})
+    _write(
+        folder / "services.csv",
+        {
+            "location_id": locations,
+            "provider_id": np.full(SERVICES, "1-100000001"),
+            "name": np.char.add("Service ", np.arange(SERVICES).astype(str)),
+            "service_type": np.full(SERVICES, "care_home_nursing"),
+            "beds": rng.integers(5, 90, SERVICES).astype(str),
+        },
+    )
     improvements = max(1, checks // CHECKS_PER_IMPROVEMENT)
     ids = np.char.add("IMP-", np.arange(improvements).astype(str))
     identified = np.datetime64("2024-01-01") + rng.integers(0, 300, improvements)
-    _write(folder / "improvements.csv", {
-        "improvement_id": ids, "location_id": locations[rng.integers(0, SERVICES, improvements)],
-        "theme": np.asarray(THEMES)[rng.integers(0, len(THEMES), improvements)],
-        "key_question": np.full(improvements, "safe"),
-        "severity": np.full(improvements, "significant"),
-        "origin": np.full(improvements, "internal_audit"),
-        "identified_on": identified.astype(str), "action_started_on": identified.astype(str),
-        "standard": np.full(improvements, "0.9")})
+    _write(
+        folder / "improvements.csv",
+        {
+            "improvement_id": ids,
+            "location_id": locations[rng.integers(0, SERVICES, improvements)],
+            "theme": np.asarray(THEMES)[rng.integers(0, len(THEMES), improvements)],
+            "key_question": np.full(improvements, "safe"),
+            "severity": np.full(improvements, "significant"),
+            "origin": np.full(improvements, "internal_audit"),
+            "identified_on": identified.astype(str),
+            "action_started_on": identified.astype(str),
+            "standard": np.full(improvements, "0.9"),
+        },
+    )
     sampled = rng.integers(1, 30, checks)
     met = rng.binomial(sampled, 0.85)
     bad = rng.random(checks) < BAD_SHARE
     met = np.where(bad, sampled + 1, met)
     checked = np.datetime64("2024-11-01") + rng.integers(0, 730, checks)
-    _write(folder / "checks.csv", {
-        "check_id": np.char.add("C-", np.arange(checks).astype(str)),
-        "improvement_id": ids[rng.integers(0, improvements, checks)],
-        "team": np.char.add("Team ", rng.integers(0, 6, checks).astype(str)),
-        "source": np.asarray(CHECK_SOURCES)[rng.integers(0, 4, checks)],
-        "checked_on": checked.astype(str), "sampled": sampled.astype(str),
-        "met": met.astype(str), "repeat_gaps": np.zeros(checks, dtype=int).astype(str)})
+    _write(
+        folder / "checks.csv",
+        {
+            "check_id": np.char.add("C-", np.arange(checks).astype(str)),
+            "improvement_id": ids[rng.integers(0, improvements, checks)],
+            "team": np.char.add("Team ", rng.integers(0, 6, checks).astype(str)),
+            "source": np.asarray(CHECK_SOURCES)[rng.integers(0, 4, checks)],
+            "checked_on": checked.astype(str),
+            "sampled": sampled.astype(str),
+            "met": met.astype(str),
+            "repeat_gaps": np.zeros(checks, dtype=int).astype(str),
+        },
+    )
 
 
 def _write(path: Path, columns: dict) -> None:
@@ -93,8 +110,11 @@ def run_case(case: str, folder: str) -> dict:
     started = time.perf_counter()
     export = read_export(folder, collect_errors=True)
     read_seconds = time.perf_counter() - started
-    timings = {"read_seconds": read_seconds, "read_peak_mib": _peak_mib(),
-               "rss_after_read_mib": _status_mib("VmRSS")}
+    timings = {
+        "read_seconds": read_seconds,
+        "read_peak_mib": _peak_mib(),
+        "rss_after_read_mib": _status_mib("VmRSS"),
+    }
     if case == "validate":
         _reset_peak()  # from here on the peak is validation's own
         inside_gx = []
@@ -152,8 +172,12 @@ def main() -> None:
             write_synthetic_export(folder, checks)
         row = {"checks": checks}
         for case in ("read", "validate"):
-            out = subprocess.run([sys.executable, __file__, "--case", case, "--folder",
-                                  str(folder)], check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--case", case, "--folder", str(folder)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             measured = json.loads(out.stdout.strip().splitlines()[-1])
             row.update({f"{case}_{k}": v for k, v in measured.items()})
         row["validate_over_read"] = row["validate_validate_seconds"] / row["read_read_seconds"]

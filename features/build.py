@@ -59,9 +59,12 @@ CATEGORIES = {
 }
 
 
-def build_feature_frame(tables: dict[str, pd.DataFrame], as_of_dates: Iterable,
-                        params: FeatureParams = FeatureParams(),  # noqa: B008
-                        evidence: Evidence | None = None) -> pd.DataFrame:
+def build_feature_frame(
+    tables: dict[str, pd.DataFrame],
+    as_of_dates: Iterable,
+    params: FeatureParams = FeatureParams(),  # noqa: B008
+    evidence: Evidence | None = None,
+) -> pd.DataFrame:
     """Features of every improvement identified on or before each as-of date.
 
     `tables` are the typed frames of `pipelines.io` (absent optional files are not keys;
@@ -80,9 +83,12 @@ def build_feature_frame(tables: dict[str, pd.DataFrame], as_of_dates: Iterable,
     return finish(frame)
 
 
-def prepare_as_of(tables: dict[str, pd.DataFrame], as_of_dates: Iterable,
-                  params: FeatureParams = FeatureParams(),  # noqa: B008
-                  checks: DaySorted | None = None) -> Evidence:
+def prepare_as_of(
+    tables: dict[str, pd.DataFrame],
+    as_of_dates: Iterable,
+    params: FeatureParams = FeatureParams(),  # noqa: B008
+    checks: DaySorted | None = None,
+) -> Evidence:
     """Every table aggregated once for these as-of dates (features.evidence.prepare_evidence);
     `checks`: the checks already summed by `check_days`, when the caller has them."""
     days = day_numbers(as_of_timestamps(as_of_dates))
@@ -120,21 +126,27 @@ def features_as_of(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
 def finish(frame: pd.DataFrame) -> pd.DataFrame:
     """Give every column its dtype and sort the rows by improvement_id, as_of."""
     typed = {
-        name: (pd.Categorical(frame[name], categories=list(CATEGORIES[name]))
-               if name in CATEGORICAL_FEATURES else frame[name].astype("float64"))
+        name: (
+            pd.Categorical(frame[name], categories=list(CATEGORIES[name]))
+            if name in CATEGORICAL_FEATURES
+            else frame[name].astype("float64")
+        )
         for name in FEATURE_NAMES
     }
-    out = pd.DataFrame({
-        IMPROVEMENT_ID: frame[IMPROVEMENT_ID].astype("str"),
-        AS_OF: frame[AS_OF].astype("datetime64[ns]"),
-        LOCATION_ID: frame[LOCATION_ID].astype("str"),
-        **typed,
-    })
+    out = pd.DataFrame(
+        {
+            IMPROVEMENT_ID: frame[IMPROVEMENT_ID].astype("str"),
+            AS_OF: frame[AS_OF].astype("datetime64[ns]"),
+            LOCATION_ID: frame[LOCATION_ID].astype("str"),
+            **typed,
+        }
+    )
     return out.sort_values([IMPROVEMENT_ID, AS_OF], ignore_index=True)
 
 
 def empty_feature_frame() -> pd.DataFrame:
     """The feature frame with no rows and every column typed."""
-    frame = pd.DataFrame({IMPROVEMENT_ID: [], AS_OF: [], LOCATION_ID: [],
-                          **{name: [] for name in FEATURE_NAMES}})
+    frame = pd.DataFrame(
+        {IMPROVEMENT_ID: [], AS_OF: [], LOCATION_ID: [], **{name: [] for name in FEATURE_NAMES}}
+    )
     return finish(frame)

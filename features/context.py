@@ -28,8 +28,11 @@ def context_features(view: AsOfView) -> dict[str, np.ndarray]:
         "key_question": text(improvements["key_question"]),
         "service_type": evidence.service_type,
         "standard": evidence.standard,
-        "declared_status": (np.where(declared_by_now & pd.notna(declared), declared, NONE)
-                            if declared is not None else np.full(len(improvements), NONE)),
+        "declared_status": (
+            np.where(declared_by_now & pd.notna(declared), declared, NONE)
+            if declared is not None
+            else np.full(len(improvements), NONE)
+        ),
         "latest_review_classification": latest_review_classification(view),
     }
 

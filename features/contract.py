@@ -198,7 +198,10 @@ CHECKS = ExportFile(
     columns=(
         Column("check_id", "id", required=True, unique=True),
         Column(
-            "improvement_id", "id", required=True, references=("improvements", "improvement_id"),
+            "improvement_id",
+            "id",
+            required=True,
+            references=("improvements", "improvement_id"),
             coded=True,
         ),
         Column("team", "string", required=True, coded=True),

@@ -63,9 +63,13 @@ class Evidence:
     reviews: DaySorted | None
 
 
-def prepare_evidence(tables: dict[str, pd.DataFrame], as_of_days: np.ndarray,
-                     params: FeatureParams, serious_harms: tuple[str, ...],
-                     checks: DaySorted | None = None) -> Evidence:
+def prepare_evidence(
+    tables: dict[str, pd.DataFrame],
+    as_of_days: np.ndarray,
+    params: FeatureParams,
+    serious_harms: tuple[str, ...],
+    checks: DaySorted | None = None,
+) -> Evidence:
     """Aggregate every present table once, for as-of dates up to max(as_of_days).
 
     `checks`: the checks already summed by `check_days` for these improvements (in table
@@ -93,12 +97,17 @@ def prepare_evidence(tables: dict[str, pd.DataFrame], as_of_days: np.ndarray,
         checks=checks,
         team_months=team_months(checks),
         monthly=_monthly(checks, len(ids), as_of_days),
-        incidents=(linked_incidents(tables["incidents"], improvements, serious_harms)
-                   if "incidents" in tables else None),
-        feedback=(linked_feedback(tables["feedback"], improvements)
-                  if "feedback" in tables else None),
-        workforce=(workforce_weeks(tables["workforce"], locations)
-                   if "workforce" in tables else None),
+        incidents=(
+            linked_incidents(tables["incidents"], improvements, serious_harms)
+            if "incidents" in tables
+            else None
+        ),
+        feedback=(
+            linked_feedback(tables["feedback"], improvements) if "feedback" in tables else None
+        ),
+        workforce=(
+            workforce_weeks(tables["workforce"], locations) if "workforce" in tables else None
+        ),
         reviews=_reviews(tables["reviews"], ids) if "reviews" in tables else None,
     )
 
@@ -113,8 +122,11 @@ def _service_types(improvements: pd.DataFrame, services: pd.DataFrame | None) ->
 
 def _first_primary_day(checks: DaySorted, improvements: int) -> np.ndarray:
     primary = checks.frame["primary"].to_numpy(dtype=bool)
-    return group_min(checks.frame["improvement"].to_numpy()[primary],
-                     checks.frame["day"].to_numpy()[primary], improvements)
+    return group_min(
+        checks.frame["improvement"].to_numpy()[primary],
+        checks.frame["day"].to_numpy()[primary],
+        improvements,
+    )
 
 
 def _monthly(checks: DaySorted, improvements: int, as_of_days: np.ndarray) -> MonthlyMatrices:
@@ -124,13 +136,18 @@ def _monthly(checks: DaySorted, improvements: int, as_of_days: np.ndarray) -> Mo
 
 
 def _reviews(reviews: pd.DataFrame, ids: pd.Index) -> DaySorted:
-    frame = pd.DataFrame({
-        "improvement": positions_in(ids, reviews["improvement_id"]),
-        "day": day_numbers(reviews["reviewed_on"]),
-        "level": pd.Series(text(reviews["level"])).map(REVIEW_LEVEL_ORDER).fillna(-1).to_numpy(),
-        "classification": text(reviews["classification"]),
-        "review_id": text(reviews["review_id"]) if "review_id" in reviews else "",
-    })
+    frame = pd.DataFrame(
+        {
+            "improvement": positions_in(ids, reviews["improvement_id"]),
+            "day": day_numbers(reviews["reviewed_on"]),
+            "level": pd.Series(text(reviews["level"]))
+            .map(REVIEW_LEVEL_ORDER)
+            .fillna(-1)
+            .to_numpy(),
+            "classification": text(reviews["classification"]),
+            "review_id": text(reviews["review_id"]) if "review_id" in reviews else "",
+        }
+    )
     frame = frame[(frame["improvement"] >= 0) & frame["day"].notna()]
     frame = frame.sort_values(["day", "improvement", "level", "review_id"], ignore_index=True)
     return day_sorted(frame)

@@ -36,7 +36,8 @@ def experience_features(view: AsOfView, params: FeatureParams) -> dict[str, np.n
         "unfilled_shift_share_change_90d": unfilled - unfilled_before,
         "leavers_per_100_shifts_90d": 100.0 * leavers,
         "workforce_feedback_mismatch_flag": workforce_feedback_mismatch(
-            (agency + unfilled) - (agency_before + unfilled_before), sentiment_change),
+            (agency + unfilled) - (agency_before + unfilled_before), sentiment_change
+        ),
     }
 
 
@@ -49,8 +50,10 @@ def people_sentiment_mean(view: AsOfView, skip_days: int, days: int) -> np.ndarr
     rows = view.evidence.feedback.window(view.day - days + 1, view.day - skip_days)
     people = rows[rows["category"] == PEOPLE]
     improvement = people["improvement"].to_numpy()
-    return ratio(group_sum(improvement, people["sentiment"].to_numpy(), count),
-                 np.bincount(improvement, minlength=count)[:count])
+    return ratio(
+        group_sum(improvement, people["sentiment"].to_numpy(), count),
+        np.bincount(improvement, minlength=count)[:count],
+    )
 
 
 def theme_complaints_count(view: AsOfView, days: int) -> np.ndarray:
@@ -70,15 +73,20 @@ def workforce_shares(view: AsOfView, skip_days: int, days: int):
         return np.full(count, np.nan), np.full(count, np.nan), np.full(count, np.nan)
     weeks = view.evidence.workforce.window(view.day - days + 1, view.day - skip_days)
     by_location = weeks.groupby("location")[
-        ["planned", "agency", "unfilled", "leavers", "planned_with_leavers"]].sum()
+        ["planned", "agency", "unfilled", "leavers", "planned_with_leavers"]
+    ].sum()
     at = by_location.reindex(view.evidence.location)
     planned = at["planned"].to_numpy()
-    return (ratio(at["agency"].to_numpy(), planned), ratio(at["unfilled"].to_numpy(), planned),
-            ratio(at["leavers"].to_numpy(), at["planned_with_leavers"].to_numpy()))
+    return (
+        ratio(at["agency"].to_numpy(), planned),
+        ratio(at["unfilled"].to_numpy(), planned),
+        ratio(at["leavers"].to_numpy(), at["planned_with_leavers"].to_numpy()),
+    )
 
 
-def workforce_feedback_mismatch(gap_share_change: np.ndarray,
-                                sentiment_change: np.ndarray) -> np.ndarray:
+def workforce_feedback_mismatch(
+    gap_share_change: np.ndarray, sentiment_change: np.ndarray
+) -> np.ndarray:
     """1 when agency + unfilled share fell while people's sentiment did not rise, else 0;
     NaN when either change is missing."""
     mismatch = (gap_share_change < 0) & (sentiment_change <= 0)

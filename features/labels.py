@@ -37,8 +37,9 @@ from features.panels import (
 from features.params import LabelParams
 
 
-def build_labels(tables: dict[str, pd.DataFrame], as_of_dates: Iterable,
-                 params: LabelParams = LabelParams()) -> pd.DataFrame:  # noqa: B008
+def build_labels(
+    tables: dict[str, pd.DataFrame], as_of_dates: Iterable, params: LabelParams = LabelParams()
+) -> pd.DataFrame:  # noqa: B008
     """Labels of every improvement identified on or before each as-of date.
 
     Returns improvement_id, as_of, held (Int64: 1 held, 0 slipped, <NA> censored),
@@ -54,18 +55,23 @@ def build_labels(tables: dict[str, pd.DataFrame], as_of_dates: Iterable,
     ids = pd.Index(text(improvements[IMPROVEMENT_ID]))
     days = check_days(tables["checks"], ids, params.primary_sources)
     as_of_months = month_numbers(day_numbers(dates))
-    months = np.concatenate([month_numbers(days.days), as_of_months,
-                             as_of_months + params.horizon_months])
+    months = np.concatenate(
+        [month_numbers(days.days), as_of_months, as_of_months + params.horizon_months]
+    )
     monthly = monthly_matrices(days, len(ids), int(np.nanmin(months)), int(np.nanmax(months)))
     compliance = ratio(monthly.met, monthly.sampled)
     standard = numbers(improvements["standard"])
-    incidents = (linked_incidents(tables["incidents"], improvements, params.serious_harms)
-                 if "incidents" in tables else None)
+    incidents = (
+        linked_incidents(tables["incidents"], improvements, params.serious_harms)
+        if "incidents" in tables
+        else None
+    )
     identified = day_numbers(improvements["identified_on"])
     frames = []
     for as_of, month in zip(dates, as_of_months.astype("int64"), strict=True):
-        window = compliance[:, monthly.column(month) + 1: monthly.column(month) + 1
-                            + params.horizon_months]
+        window = compliance[
+            :, monthly.column(month) + 1 : monthly.column(month) + 1 + params.horizon_months
+        ]
         serious = serious_incident_in_window(incidents, month, params, len(ids))
         frame = labels_for_window(window, standard, serious, params)
         keep = identified <= day_numbers(pd.DatetimeIndex([as_of]))[0]
@@ -73,8 +79,9 @@ def build_labels(tables: dict[str, pd.DataFrame], as_of_dates: Iterable,
     return _finish(frames)
 
 
-def serious_incident_in_window(incidents, month: int, params: LabelParams,
-                               count: int) -> np.ndarray:
+def serious_incident_in_window(
+    incidents, month: int, params: LabelParams, count: int
+) -> np.ndarray:
     """Per improvement: a serious-harm incident concerning it dated in the label window."""
     if incidents is None:
         return np.zeros(count, dtype=bool)
@@ -85,8 +92,9 @@ def serious_incident_in_window(incidents, month: int, params: LabelParams,
     return np.bincount(rows["improvement"].to_numpy(), minlength=count)[:count] > 0
 
 
-def labels_for_window(window: np.ndarray, standard: np.ndarray, serious: np.ndarray,
-                      params: LabelParams) -> pd.DataFrame:
+def labels_for_window(
+    window: np.ndarray, standard: np.ndarray, serious: np.ndarray, params: LabelParams
+) -> pd.DataFrame:
     """held, label_observed and slip_reason from the window's monthly compliance (rows:
     improvements, columns: the horizon months, NaN without a value)."""
     below = window < standard[:, None]  # NaN compares False: a month without a value breaks runs
@@ -96,13 +104,18 @@ def labels_for_window(window: np.ndarray, standard: np.ndarray, serious: np.ndar
     slipped = compliance_slip | serious
     held = pd.array(np.where(slipped, 0, 1), dtype="Int64")
     held[~observed] = pd.NA
-    reason = np.select([compliance_slip & serious, compliance_slip, serious],
-                       ["both", "compliance", "incident"], default="")
-    return pd.DataFrame({
-        HELD: held,
-        LABEL_OBSERVED: observed,
-        SLIP_REASON: pd.Series(reason, dtype="str").replace("", pd.NA),
-    })
+    reason = np.select(
+        [compliance_slip & serious, compliance_slip, serious],
+        ["both", "compliance", "incident"],
+        default="",
+    )
+    return pd.DataFrame(
+        {
+            HELD: held,
+            LABEL_OBSERVED: observed,
+            SLIP_REASON: pd.Series(reason, dtype="str").replace("", pd.NA),
+        }
+    )
 
 
 def consecutive_true(mask: np.ndarray, run: int) -> np.ndarray:
@@ -111,18 +124,22 @@ def consecutive_true(mask: np.ndarray, run: int) -> np.ndarray:
         return np.zeros(len(mask), dtype=bool)
     found = np.ones((len(mask), mask.shape[1] - run + 1), dtype=bool)
     for offset in range(run):  # a loop over the run length (2), not over rows
-        found &= mask[:, offset: mask.shape[1] - run + 1 + offset]
+        found &= mask[:, offset : mask.shape[1] - run + 1 + offset]
     return found.any(axis=1)
 
 
 def _finish(frames: list[pd.DataFrame]) -> pd.DataFrame:
     columns = [IMPROVEMENT_ID, AS_OF, HELD, LABEL_OBSERVED, SLIP_REASON]
     if not frames:
-        return pd.DataFrame({
-            IMPROVEMENT_ID: pd.Series(dtype="str"), AS_OF: pd.Series(dtype="datetime64[ns]"),
-            HELD: pd.Series(dtype="Int64"), LABEL_OBSERVED: pd.Series(dtype="bool"),
-            SLIP_REASON: pd.Series(dtype="str"),
-        })
+        return pd.DataFrame(
+            {
+                IMPROVEMENT_ID: pd.Series(dtype="str"),
+                AS_OF: pd.Series(dtype="datetime64[ns]"),
+                HELD: pd.Series(dtype="Int64"),
+                LABEL_OBSERVED: pd.Series(dtype="bool"),
+                SLIP_REASON: pd.Series(dtype="str"),
+            }
+        )
     frame = pd.concat(frames, ignore_index=True)[columns]
     frame = frame.astype({IMPROVEMENT_ID: "str", AS_OF: "datetime64[ns]"})
     return frame.sort_values([IMPROVEMENT_ID, AS_OF], ignore_index=True)

@@ -21,10 +21,13 @@ from features.panels import (
 )
 
 
-def monthly_compliance(checks: pd.DataFrame | None, improvements: pd.DataFrame,
-                       primary_sources: tuple[str, ...] = PRIMARY_CHECK_SOURCES,
-                       days: DaySorted | None = None,
-                       matrices: MonthlyMatrices | None = None) -> pd.DataFrame:
+def monthly_compliance(
+    checks: pd.DataFrame | None,
+    improvements: pd.DataFrame,
+    primary_sources: tuple[str, ...] = PRIMARY_CHECK_SOURCES,
+    days: DaySorted | None = None,
+    matrices: MonthlyMatrices | None = None,
+) -> pd.DataFrame:
     """One row per improvement and calendar month that has a primary check.
 
     Columns: improvement_id, month (first day of the month), sampled and met (items, summed
@@ -45,24 +48,30 @@ def monthly_compliance(checks: pd.DataFrame | None, improvements: pd.DataFrame,
         matrices = monthly_matrices(days, len(ids), int(month.min()), int(month.max()))
     first = matrices.first_month
     row, col = matrices.sampled.nonzero()
-    frame = pd.DataFrame({
-        "improvement_id": ids[row],
-        "month": month_first_days(col + first),
-        "sampled": matrices.sampled[row, col].astype("int64"),
-        "met": matrices.met[row, col].astype("int64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "improvement_id": ids[row],
+            "month": month_first_days(col + first),
+            "sampled": matrices.sampled[row, col].astype("int64"),
+            "met": matrices.met[row, col].astype("int64"),
+        }
+    )
     standard = pd.Series(numbers(improvements["standard"]), index=ids)
-    frame = frame.assign(compliance=frame["met"] / frame["sampled"],
-                         standard=standard.reindex(frame["improvement_id"]).to_numpy())
+    frame = frame.assign(
+        compliance=frame["met"] / frame["sampled"],
+        standard=standard.reindex(frame["improvement_id"]).to_numpy(),
+    )
     return frame.sort_values(["improvement_id", "month"], ignore_index=True)
 
 
 def _empty_monthly() -> pd.DataFrame:
-    return pd.DataFrame({
-        "improvement_id": pd.Series(dtype="str"),
-        "month": pd.Series(dtype="datetime64[ns]"),
-        "sampled": pd.Series(dtype="int64"),
-        "met": pd.Series(dtype="int64"),
-        "compliance": pd.Series(dtype="float64"),
-        "standard": pd.Series(dtype="float64"),
-    })
+    return pd.DataFrame(
+        {
+            "improvement_id": pd.Series(dtype="str"),
+            "month": pd.Series(dtype="datetime64[ns]"),
+            "sampled": pd.Series(dtype="int64"),
+            "met": pd.Series(dtype="int64"),
+            "compliance": pd.Series(dtype="float64"),
+            "standard": pd.Series(dtype="float64"),
+        }
+    )

@@ -31,8 +31,15 @@ from features.contract import (
 )
 
 CHECK_SUMS = (
-    "sampled", "met", "failed_with_repeat_recorded", "repeat_gaps", "prompts_needed",
-    "prompted_checks", "confidence_sum", "confidence_checks", "checks",
+    "sampled",
+    "met",
+    "failed_with_repeat_recorded",
+    "repeat_gaps",
+    "prompts_needed",
+    "prompted_checks",
+    "confidence_sum",
+    "confidence_checks",
+    "checks",
 )
 # Category code (position in EVIDENCE_CATEGORIES) of each check source and respondent.
 SOURCE_CATEGORY_CODE = np.array(
@@ -96,8 +103,9 @@ def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 def group_sum(positions: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Sum of `values` per position 0..size-1 (0 where a position has no row)."""
-    return np.bincount(np.asarray(positions, "int64"), np.asarray(values, "float64"),
-                       minlength=size)[:size]
+    return np.bincount(
+        np.asarray(positions, "int64"), np.asarray(values, "float64"), minlength=size
+    )[:size]
 
 
 def group_max(positions: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -143,8 +151,9 @@ def day_sorted(frame: pd.DataFrame, column: str = "day") -> DaySorted:
     return DaySorted(frame=frame, days=frame[column].to_numpy())
 
 
-def check_days(checks: pd.DataFrame, improvement_ids: pd.Index,
-               primary_sources: tuple[str, ...]) -> DaySorted:
+def check_days(
+    checks: pd.DataFrame, improvement_ids: pd.Index, primary_sources: tuple[str, ...]
+) -> DaySorted:
     """Checks summed once to improvement x day x team x source, sorted by day.
 
     Columns: improvement (position), day, team (code), source (code in CHECK_SOURCES),
@@ -156,15 +165,21 @@ def check_days(checks: pd.DataFrame, improvement_ids: pd.Index,
     sampled, met = numbers(checks["sampled"]), numbers(checks["met"])
     repeat, prompts, confidence = (
         numbers(checks[c]) if c in checks else np.full(len(checks), np.nan)
-        for c in ("repeat_gaps", "prompts_needed", "self_rated_confidence"))
+        for c in ("repeat_gaps", "prompts_needed", "self_rated_confidence")
+    )
     keys = {
         "day": day_numbers(checks["checked_on"]),
         "improvement": positions_in(improvement_ids, checks["improvement_id"]).astype("float64"),
         "team": pd.factorize(checks["team"], use_na_sentinel=False)[0].astype("float64"),
         "source": vocabulary_codes(checks["source"], CHECK_SOURCES).astype("float64"),
     }
-    usable = ((keys["improvement"] >= 0) & ~np.isnan(keys["day"]) & (keys["source"] >= 0)
-              & (sampled > 0) & ~np.isnan(met))
+    usable = (
+        (keys["improvement"] >= 0)
+        & ~np.isnan(keys["day"])
+        & (keys["source"] >= 0)
+        & (sampled > 0)
+        & ~np.isnan(met)
+    )
     values = {
         "sampled": sampled,
         "met": met,
@@ -206,12 +221,16 @@ def sums_by_key(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> p
     order = None if in_order else np.argsort(packed, kind="stable")
     if order is not None:
         packed = packed[order]
-    starts = np.flatnonzero(np.concatenate([[True], packed[1:] != packed[:-1]])) \
-        if len(packed) else np.array([], dtype="int64")
+    starts = (
+        np.flatnonzero(np.concatenate([[True], packed[1:] != packed[:-1]]))
+        if len(packed)
+        else np.array([], dtype="int64")
+    )
     first = starts if order is None else order[starts]  # a row of each combination
     out = {n: np.asarray(keys[n])[first].astype("int64") for n in names}
-    sums = {n: _run_sums(_in_order(np.asarray(v, "float64"), order), starts)
-            for n, v in values.items()}
+    sums = {
+        n: _run_sums(_in_order(np.asarray(v, "float64"), order), starts) for n, v in values.items()
+    }
     return pd.DataFrame({**out, **sums}, copy=False)
 
 
@@ -251,8 +270,9 @@ class MonthlyMatrices:
         return int(month) - self.first_month
 
 
-def monthly_matrices(days: DaySorted, improvements: int, first_month: int,
-                     last_month: int) -> MonthlyMatrices:
+def monthly_matrices(
+    days: DaySorted, improvements: int, first_month: int, last_month: int
+) -> MonthlyMatrices:
     """Dense monthly sums of the primary checks over months first_month..last_month."""
     primary = days.frame["primary"].to_numpy(dtype=bool)
     day = days.frame["day"].to_numpy()[primary]
@@ -264,12 +284,17 @@ def monthly_matrices(days: DaySorted, improvements: int, first_month: int,
     sampled = np.bincount(cell, days.frame["sampled"].to_numpy()[primary], minlength=size)
     met = np.bincount(cell, days.frame["met"].to_numpy()[primary], minlength=size)
     last_day = group_max(cell, day, size)
-    return MonthlyMatrices(first_month, sampled.reshape(shape), met.reshape(shape),
-                           last_day.reshape(shape))
+    return MonthlyMatrices(
+        first_month, sampled.reshape(shape), met.reshape(shape), last_day.reshape(shape)
+    )
 
 
-def linked_events(events: pd.DataFrame, improvements: pd.DataFrame, date_column: str,
-                  values: dict[str, np.ndarray]) -> DaySorted:
+def linked_events(
+    events: pd.DataFrame,
+    improvements: pd.DataFrame,
+    date_column: str,
+    values: dict[str, np.ndarray],
+) -> DaySorted:
     """Pair each event with every improvement at its location that has its theme or is named.
 
     `values` are per-event arrays carried along (already numeric). An event matched both by
@@ -281,32 +306,49 @@ def linked_events(events: pd.DataFrame, improvements: pd.DataFrame, date_column:
     location = positions_in(pd.Index(locations), events["location_id"])
     theme = positions_in(pd.Index(themes), events["theme"])
     placed = (location >= 0) & (theme >= 0)
-    by_theme = pd.DataFrame({"event": np.flatnonzero(placed), "location": location[placed],
-                             "theme": theme[placed]}).merge(
-        pd.DataFrame({"location": target_location, "theme": target_theme,
-                      "improvement": np.arange(len(improvements))}),
-        on=["location", "theme"])[["event", "improvement"]]
-    named = (positions_in(pd.Index(text(improvements["improvement_id"])),
-                          events["improvement_id"])
-             if "improvement_id" in events else np.full(len(events), -1))
-    same_place = (named >= 0) & (location >= 0) \
-        & (location == target_location[np.maximum(named, 0)])
-    by_name = pd.DataFrame({"event": np.flatnonzero(same_place),
-                            "improvement": named[same_place]})
-    pairs = pd.concat([by_theme, by_name], ignore_index=True) \
-        .drop_duplicates(["event", "improvement"])
+    by_theme = pd.DataFrame(
+        {"event": np.flatnonzero(placed), "location": location[placed], "theme": theme[placed]}
+    ).merge(
+        pd.DataFrame(
+            {
+                "location": target_location,
+                "theme": target_theme,
+                "improvement": np.arange(len(improvements)),
+            }
+        ),
+        on=["location", "theme"],
+    )[["event", "improvement"]]
+    named = (
+        positions_in(pd.Index(text(improvements["improvement_id"])), events["improvement_id"])
+        if "improvement_id" in events
+        else np.full(len(events), -1)
+    )
+    same_place = (
+        (named >= 0) & (location >= 0) & (location == target_location[np.maximum(named, 0)])
+    )
+    by_name = pd.DataFrame({"event": np.flatnonzero(same_place), "improvement": named[same_place]})
+    pairs = pd.concat([by_theme, by_name], ignore_index=True).drop_duplicates(
+        ["event", "improvement"]
+    )
     event = pairs["event"].to_numpy()
     day = day_numbers(events[date_column])[event]
-    linked = pd.DataFrame({"event": event, "day": day, **{k: np.asarray(v)[event]
-                                                          for k, v in values.items()},
-                           "improvement": pairs["improvement"].to_numpy()})
-    linked = linked[~np.isnan(day)].sort_values(["day", "improvement", "event"], kind="stable",
-                                               ignore_index=True)
+    linked = pd.DataFrame(
+        {
+            "event": event,
+            "day": day,
+            **{k: np.asarray(v)[event] for k, v in values.items()},
+            "improvement": pairs["improvement"].to_numpy(),
+        }
+    )
+    linked = linked[~np.isnan(day)].sort_values(
+        ["day", "improvement", "event"], kind="stable", ignore_index=True
+    )
     return day_sorted(linked[["event", "day", *values, "improvement"]])
 
 
-def linked_incidents(incidents: pd.DataFrame, improvements: pd.DataFrame,
-                     serious_harms: tuple[str, ...]) -> DaySorted:
+def linked_incidents(
+    incidents: pd.DataFrame, improvements: pd.DataFrame, serious_harms: tuple[str, ...]
+) -> DaySorted:
     """Incidents concerning each improvement, with a `serious` flag (harm in serious_harms)."""
     serious = incidents["harm"].astype("object").isin(serious_harms).to_numpy(dtype="float64")
     return linked_events(incidents, improvements, "occurred_on", {"serious": serious})
@@ -323,25 +365,30 @@ def linked_feedback(feedback: pd.DataFrame, improvements: pd.DataFrame) -> DaySo
     values = {
         "sentiment": numbers(feedback["sentiment"]),
         "category": category.astype("int64"),
-        "complaint": (feedback["channel"].astype("object") == "complaint")
-        .to_numpy(dtype="float64", na_value=0.0),
+        "complaint": (feedback["channel"].astype("object") == "complaint").to_numpy(
+            dtype="float64", na_value=0.0
+        ),
     }
     return linked_events(feedback, improvements, "received_on", values)
 
 
 def workforce_weeks(workforce: pd.DataFrame, locations: pd.Index) -> DaySorted:
     """Rota figures with the location's code; leavers counted only where recorded."""
-    leavers = numbers(workforce["leavers"]) if "leavers" in workforce else np.full(len(workforce), np.nan)
+    leavers = (
+        numbers(workforce["leavers"]) if "leavers" in workforce else np.full(len(workforce), np.nan)
+    )
     planned = numbers(workforce["shifts_planned"])
-    weeks = pd.DataFrame({
-        "location": positions_in(locations, workforce["location_id"]),
-        "day": day_numbers(workforce["week_start"]),
-        "planned": planned,
-        "agency": numbers(workforce["shifts_agency"]),
-        "unfilled": numbers(workforce["shifts_unfilled"]),
-        "leavers": np.nan_to_num(leavers),
-        "planned_with_leavers": np.where(np.isnan(leavers), 0.0, planned),
-    })
+    weeks = pd.DataFrame(
+        {
+            "location": positions_in(locations, workforce["location_id"]),
+            "day": day_numbers(workforce["week_start"]),
+            "planned": planned,
+            "agency": numbers(workforce["shifts_agency"]),
+            "unfilled": numbers(workforce["shifts_unfilled"]),
+            "leavers": np.nan_to_num(leavers),
+            "planned_with_leavers": np.where(np.isnan(leavers), 0.0, planned),
+        }
+    )
     weeks = weeks[(weeks["location"] >= 0) & weeks["day"].notna() & weeks["planned"].notna()]
     weeks = weeks.sort_values(["day", "location"], kind="stable", ignore_index=True)
     return day_sorted(weeks)
@@ -350,9 +397,14 @@ def workforce_weeks(workforce: pd.DataFrame, locations: pd.Index) -> DaySorted:
 def team_months(days: DaySorted) -> DaySorted:
     """Primary checks summed to month x improvement x team (met, sampled), sorted by month."""
     primary = days.frame["primary"].to_numpy(dtype=bool)
-    column = {name: days.frame[name].to_numpy()[primary]
-              for name in ("improvement", "team", "met", "sampled")}
-    keys = {"month": month_numbers(days.frame["day"].to_numpy()[primary]),
-            "improvement": column["improvement"], "team": column["team"]}
+    column = {
+        name: days.frame[name].to_numpy()[primary]
+        for name in ("improvement", "team", "met", "sampled")
+    }
+    keys = {
+        "month": month_numbers(days.frame["day"].to_numpy()[primary]),
+        "improvement": column["improvement"],
+        "team": column["team"],
+    }
     values = {"met": column["met"], "sampled": column["sampled"]}
     return day_sorted(sums_by_key(keys, values), "month")

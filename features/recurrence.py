@@ -24,7 +24,8 @@ def recurrence_features(view: AsOfView, params: FeatureParams) -> dict[str, np.n
         "theme_incidents_90d_count": theme_incidents_count(view, params.recent_days),
         "theme_incidents_180d_count": theme_incidents_count(view, params.long_days),
         "serious_theme_incidents_90d_count": theme_incidents_count(
-            view, params.recent_days, serious_only=True),
+            view, params.recent_days, serious_only=True
+        ),
         "theme_incident_rate_change_per_month": theme_incident_rate_change(view, params),
         "slips_since_action_count": slips_since_action_count(view),
     }
@@ -35,8 +36,10 @@ def repeat_gaps_share(view: AsOfView, days: int) -> np.ndarray:
     recent = view.checks_within(days)
     primary = recent[recent["primary"]]
     improvement, count = primary["improvement"].to_numpy(), len(view.evidence.improvements)
-    return ratio(group_sum(improvement, primary["repeat_gaps"].to_numpy(), count),
-                 group_sum(improvement, primary["failed_with_repeat_recorded"].to_numpy(), count))
+    return ratio(
+        group_sum(improvement, primary["repeat_gaps"].to_numpy(), count),
+        group_sum(improvement, primary["failed_with_repeat_recorded"].to_numpy(), count),
+    )
 
 
 def theme_incidents_count(view: AsOfView, days: int, *, serious_only: bool = False) -> np.ndarray:

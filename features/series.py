@@ -28,7 +28,7 @@ def take(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray:
 def last_columns(matrix: np.ndarray, width: int) -> np.ndarray:
     """The last `width` columns, padded on the left with NaN when the matrix is narrower."""
     if matrix.shape[1] >= width:
-        return matrix[:, matrix.shape[1] - width:]
+        return matrix[:, matrix.shape[1] - width :]
     pad = np.full((matrix.shape[0], width - matrix.shape[1]), np.nan)
     return np.hstack([pad, matrix])
 

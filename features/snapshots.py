@@ -23,33 +23,50 @@ def month_ends(start, end) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="ME")
 
 
-def eligible_as_of_dates(tables: dict[str, pd.DataFrame], start, end,
-                         primary_sources: tuple[str, ...] = PRIMARY_CHECK_SOURCES) -> pd.DataFrame:
+def eligible_as_of_dates(
+    tables: dict[str, pd.DataFrame],
+    start,
+    end,
+    primary_sources: tuple[str, ...] = PRIMARY_CHECK_SOURCES,
+) -> pd.DataFrame:
     """(improvement_id, as_of) pairs of month-ends t in [start, end] with action started on or
     before t and a primary check dated on or before t; sorted by improvement_id, as_of."""
     improvements, checks = tables["improvements"], tables["checks"]
     codes = vocabulary_codes(checks["source"], CHECK_SOURCES)
     primary = checks[np.isin(codes, [CHECK_SOURCES.index(s) for s in primary_sources])]
-    first_check = (pd.Series(day_numbers(primary["checked_on"]), index=text(primary[IMPROVEMENT_ID]))
-                   .groupby(level=0).min())
+    first_check = (
+        pd.Series(day_numbers(primary["checked_on"]), index=text(primary[IMPROVEMENT_ID]))
+        .groupby(level=0)
+        .min()
+    )
     ids = text(improvements[IMPROVEMENT_ID])
-    ready = np.fmax(day_numbers(improvements["action_started_on"]),
-                    first_check.reindex(ids).to_numpy())
+    ready = np.fmax(
+        day_numbers(improvements["action_started_on"]), first_check.reindex(ids).to_numpy()
+    )
     # fmax ignores one NaN: put it back, since both conditions are needed.
     ready[np.isnan(day_numbers(improvements["action_started_on"]))] = np.nan
     ready[np.isnan(first_check.reindex(ids).to_numpy())] = np.nan
     dates = month_ends(start, end)
     date_days = day_numbers(dates)
     row, column = np.nonzero(ready[:, None] <= date_days[None, :])
-    pairs = pd.DataFrame({IMPROVEMENT_ID: pd.Series(ids[row], dtype="str"),
-                          AS_OF: dates[column].astype("datetime64[ns]")})
+    pairs = pd.DataFrame(
+        {
+            IMPROVEMENT_ID: pd.Series(ids[row], dtype="str"),
+            AS_OF: dates[column].astype("datetime64[ns]"),
+        }
+    )
     return pairs.sort_values(list(KEY_COLUMNS), ignore_index=True)
 
 
-def build_training_snapshots(tables: dict[str, pd.DataFrame], start, end, *,
-                             observable_by=None,
-                             feature_params: FeatureParams = FeatureParams(),  # noqa: B008
-                             label_params: LabelParams = LabelParams()) -> pd.DataFrame:  # noqa: B008
+def build_training_snapshots(
+    tables: dict[str, pd.DataFrame],
+    start,
+    end,
+    *,
+    observable_by=None,
+    feature_params: FeatureParams = FeatureParams(),  # noqa: B008
+    label_params: LabelParams = LabelParams(),
+) -> pd.DataFrame:  # noqa: B008
     """Features (features.build) and label (features.labels) of every eligible pair.
 
     With `observable_by` (a date: the last day the export covers), only as-of dates whose
@@ -59,7 +76,7 @@ def build_training_snapshots(tables: dict[str, pd.DataFrame], start, end, *,
     """
     pairs = eligible_as_of_dates(tables, start, end, feature_params.primary_sources)
     if observable_by is not None:
-        window_end = (pairs[AS_OF] + pd.offsets.MonthEnd(label_params.horizon_months))
+        window_end = pairs[AS_OF] + pd.offsets.MonthEnd(label_params.horizon_months)
         pairs = pairs[window_end <= pd.Timestamp(observable_by)]
     dates = pairs[AS_OF].unique()
     features = build_feature_frame(tables, dates, feature_params)

@@ -53,7 +53,9 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-LIMIT_SIGMAS = 2.66  # 3 / d2 with d2 = 1.128: the XmR constant for limits from the mean moving range
+LIMIT_SIGMAS = (
+    2.66  # 3 / d2 with d2 = 1.128: the XmR constant for limits from the mean moving range
+)
 NEAR_LIMIT_SIGMAS = 2 * (LIMIT_SIGMAS / 3)  # computed as the package does, to match its rounding
 MOVING_RANGE_SCREEN = 3.267  # D4 for n = 2: the upper limit of the moving-range chart
 RUN_POINTS = 7  # points in a trend or a shift
@@ -264,7 +266,9 @@ def _fix_count(fix_after_n_points: int | None) -> int | None:
     if fix_after_n_points is None:
         return None
     if int(fix_after_n_points) != fix_after_n_points or fix_after_n_points < 1:
-        raise ValueError(f"fix_after_n_points must be a positive integer, not {fix_after_n_points!r}")
+        raise ValueError(
+            f"fix_after_n_points must be a positive integer, not {fix_after_n_points!r}"
+        )
     return int(fix_after_n_points)
 
 

@@ -35,7 +35,8 @@ def spc_features(view: AsOfView, params: FeatureParams) -> dict[str, np.ndarray]
     standard = view.evidence.standard
     return {
         "spc_special_cause_concern_latest_flag": flag(
-            group_sum(improvement, concern & (from_end <= params.spc_recent_points), count)),
+            group_sum(improvement, concern & (from_end <= params.spc_recent_points), count)
+        ),
         "spc_improvement_signal_since_action_flag": flag(group_sum(improvement, improving, count)),
         "spc_assurance_pass_flag": flag(lower > standard),
         "spc_assurance_fail_flag": flag(upper < standard),
@@ -45,15 +46,20 @@ def spc_features(view: AsOfView, params: FeatureParams) -> dict[str, np.ndarray]
 def compliance_chart(view: AsOfView) -> pd.DataFrame:
     """XmR chart rows: improvement, point (1-based order since action), compliance, limits."""
     rows, columns = np.nonzero(view.since_action & (view.sampled > 0))
-    series = pd.DataFrame({"improvement": rows, "column": columns,
-                           "compliance": view.compliance[rows, columns]})
+    series = pd.DataFrame(
+        {"improvement": rows, "column": columns, "compliance": view.compliance[rows, columns]}
+    )
     if series.empty:
         return series.assign(point=0, point_type="", mean=0.0, lpl=0.0, upl=0.0)
     chart = xmr_by_group(series, group="improvement", value="compliance", order="column")
     point = series.groupby("improvement").cumcount().to_numpy() + 1
-    return series.assign(point=point, point_type=chart["point_type"].to_numpy(),
-                         mean=chart["mean"].to_numpy(), lpl=chart["lpl"].to_numpy(),
-                         upl=chart["upl"].to_numpy())
+    return series.assign(
+        point=point,
+        point_type=chart["point_type"].to_numpy(),
+        mean=chart["mean"].to_numpy(),
+        lpl=chart["lpl"].to_numpy(),
+        upl=chart["upl"].to_numpy(),
+    )
 
 
 def latest_limits(chart: pd.DataFrame, count: int) -> tuple[np.ndarray, np.ndarray]:

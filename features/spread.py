@@ -24,13 +24,16 @@ def spread_features(view: AsOfView, params: FeatureParams) -> dict[str, np.ndarr
     meeting, teams = teams_meeting_standard(primary, view.evidence.standard)
     team_met = met_by_team_since_action(view)
     return {
-        "team_count": np.where(view.action_started, _teams_per_improvement(team_met, count), np.nan),
+        "team_count": np.where(
+            view.action_started, _teams_per_improvement(team_met, count), np.nan
+        ),
         "teams_checked_90d_count": _teams_per_improvement(primary, count),
         "teams_meeting_standard_count": np.where(teams > 0, meeting, np.nan),
         "teams_meeting_standard_share": ratio(meeting, teams),
         "met_items_top_team_share": met_items_top_team_share(team_met, count),
         "evidence_categories_positive_90d_count": evidence_categories_positive_count(
-            view, recent, params),
+            view, recent, params
+        ),
         "peoples_experience_positive_90d_flag": peoples_experience_positive_flag(view, params),
         "source_agreement_share": source_agreement_share(recent, view.evidence.standard),
     }
@@ -48,8 +51,12 @@ def teams_meeting_standard(primary: pd.DataFrame, standard: np.ndarray):
     """
     count = len(standard)
     latest_day = primary.groupby(["improvement", "team"])["day"].transform("max")
-    latest = (primary[primary["day"] == latest_day]
-              .groupby(["improvement", "team"])[["met", "sampled"]].sum().reset_index())
+    latest = (
+        primary[primary["day"] == latest_day]
+        .groupby(["improvement", "team"])[["met", "sampled"]]
+        .sum()
+        .reset_index()
+    )
     improvement = latest["improvement"].to_numpy()
     met_standard = latest["met"].to_numpy() >= standard[improvement] * latest["sampled"].to_numpy()
     meeting = group_sum(improvement, met_standard, count)
@@ -62,8 +69,12 @@ def met_by_team_since_action(view: AsOfView) -> pd.DataFrame:
     evidence = view.evidence
     earlier = evidence.team_months.window(-np.inf, view.month - 1)
     current = view.current_month_checks
-    rows = pd.concat([earlier[["improvement", "team", "month", "met"]],
-                      current[["improvement", "team", "met"]].assign(month=float(view.month))])
+    rows = pd.concat(
+        [
+            earlier[["improvement", "team", "month", "met"]],
+            current[["improvement", "team", "met"]].assign(month=float(view.month)),
+        ]
+    )
     improvement = rows["improvement"].to_numpy()
     started = view.action_started[improvement]
     in_window = started & (rows["month"].to_numpy() >= evidence.action_month[improvement])
@@ -78,8 +89,9 @@ def met_items_top_team_share(team_met: pd.DataFrame, count: int) -> np.ndarray:
     return ratio(top, total)
 
 
-def evidence_categories_positive_count(view: AsOfView, recent: pd.DataFrame,
-                                       params: FeatureParams) -> np.ndarray:
+def evidence_categories_positive_count(
+    view: AsOfView, recent: pd.DataFrame, params: FeatureParams
+) -> np.ndarray:
     """CQC evidence categories (of six) whose latest evidence in the window is positive.
 
     Checks: the category's latest check day, pooled, at or above the standard. Feedback: the
@@ -89,8 +101,13 @@ def evidence_categories_positive_count(view: AsOfView, recent: pd.DataFrame,
     one primary check in the window (the outcome is being watched). 0 is a true count.
     """
     count = len(view.evidence.improvements)
-    evidence = pd.concat([_check_category_days(recent, view.evidence.standard),
-                          _feedback_category_days(view, params)], ignore_index=True)
+    evidence = pd.concat(
+        [
+            _check_category_days(recent, view.evidence.standard),
+            _feedback_category_days(view, params),
+        ],
+        ignore_index=True,
+    )
     latest = evidence.groupby(["improvement", "category"])["day"].transform("max")
     on_latest = evidence[evidence["day"] == latest]
     positive = on_latest.groupby(["improvement", "category"])["positive"].min().reset_index()
@@ -99,8 +116,12 @@ def evidence_categories_positive_count(view: AsOfView, recent: pd.DataFrame,
 
 
 def _check_category_days(recent: pd.DataFrame, standard: np.ndarray) -> pd.DataFrame:
-    days = (recent.assign(category=SOURCE_CATEGORY_CODE[recent["source"].to_numpy()])
-            .groupby(["improvement", "category", "day"])[["met", "sampled"]].sum().reset_index())
+    days = (
+        recent.assign(category=SOURCE_CATEGORY_CODE[recent["source"].to_numpy()])
+        .groupby(["improvement", "category", "day"])[["met", "sampled"]]
+        .sum()
+        .reset_index()
+    )
     improvement = days["improvement"].to_numpy()
     positive = days["met"].to_numpy() >= standard[improvement] * days["sampled"].to_numpy()
     return days[["improvement", "category", "day"]].assign(positive=positive.astype("float64"))
@@ -110,8 +131,12 @@ def _feedback_category_days(view: AsOfView, params: FeatureParams) -> pd.DataFra
     if view.evidence.feedback is None:
         return pd.DataFrame(columns=["improvement", "category", "day", "positive"], dtype="float64")
     rows = view.evidence.feedback.window(view.day - params.recent_days + 1, view.day)
-    days = (rows[rows["category"] >= 0].groupby(["improvement", "category", "day"])["sentiment"]
-            .mean().reset_index())
+    days = (
+        rows[rows["category"] >= 0]
+        .groupby(["improvement", "category", "day"])["sentiment"]
+        .mean()
+        .reset_index()
+    )
     return days.assign(positive=(days["sentiment"] > 0).astype("float64")).drop(columns="sentiment")
 
 
@@ -121,8 +146,12 @@ def _outcomes_positive(view: AsOfView, recent: pd.DataFrame, params: FeaturePara
         return np.zeros(count)
     incidents = view.evidence.incidents.window(view.day - params.recent_days + 1, view.day)
     has_incident = np.bincount(incidents["improvement"].to_numpy(), minlength=count)[:count] > 0
-    watched = np.bincount(recent.loc[recent["primary"], "improvement"].to_numpy(),
-                          minlength=count)[:count] > 0
+    watched = (
+        np.bincount(recent.loc[recent["primary"], "improvement"].to_numpy(), minlength=count)[
+            :count
+        ]
+        > 0
+    )
     return (watched & ~has_incident).astype("float64")
 
 
@@ -135,8 +164,10 @@ def peoples_experience_positive_flag(view: AsOfView, params: FeatureParams) -> n
     rows = view.evidence.feedback.window(view.day - params.recent_days + 1, view.day)
     people = rows[rows["category"] == EVIDENCE_CATEGORIES.index(PEOPLES_EXPERIENCE)]
     improvement = people["improvement"].to_numpy()
-    mean = ratio(group_sum(improvement, people["sentiment"].to_numpy(), count),
-                 np.bincount(improvement, minlength=count)[:count])
+    mean = ratio(
+        group_sum(improvement, people["sentiment"].to_numpy(), count),
+        np.bincount(improvement, minlength=count)[:count],
+    )
     return np.where(np.isnan(mean), np.nan, (mean > 0).astype("float64"))
 
 
@@ -144,12 +175,15 @@ def source_agreement_share(recent_all: pd.DataFrame, standard: np.ndarray) -> np
     """Share of check sources whose pooled result agrees with all sources pooled (both at or
     both below the standard), checks in the window; NaN with no check in it."""
     count = len(standard)
-    by_source = recent_all.groupby(["improvement", "source"])[["met", "sampled"]].sum().reset_index()
+    by_source = (
+        recent_all.groupby(["improvement", "source"])[["met", "sampled"]].sum().reset_index()
+    )
     improvement = by_source["improvement"].to_numpy()
-    source_at = by_source["met"].to_numpy() >= standard[improvement] * by_source["sampled"].to_numpy()
+    source_at = (
+        by_source["met"].to_numpy() >= standard[improvement] * by_source["sampled"].to_numpy()
+    )
     met = group_sum(improvement, by_source["met"].to_numpy(), count)
     sampled = group_sum(improvement, by_source["sampled"].to_numpy(), count)
     overall_at = met >= standard * sampled
     agree = group_sum(improvement, source_at == overall_at[improvement], count)
     return ratio(agree, np.bincount(improvement, minlength=count)[:count])
-

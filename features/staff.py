@@ -31,8 +31,10 @@ def _source_sums(view: AsOfView, days: int, source: int, numerator: str, denomin
     rows = view.checks_within(days)
     rows = rows[rows["source"] == source]
     improvement, count = rows["improvement"].to_numpy(), len(view.evidence.improvements)
-    return (group_sum(improvement, rows[numerator].to_numpy(), count),
-            group_sum(improvement, rows[denominator].to_numpy(), count))
+    return (
+        group_sum(improvement, rows[numerator].to_numpy(), count),
+        group_sum(improvement, rows[denominator].to_numpy(), count),
+    )
 
 
 def competency_pass_share(view: AsOfView, days: int) -> np.ndarray:

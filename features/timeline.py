@@ -19,7 +19,8 @@ def timeline_features(view: AsOfView) -> dict[str, np.ndarray]:
     return {
         "days_since_identified": view.day - evidence.identified_day,
         "days_since_action_started": np.where(
-            view.action_started, view.day - evidence.action_day, np.nan),
+            view.action_started, view.day - evidence.action_day, np.nan
+        ),
         "review_cycles_since_action_count": review_cycles_since_action_count(view),
         "consecutive_months_at_standard_count": consecutive_months_at_standard_count(view),
         "months_since_below_standard": months_since_below_standard(view),
@@ -54,6 +55,7 @@ def months_since_below_standard(view: AsOfView) -> np.ndarray:
 def evidence_span_days(view: AsOfView) -> np.ndarray:
     """Days from the first to the last primary check dated on or before the as-of date."""
     seen = ~np.isnan(view.last_day)
-    latest = np.where(seen.any(axis=1), np.nanmax(np.where(seen, view.last_day, -np.inf), axis=1),
-                      np.nan)
+    latest = np.where(
+        seen.any(axis=1), np.nanmax(np.where(seen, view.last_day, -np.inf), axis=1), np.nan
+    )
     return latest - view.evidence.first_primary_day

@@ -22,9 +22,11 @@ def trend_features(view: AsOfView, params: FeatureParams) -> dict[str, np.ndarra
         "compliance_margin_latest": latest - view.evidence.standard,
         "compliance_slope_since_action_per_month": compliance_slope_since_action(view, params),
         "compliance_slope_3m_per_month": theil_sen_slopes(
-            last_columns(view.compliance, params.slope_short_months), 2),
+            last_columns(view.compliance, params.slope_short_months), 2
+        ),
         "compliance_slope_6m_per_month": theil_sen_slopes(
-            last_columns(view.compliance, params.slope_long_months), 3),
+            last_columns(view.compliance, params.slope_long_months), 3
+        ),
         "first_cycle_slip_flag": first_cycle_slip_flag(view, params),
     }
 
@@ -44,9 +46,12 @@ def first_cycle_slip_flag(view: AsOfView, params: FeatureParams) -> np.ndarray:
     """1 when the first month at standard since action was followed within N months by one
     below it, 0 when it was not (so far), NaN when no month since action met the standard."""
     at_standard = np.where(view.since_action, view.at_standard, np.nan)
-    first_met = np.where((at_standard == 1.0).any(axis=1), np.argmax(at_standard == 1.0, axis=1), -1)
+    first_met = np.where(
+        (at_standard == 1.0).any(axis=1), np.argmax(at_standard == 1.0, axis=1), -1
+    )
     columns = np.arange(at_standard.shape[1])[None, :]
     following = (columns > first_met[:, None]) & (
-        columns <= first_met[:, None] + params.first_cycle_months)
+        columns <= first_met[:, None] + params.first_cycle_months
+    )
     slipped = ((at_standard == 0.0) & following).any(axis=1)
     return np.where(first_met >= 0, slipped.astype("float64"), np.nan)

@@ -26,8 +26,9 @@ RM_LEVELS = ("registered_manager",)
 SENIOR_LEVELS = ("senior_leadership", "board")
 
 
-def last_review_on(reviews: pd.DataFrame | None, levels: tuple[str, ...],
-                   as_of: pd.Timestamp) -> pd.Series:
+def last_review_on(
+    reviews: pd.DataFrame | None, levels: tuple[str, ...], as_of: pd.Timestamp
+) -> pd.Series:
     """Date of the latest review at one of `levels` on or before as_of, by improvement_id."""
     if reviews is None or reviews.empty:
         return pd.Series(dtype="datetime64[ns]", name="reviewed_on")
@@ -42,8 +43,9 @@ def first_review_anchor(improvements: pd.DataFrame) -> pd.Series:
     return action.fillna(pd.to_datetime(improvements["identified_on"]))
 
 
-def review_dates(improvements: pd.DataFrame, reviews: pd.DataFrame | None, as_of,
-                 threshold: EvidenceThreshold) -> pd.DataFrame:
+def review_dates(
+    improvements: pd.DataFrame, reviews: pd.DataFrame | None, as_of, threshold: EvidenceThreshold
+) -> pd.DataFrame:
     """Review cadence for improvements identified on or before as_of.
 
     Returns improvement_id, last_rm_review_on, next_rm_review_due, rm_review_overdue,

@@ -150,12 +150,16 @@ def _chosen_phrases(X: pd.DataFrame, terms: tuple[str, ...], chosen: np.ndarray)
     return phrases_at
 
 
-def _joined(phrases_at: np.ndarray, chosen: np.ndarray, tags: np.ndarray | None = None
-            ) -> np.ndarray:
+def _joined(
+    phrases_at: np.ndarray, chosen: np.ndarray, tags: np.ndarray | None = None
+) -> np.ndarray:
     """Per row, the chosen cells' phrases (with their tags) joined by '; ' ('' if none)."""
     out = np.empty(len(chosen), dtype=object)
     for row, columns in enumerate(chosen):
-        picked = [phrases_at[row, k] + (tags[row, k] if tags is not None else "")
-                  for k in columns if k >= 0]
+        picked = [
+            phrases_at[row, k] + (tags[row, k] if tags is not None else "")
+            for k in columns
+            if k >= 0
+        ]
         out[row] = "; ".join(picked)
     return out

@@ -402,8 +402,7 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         """(rows, terms) contributions of every term, looked up in its table."""
         index = {n: i for i, n in enumerate(self.matrix_columns_)}
         values = np.empty((matrix.shape[0], len(self.tables_)))
-        for k, (features, table) in enumerate(zip(self.terms_features_, self.tables_,
-                                                  strict=True)):
+        for k, (features, table) in enumerate(zip(self.terms_features_, self.tables_, strict=True)):
             values[:, k] = table.lookup([matrix[:, index[f]] for f in features])
         return values
 

@@ -25,12 +25,15 @@ class RankingParams:
     overclaim_weight: float = 0.5  # added per over-claimed improvement: credibility risk
 
     def to_dict(self) -> dict:
-        return {"severity_weights": dict(self.severity_weights),
-                "overclaim_weight": self.overclaim_weight}
+        return {
+            "severity_weights": dict(self.severity_weights),
+            "overclaim_weight": self.overclaim_weight,
+        }
 
 
-def rank_services(scores: pd.DataFrame, services: pd.DataFrame,
-                  params: RankingParams = RankingParams()) -> pd.DataFrame:
+def rank_services(
+    scores: pd.DataFrame, services: pd.DataFrame, params: RankingParams = RankingParams()
+) -> pd.DataFrame:
     """One row per service with a scored improvement, most in need of oversight first.
 
     `scores` needs location_id, improvement_id, theme, severity, p_hold, p_hold_low,
@@ -47,40 +50,72 @@ def rank_services(scores: pd.DataFrame, services: pd.DataFrame,
         _triggered=has_trigger.astype(int),
     )
     grouped = frame.groupby("location_id", observed=True, sort=True)
-    ranked = pd.DataFrame({
-        "priority_score": grouped["_expected"].sum(),
-        "priority_low": grouped["_low"].sum(),
-        "priority_high": grouped["_high"].sum(),
-        "improvements": grouped["improvement_id"].count(),
-        "overclaims": grouped["_overclaim"].sum(),
-        "triggers": grouped["_triggered"].sum(),
-    })
-    stage_counts = (pd.crosstab(frame["location_id"], frame["stage"])
-                    .reindex(columns=list(STAGES), fill_value=0)
-                    .add_prefix("n_"))
+    ranked = pd.DataFrame(
+        {
+            "priority_score": grouped["_expected"].sum(),
+            "priority_low": grouped["_low"].sum(),
+            "priority_high": grouped["_high"].sum(),
+            "improvements": grouped["improvement_id"].count(),
+            "overclaims": grouped["_overclaim"].sum(),
+            "triggers": grouped["_triggered"].sum(),
+        }
+    )
+    stage_counts = (
+        pd.crosstab(frame["location_id"], frame["stage"])
+        .reindex(columns=list(STAGES), fill_value=0)
+        .add_prefix("n_")
+    )
     ranked = ranked.join(stage_counts).fillna({f"n_{s}": 0 for s in STAGES})
     ranked = ranked.join(main_reasons(frame))
     ranked = ranked.reset_index().merge(
-        services[["location_id", "provider_id", "name"]], on="location_id", how="left")
-    ranked = ranked.sort_values(["priority_score", "location_id"], ascending=[False, True],
-                                kind="mergesort").reset_index(drop=True)
+        services[["location_id", "provider_id", "name"]], on="location_id", how="left"
+    )
+    ranked = ranked.sort_values(
+        ["priority_score", "location_id"], ascending=[False, True], kind="mergesort"
+    ).reset_index(drop=True)
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    columns = ["rank", "location_id", "provider_id", "name", "priority_score", "priority_low",
-               "priority_high", "improvements", *[f"n_{s}" for s in STAGES], "overclaims",
-               "triggers", "main_reason"]
+    columns = [
+        "rank",
+        "location_id",
+        "provider_id",
+        "name",
+        "priority_score",
+        "priority_low",
+        "priority_high",
+        "improvements",
+        *[f"n_{s}" for s in STAGES],
+        "overclaims",
+        "triggers",
+        "main_reason",
+    ]
     return ranked[columns].round({"priority_score": 3, "priority_low": 3, "priority_high": 3})
 
 
 def main_reasons(frame: pd.DataFrame) -> pd.Series:
     """The single largest contributor to each service's priority, in words."""
-    top = (frame.sort_values(["location_id", "_expected", "improvement_id"],
-                             ascending=[True, False, True], kind="mergesort")
-           .drop_duplicates("location_id").set_index("location_id"))
-    words = (top["severity"].astype("str") + " " + top["theme"].astype("str").str.replace("_", " ")
-             + " improvement " + top["improvement_id"].astype("str") + " has a "
-             + (top["p_hold"] * 100).round().astype(int).astype(str)
-             + "% chance of holding (" + top["stage"].astype("str").str.replace("_", " ") + ")")
+    top = (
+        frame.sort_values(
+            ["location_id", "_expected", "improvement_id"],
+            ascending=[True, False, True],
+            kind="mergesort",
+        )
+        .drop_duplicates("location_id")
+        .set_index("location_id")
+    )
+    words = (
+        top["severity"].astype("str")
+        + " "
+        + top["theme"].astype("str").str.replace("_", " ")
+        + " improvement "
+        + top["improvement_id"].astype("str")
+        + " has a "
+        + (top["p_hold"] * 100).round().astype(int).astype(str)
+        + "% chance of holding ("
+        + top["stage"].astype("str").str.replace("_", " ")
+        + ")"
+    )
     overclaims = frame.groupby("location_id", observed=True)["_overclaim"].sum()
     suffix = overclaims.reindex(top.index).map(
-        lambda n: f"; {n} over-claim{'s' if n != 1 else ''}" if n else "")
+        lambda n: f"; {n} over-claim{'s' if n != 1 else ''}" if n else ""
+    )
     return (words + suffix).rename("main_reason")

@@ -254,9 +254,13 @@ def consecutive_months_reason(features: pd.DataFrame, t: EvidenceThreshold) -> p
     months = _values(features, "consecutive_months_at_standard_count")
     return _choose(
         [months.isna(), months == 0, months >= t.min_consecutive_months],
-        ["no monthly compliance result yet", "latest month below the standard",
-         _number_text(months, 0) + " months in a row at or above the standard"],
-        "only " + _plural(months, "month", "months")
+        [
+            "no monthly compliance result yet",
+            "latest month below the standard",
+            _number_text(months, 0) + " months in a row at or above the standard",
+        ],
+        "only "
+        + _plural(months, "month", "months")
         + f" at standard since action ({t.min_consecutive_months} needed)",
     )
 
@@ -275,17 +279,23 @@ def peoples_experience_reason(features: pd.DataFrame, t: EvidenceThreshold) -> p
     flag = _values(features, "peoples_experience_positive_90d_flag")
     return _choose(
         [flag == 1, flag == 0, flag.isna()],
-        ["people and families give positive feedback on this theme",
-         "feedback from people and families on this theme is not positive",
-         "no feedback from people or families in the last 90 days"],
+        [
+            "people and families give positive feedback on this theme",
+            "feedback from people and families on this theme is not positive",
+            "no feedback from people or families in the last 90 days",
+        ],
         "",
     )
 
 
 def teams_meeting_standard_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     share = _values(features, "teams_meeting_standard_share")
-    seen = ("improvement seen in " + _number_text(_values(features, "teams_meeting_standard_count"), 0)
-            + " of " + _plural(_values(features, "teams_checked_90d_count"), "team", "teams"))
+    seen = (
+        "improvement seen in "
+        + _number_text(_values(features, "teams_meeting_standard_count"), 0)
+        + " of "
+        + _plural(_values(features, "teams_checked_90d_count"), "team", "teams")
+    )
     needed = f" ({_format_number(t.min_teams_meeting_share * 100, 1)}% needed)"
     return _choose(
         [share.isna(), share >= t.min_teams_meeting_share],
@@ -298,8 +308,10 @@ def no_serious_incidents_reason(features: pd.DataFrame, t: EvidenceThreshold) ->
     serious = _values(features, "serious_theme_incidents_90d_count")
     return _choose(
         [serious.isna(), serious == 0],
-        ["no incident records to show harm on this theme has stopped",
-         "no moderate-or-worse harm incidents on this theme in the last 90 days"],
+        [
+            "no incident records to show harm on this theme has stopped",
+            "no moderate-or-worse harm incidents on this theme in the last 90 days",
+        ],
         _plural(serious, "moderate-or-worse harm incident", "moderate-or-worse harm incidents")
         + " on this theme in the last 90 days",
     )
@@ -311,10 +323,12 @@ def fewer_incidents_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.S
     per_month = _number_text(change.abs()) + " "
     return _choose(
         [change.isna(), change < 0, quiet, change > 0],
-        ["no incident records from before and since action to compare",
-         per_month + "fewer theme incidents a month than before action",
-         "no theme incidents in the last 180 days and no more than before action",
-         per_month + "more theme incidents a month than before action"],
+        [
+            "no incident records from before and since action to compare",
+            per_month + "fewer theme incidents a month than before action",
+            "no theme incidents in the last 180 days and no more than before action",
+            per_month + "more theme incidents a month than before action",
+        ],
         "theme incidents as frequent as before action",
     )
 
@@ -325,8 +339,10 @@ def competency_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series
     standard = " the " + _percent_text(_values(features, "standard")) + " standard"
     return _choose(
         [passed.isna(), competency_demonstrated(features, t)],
-        ["no competency checks in the last 180 days",
-         "competency checks pass " + pass_text + ", at or above" + standard],
+        [
+            "no competency checks in the last 180 days",
+            "competency checks pass " + pass_text + ", at or above" + standard,
+        ],
         "competency checks pass only " + pass_text + ", below" + standard,
     )
 
@@ -337,9 +353,13 @@ def confidence_gap_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Se
     limit = _format_number(t.max_confidence_gap_points)
     return _choose(
         [gap.isna() & no_competency, gap.isna(), confidence_gap_small(features, t)],
-        ["", "staff self-ratings not recorded, so no confidence gap shown",
-         "staff confidence no more than " + limit + " points above what competency checks show"],
-        "staff rate their confidence " + _number_text(gap)
+        [
+            "",
+            "staff self-ratings not recorded, so no confidence gap shown",
+            "staff confidence no more than " + limit + " points above what competency checks show",
+        ],
+        "staff rate their confidence "
+        + _number_text(gap)
         + " points above what competency checks show",
     )
 
@@ -348,8 +368,10 @@ def no_spc_concern_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Se
     flag = _values(features, "spc_special_cause_concern_latest_flag")
     return _choose(
         [flag.isna(), flag == 1],
-        ["fewer than 3 monthly results since action to chart",
-         "SPC chart shows a special cause of concern in the latest 3 months"],
+        [
+            "fewer than 3 monthly results since action to chart",
+            "SPC chart shows a special cause of concern in the latest 3 months",
+        ],
         "no SPC special cause of concern in the latest 3 months",
     )
 
@@ -368,25 +390,60 @@ class Criterion(NamedTuple):
 
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion("consecutive_months_at_standard", consecutive_months_at_standard,
-              consecutive_months_reason, ("consecutive_months_at_standard_count",)),
-    Criterion("evidence_categories", evidence_categories, evidence_categories_reason,
-              ("evidence_categories_positive_90d_count",)),
-    Criterion("peoples_experience", peoples_experience, peoples_experience_reason,
-              ("peoples_experience_positive_90d_flag",)),
-    Criterion("teams_meeting_standard", teams_meeting_standard, teams_meeting_standard_reason,
-              ("teams_meeting_standard_share", "teams_meeting_standard_count",
-               "teams_checked_90d_count")),
-    Criterion("no_serious_incidents", no_serious_incidents, no_serious_incidents_reason,
-              ("serious_theme_incidents_90d_count",)),
-    Criterion("fewer_incidents_than_before", fewer_incidents_than_before, fewer_incidents_reason,
-              ("theme_incident_rate_change_per_month", "theme_incidents_180d_count")),
-    Criterion("competency_demonstrated", competency_demonstrated, competency_reason,
-              ("competency_pass_share_180d", "standard")),
-    Criterion("confidence_gap_small", confidence_gap_small, confidence_gap_reason,
-              ("confidence_gap_points", "competency_pass_share_180d")),
-    Criterion("no_spc_concern", no_spc_concern, no_spc_concern_reason,
-              ("spc_special_cause_concern_latest_flag",)),
+    Criterion(
+        "consecutive_months_at_standard",
+        consecutive_months_at_standard,
+        consecutive_months_reason,
+        ("consecutive_months_at_standard_count",),
+    ),
+    Criterion(
+        "evidence_categories",
+        evidence_categories,
+        evidence_categories_reason,
+        ("evidence_categories_positive_90d_count",),
+    ),
+    Criterion(
+        "peoples_experience",
+        peoples_experience,
+        peoples_experience_reason,
+        ("peoples_experience_positive_90d_flag",),
+    ),
+    Criterion(
+        "teams_meeting_standard",
+        teams_meeting_standard,
+        teams_meeting_standard_reason,
+        ("teams_meeting_standard_share", "teams_meeting_standard_count", "teams_checked_90d_count"),
+    ),
+    Criterion(
+        "no_serious_incidents",
+        no_serious_incidents,
+        no_serious_incidents_reason,
+        ("serious_theme_incidents_90d_count",),
+    ),
+    Criterion(
+        "fewer_incidents_than_before",
+        fewer_incidents_than_before,
+        fewer_incidents_reason,
+        ("theme_incident_rate_change_per_month", "theme_incidents_180d_count"),
+    ),
+    Criterion(
+        "competency_demonstrated",
+        competency_demonstrated,
+        competency_reason,
+        ("competency_pass_share_180d", "standard"),
+    ),
+    Criterion(
+        "confidence_gap_small",
+        confidence_gap_small,
+        confidence_gap_reason,
+        ("confidence_gap_points", "competency_pass_share_180d"),
+    ),
+    Criterion(
+        "no_spc_concern",
+        no_spc_concern,
+        no_spc_concern_reason,
+        ("spc_special_cause_concern_latest_flag",),
+    ),
 )
 CRITERION_COLUMNS = tuple(f"criterion_{c.name}" for c in CRITERIA)
 # The features the rules read; the frame must carry them (plus the key columns).
@@ -414,8 +471,10 @@ RULE_FEATURES = (
 def criteria_met(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd.DataFrame:
     """One boolean column `criterion_<name>` per embedded criterion, aligned to `features`."""
     return pd.DataFrame(
-        {f"criterion_{c.name}": c.predicate(features, threshold).to_numpy(dtype=bool)
-         for c in CRITERIA},
+        {
+            f"criterion_{c.name}": c.predicate(features, threshold).to_numpy(dtype=bool)
+            for c in CRITERIA
+        },
         index=features.index,
     )
 
@@ -443,16 +502,21 @@ def sustained_and_confirmed(features: pd.DataFrame, t: EvidenceThreshold) -> pd.
     """At standard for some review cycles and seen in more than one kind of evidence."""
     months = _values(features, "consecutive_months_at_standard_count")
     categories = _values(features, "evidence_categories_positive_90d_count")
-    return ((months >= t.consolidating_min_consecutive_months)
-            & (categories >= t.consolidating_min_evidence_categories))
+    return (months >= t.consolidating_min_consecutive_months) & (
+        categories >= t.consolidating_min_evidence_categories
+    )
 
 
 def stage_of(features: pd.DataFrame, criteria: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """The stage of each row; earlier conditions win (no action before slipping, and so on)."""
     started, evidenced = action_started(features), evidence_since_action(features)
     return _choose(
-        [~started | ~evidenced, slipped_below_standard(features, t), criteria.all(axis=1),
-         sustained_and_confirmed(features, t)],
+        [
+            ~started | ~evidenced,
+            slipped_below_standard(features, t),
+            criteria.all(axis=1),
+            sustained_and_confirmed(features, t),
+        ],
         [NOT_STARTED, SLIPPING, EMBEDDED, CONSOLIDATING],
         EMERGING,
     )
@@ -467,22 +531,38 @@ def stage_headline(inputs: pd.DataFrame) -> pd.Series:
     categories = _values(inputs, "evidence_categories_positive_90d_count")
     slips = _values(inputs, "slips_since_action_count")
     return _choose(
-        [~action_started(inputs), stage == NOT_STARTED, stage == SLIPPING,
-         stage == EMBEDDED, stage == CONSOLIDATING, months.fillna(0) == 0],
-        ["no action started yet",
-         "no monthly compliance result since action started",
-         "fell back below the standard after meeting it ("
-         + _plural(slips, "slip", "slips") + " since action)",
-         "meets every criterion of the evidence threshold",
-         "at standard for " + _plural(months, "month", "months") + " in a row and seen in "
-         + _plural(categories, "kind", "kinds") + " of evidence, but not yet every embedded criterion",
-         "action under way, not yet at the standard"],
+        [
+            ~action_started(inputs),
+            stage == NOT_STARTED,
+            stage == SLIPPING,
+            stage == EMBEDDED,
+            stage == CONSOLIDATING,
+            months.fillna(0) == 0,
+        ],
+        [
+            "no action started yet",
+            "no monthly compliance result since action started",
+            "fell back below the standard after meeting it ("
+            + _plural(slips, "slip", "slips")
+            + " since action)",
+            "meets every criterion of the evidence threshold",
+            "at standard for "
+            + _plural(months, "month", "months")
+            + " in a row and seen in "
+            + _plural(categories, "kind", "kinds")
+            + " of evidence, but not yet every embedded criterion",
+            "action under way, not yet at the standard",
+        ],
         "action under way, improvement recent, narrow or single-source",
     )
 
 
-HEADLINE_INPUTS = ("days_since_action_started", "consecutive_months_at_standard_count",
-                   "evidence_categories_positive_90d_count", "slips_since_action_count")
+HEADLINE_INPUTS = (
+    "days_since_action_started",
+    "consecutive_months_at_standard_count",
+    "evidence_categories_positive_90d_count",
+    "slips_since_action_count",
+)
 
 
 # --- assembling reason text without a loop over rows -----------------------------------------
@@ -502,8 +582,9 @@ def distinct_rows(inputs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return codes, first
 
 
-def texts_by_distinct_inputs(inputs: pd.DataFrame,
-                             build: Callable[[pd.DataFrame], pd.Series]) -> pa.Array:
+def texts_by_distinct_inputs(
+    inputs: pd.DataFrame, build: Callable[[pd.DataFrame], pd.Series]
+) -> pa.Array:
     """`build` applied to each distinct combination of `inputs`, as an Arrow string array
     aligned to `inputs`; an empty text becomes null (no sentence)."""
     codes, first = distinct_rows(inputs)
@@ -530,27 +611,38 @@ def _text_series(texts: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(pd.array(texts, dtype="str"), index=index)
 
 
-def reason_texts(features: pd.DataFrame, criteria: pd.DataFrame, stage: pd.Series,
-                 t: EvidenceThreshold) -> pd.DataFrame:
+def reason_texts(
+    features: pd.DataFrame, criteria: pd.DataFrame, stage: pd.Series, t: EvidenceThreshold
+) -> pd.DataFrame:
     """stage_reasons, stable_reasons and fragile_reasons for each row of `features`."""
-    texts = [texts_by_distinct_inputs(features[list(c.inputs)], lambda d, c=c: c.reason(d, t))
-             for c in CRITERIA]
+    texts = [
+        texts_by_distinct_inputs(features[list(c.inputs)], lambda d, c=c: c.reason(d, t))
+        for c in CRITERIA
+    ]
     met = [criteria[f"criterion_{c.name}"] for c in CRITERIA]
     stable = _joined([_kept(text, m) for text, m in zip(texts, met, strict=True)])
     fragile = _joined([_kept(text, ~m) for text, m in zip(texts, met, strict=True)])
     headline = texts_by_distinct_inputs(
-        features[list(HEADLINE_INPUTS)].assign(stage=stage), stage_headline)
-    nulls_for_empty = [pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x)
-                       for x in (fragile, stable)]
-    return pd.DataFrame({
-        "stage_reasons": _text_series(_joined([headline, *nulls_for_empty]), features.index),
-        "stable_reasons": _text_series(stable, features.index),
-        "fragile_reasons": _text_series(fragile, features.index),
-    })
+        features[list(HEADLINE_INPUTS)].assign(stage=stage), stage_headline
+    )
+    nulls_for_empty = [
+        pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x) for x in (fragile, stable)
+    ]
+    return pd.DataFrame(
+        {
+            "stage_reasons": _text_series(_joined([headline, *nulls_for_empty]), features.index),
+            "stable_reasons": _text_series(stable, features.index),
+            "fragile_reasons": _text_series(fragile, features.index),
+        }
+    )
 
 
-def classify_stages(features: pd.DataFrame, threshold: EvidenceThreshold = DEFAULT_THRESHOLD,
-                    *, with_reasons: bool = True) -> pd.DataFrame:
+def classify_stages(
+    features: pd.DataFrame,
+    threshold: EvidenceThreshold = DEFAULT_THRESHOLD,
+    *,
+    with_reasons: bool = True,
+) -> pd.DataFrame:
     """The stage of each (improvement_id, as_of) row, with the reasons behind it.
 
     Returns a new frame with the index of `features`: improvement_id, as_of, stage,
@@ -567,8 +659,11 @@ def classify_stages(features: pd.DataFrame, threshold: EvidenceThreshold = DEFAU
     parts = [features[[IMPROVEMENT_ID, AS_OF]], stage.rename("stage").to_frame()]
     if with_reasons:
         parts.append(reason_texts(features, criteria, stage, threshold))
-    log.info("classified %d rows into stages (%s)", len(features),
-             ", ".join(f"{s}={n}" for s, n in stage.value_counts().items()))
+    log.info(
+        "classified %d rows into stages (%s)",
+        len(features),
+        ", ".join(f"{s}={n}" for s, n in stage.value_counts().items()),
+    )
     return pd.concat([*parts, criteria], axis=1)
 
 
@@ -586,8 +681,9 @@ def claimed_level(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     return _choose([embedded, modest], ["embedded", "not_embedded"], "none")
 
 
-def claim_check(stages: pd.DataFrame, features: pd.DataFrame,
-                threshold: EvidenceThreshold = DEFAULT_THRESHOLD) -> pd.Series:
+def claim_check(
+    stages: pd.DataFrame, features: pd.DataFrame, threshold: EvidenceThreshold = DEFAULT_THRESHOLD
+) -> pd.Series:
     """Leaders' claim against the rules' stage, aligned to `stages` (same index).
 
     overclaim: embedded or closed claimed, the evidence says a stage in `overclaim_stages`
@@ -597,14 +693,20 @@ def claim_check(stages: pd.DataFrame, features: pd.DataFrame,
     """
     _require_columns(features, KEY_COLUMNS + ("declared_status", "latest_review_classification"))
     claims = features[list(KEY_COLUMNS)].assign(claim=claimed_level(features, threshold))
-    joined = stages[list(KEY_COLUMNS) + ["stage"]].merge(
-        claims.drop_duplicates(list(KEY_COLUMNS), keep="last"), on=list(KEY_COLUMNS), how="left"
-    ).set_axis(stages.index, axis=0)
+    joined = (
+        stages[list(KEY_COLUMNS) + ["stage"]]
+        .merge(
+            claims.drop_duplicates(list(KEY_COLUMNS), keep="last"), on=list(KEY_COLUMNS), how="left"
+        )
+        .set_axis(stages.index, axis=0)
+    )
     claim = joined["claim"].fillna("none")
     result = _choose(
-        [claim == "none",
-         (claim == "embedded") & joined["stage"].isin(threshold.overclaim_stages),
-         (claim == "not_embedded") & (joined["stage"] == EMBEDDED)],
+        [
+            claim == "none",
+            (claim == "embedded") & joined["stage"].isin(threshold.overclaim_stages),
+            (claim == "not_embedded") & (joined["stage"] == EMBEDDED),
+        ],
         [NO_CLAIM, OVERCLAIM, UNDERCLAIM],
         CONSISTENT,
     )
@@ -614,8 +716,9 @@ def claim_check(stages: pd.DataFrame, features: pd.DataFrame,
 # --- triggers and cadence, with this module's defaults --------------------------------------
 
 
-def escalation_triggers(features: pd.DataFrame,
-                        threshold: EvidenceThreshold = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def escalation_triggers(
+    features: pd.DataFrame, threshold: EvidenceThreshold = DEFAULT_THRESHOLD
+) -> pd.DataFrame:
     """The escalation triggers that fire for each row, and the recommended escalations.
 
     See `models.triggers.escalation_frame` for the columns and `models.triggers.TRIGGERS` for
@@ -624,8 +727,12 @@ def escalation_triggers(features: pd.DataFrame,
     return triggers.escalation_frame(features, threshold)
 
 
-def review_cadence(improvements: pd.DataFrame, reviews: pd.DataFrame | None, as_of,
-                   threshold: EvidenceThreshold = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def review_cadence(
+    improvements: pd.DataFrame,
+    reviews: pd.DataFrame | None,
+    as_of,
+    threshold: EvidenceThreshold = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
     """When each improvement is next due for Registered Manager and senior review, and whether
     either is overdue at `as_of`. See `models.cadence.review_dates`."""
     return cadence.review_dates(improvements, reviews, as_of, threshold)

@@ -35,24 +35,36 @@ def numeric_feature(features: pd.DataFrame, name: str) -> pd.Series:
 def slippage_after_early_improvement(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Met the standard since action, and is below it again now."""
     below_now = numeric_feature(features, "compliance_margin_latest") < 0
-    return below_now & (numeric_feature(features, "slips_since_action_count") >= t.slipping_min_slips)
+    return below_now & (
+        numeric_feature(features, "slips_since_action_count") >= t.slipping_min_slips
+    )
 
 
 def uneven_results_between_teams(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Some teams meet the standard but fewer than `min_teams_meeting_share` of them do."""
     some_meet = numeric_feature(features, "teams_meeting_standard_count") >= 1
-    return some_meet & (numeric_feature(features, "teams_meeting_standard_share")
-                        < t.min_teams_meeting_share)
+    return some_meet & (
+        numeric_feature(features, "teams_meeting_standard_share") < t.min_teams_meeting_share
+    )
 
 
 def weak_staff_understanding(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Competency below the standard, a large confidence gap, or frequent prompting."""
-    competency_margin = (numeric_feature(features, "competency_pass_share_180d")
-                         - numeric_feature(features, "standard")).round(9)
-    return ((competency_margin < t.min_competency_margin)
-            | (numeric_feature(features, "confidence_gap_points").round(9) > t.max_confidence_gap_points)
-            | (numeric_feature(features, "prompts_per_observation_90d")
-               > t.trigger_max_prompts_per_observation))
+    competency_margin = (
+        numeric_feature(features, "competency_pass_share_180d")
+        - numeric_feature(features, "standard")
+    ).round(9)
+    return (
+        (competency_margin < t.min_competency_margin)
+        | (
+            numeric_feature(features, "confidence_gap_points").round(9)
+            > t.max_confidence_gap_points
+        )
+        | (
+            numeric_feature(features, "prompts_per_observation_90d")
+            > t.trigger_max_prompts_per_observation
+        )
+    )
 
 
 def workforce_improving_feedback_not(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
@@ -77,7 +89,10 @@ def serious_concern_thin_evidence(features: pd.DataFrame, t: EvidenceThreshold) 
 def incident_reduction_too_short(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Theme incidents fell since action, over fewer days than can be judged."""
     fell = numeric_feature(features, "theme_incident_rate_change_per_month") < 0
-    recent = numeric_feature(features, "days_since_action_started") < t.trigger_min_incident_judgement_days
+    recent = (
+        numeric_feature(features, "days_since_action_started")
+        < t.trigger_min_incident_judgement_days
+    )
     return fell & recent
 
 
@@ -90,18 +105,34 @@ class Trigger(NamedTuple):
 
 
 TRIGGERS: tuple[Trigger, ...] = (
-    Trigger("slippage_after_early_improvement", slippage_after_early_improvement,
-            "wider re-audit and extended monitoring"),
-    Trigger("uneven_results_between_teams", uneven_results_between_teams,
-            "local management review and targeted supervision"),
-    Trigger("weak_staff_understanding", weak_staff_understanding,
-            "additional supervision, extended induction and competency re-checks"),
-    Trigger("workforce_improving_feedback_not", workforce_improving_feedback_not,
-            "deeper team support, linking workforce data to people's experience"),
-    Trigger("serious_concern_thin_evidence", serious_concern_thin_evidence,
-            "senior oversight and thematic review"),
-    Trigger("incident_reduction_too_short", incident_reduction_too_short,
-            "retain enhanced monitoring"),
+    Trigger(
+        "slippage_after_early_improvement",
+        slippage_after_early_improvement,
+        "wider re-audit and extended monitoring",
+    ),
+    Trigger(
+        "uneven_results_between_teams",
+        uneven_results_between_teams,
+        "local management review and targeted supervision",
+    ),
+    Trigger(
+        "weak_staff_understanding",
+        weak_staff_understanding,
+        "additional supervision, extended induction and competency re-checks",
+    ),
+    Trigger(
+        "workforce_improving_feedback_not",
+        workforce_improving_feedback_not,
+        "deeper team support, linking workforce data to people's experience",
+    ),
+    Trigger(
+        "serious_concern_thin_evidence",
+        serious_concern_thin_evidence,
+        "senior oversight and thematic review",
+    ),
+    Trigger(
+        "incident_reduction_too_short", incident_reduction_too_short, "retain enhanced monitoring"
+    ),
 )
 TRIGGER_COLUMNS = tuple(f"trigger_{t.name}" for t in TRIGGERS)
 
@@ -109,8 +140,10 @@ TRIGGER_COLUMNS = tuple(f"trigger_{t.name}" for t in TRIGGERS)
 def fired(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd.DataFrame:
     """One boolean column `trigger_<name>` per trigger, aligned to `features`."""
     return pd.DataFrame(
-        {f"trigger_{t.name}": t.predicate(features, threshold).to_numpy(dtype=bool)
-         for t in TRIGGERS},
+        {
+            f"trigger_{t.name}": t.predicate(features, threshold).to_numpy(dtype=bool)
+            for t in TRIGGERS
+        },
         index=features.index,
     )
 
@@ -122,8 +155,13 @@ def _joined_where(flags: pd.DataFrame, texts: tuple[str, ...]) -> pd.Series:
     per possible set (64 for six triggers) and looked up for every row.
     """
     bits = flags.to_numpy(dtype=np.int64) @ (1 << np.arange(len(texts), dtype=np.int64))
-    by_set = np.array([SEPARATOR.join(t for i, t in enumerate(texts) if code >> i & 1)
-                       for code in range(1 << len(texts))], dtype=object)
+    by_set = np.array(
+        [
+            SEPARATOR.join(t for i, t in enumerate(texts) if code >> i & 1)
+            for code in range(1 << len(texts))
+        ],
+        dtype=object,
+    )
     return pd.Series(by_set[bits], index=flags.index, dtype="str")
 
 
@@ -133,10 +171,16 @@ def escalation_frame(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd
     same index as `features`."""
     flags = fired(features, threshold)
     return pd.concat(
-        [features[[IMPROVEMENT_ID, AS_OF]],
-         pd.DataFrame({"triggers": _joined_where(flags, tuple(t.name for t in TRIGGERS)),
-                       "escalations": _joined_where(flags, tuple(t.escalation for t in TRIGGERS))},
-                      index=features.index),
-         flags],
+        [
+            features[[IMPROVEMENT_ID, AS_OF]],
+            pd.DataFrame(
+                {
+                    "triggers": _joined_where(flags, tuple(t.name for t in TRIGGERS)),
+                    "escalations": _joined_where(flags, tuple(t.escalation for t in TRIGGERS)),
+                },
+                index=features.index,
+            ),
+            flags,
+        ],
         axis=1,
     )

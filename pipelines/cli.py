@@ -38,13 +38,18 @@ def main() -> None:  # pragma: no cover - console entry
 
 DateOption = Annotated[
     datetime | None,
-    typer.Option("--as-of", formats=["%Y-%m-%d"],
-                 help="The as-of date (YYYY-MM-DD); default: today."),
+    typer.Option(
+        "--as-of", formats=["%Y-%m-%d"], help="The as-of date (YYYY-MM-DD); default: today."
+    ),
 ]
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", exists=True, dir_okay=False,
-                 help="A TOML file overriding the run configuration (thresholds, windows, ...)."),
+    typer.Option(
+        "--config",
+        exists=True,
+        dir_okay=False,
+        help="A TOML file overriding the run configuration (thresholds, windows, ...).",
+    ),
 ]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every stage.")]
 
@@ -56,14 +61,23 @@ def score(
     as_of: DateOption = None,
     config: ConfigOption = None,
     runner: Annotated[str, typer.Option(help="'local' (threads) or 'dask'.")] = "local",
-    dask_address: Annotated[str | None, typer.Option(
-        help="Address of an existing Dask scheduler; a local cluster otherwise.")] = None,
-    partitions: Annotated[int, typer.Option(
-        help="Partitions of services scored separately (default: one per core, at most 4, "
-             "on the local runner; 4 on dask).",
-    )] = 0,
-    sink_url: Annotated[str | None, typer.Option(
-        help="SQLAlchemy URL (or a file path for SQLite) to append scores and rankings to.")] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler; a local cluster otherwise."),
+    ] = None,
+    partitions: Annotated[
+        int,
+        typer.Option(
+            help="Partitions of services scored separately (default: one per core, at most 4, "
+            "on the local runner; 4 on dask).",
+        ),
+    ] = 0,
+    sink_url: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL (or a file path for SQLite) to append scores and rankings to."
+        ),
+    ] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -71,8 +85,9 @@ def score(
     from pipelines import runs
 
     setup_logging(verbose)
-    code = runs.score_command(export, out, _date(as_of), config, runner, dask_address,
-                              partitions, sink_url, not no_report)
+    code = runs.score_command(
+        export, out, _date(as_of), config, runner, dask_address, partitions, sink_url, not no_report
+    )
     raise typer.Exit(code)
 
 
@@ -129,11 +144,17 @@ def _date(value: datetime | None) -> date:
 def validate_command(
     export: Annotated[str, typer.Argument(help="Export folder path or fsspec URL.")],
     as_of: DateOption = None,
-    out: Annotated[Path, typer.Option(
-        "--out", help="Folder for validation.json, quarantine/ and data_docs/.")] = Path("out"),
-    block_share: Annotated[float, typer.Option(
-        min=0.0, max=1.0, help="Block the run when more than this share of a file's rows "
-        "break rules.")] = 0.05,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for validation.json, quarantine/ and data_docs/.")
+    ] = Path("out"),
+    block_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Block the run when more than this share of a file's rows break rules.",
+        ),
+    ] = 0.05,
     verbose: VerboseOption = False,
 ) -> None:
     """Check an export against the contract: exit 0 usable, 1 blocked, 2 usage error."""
@@ -158,11 +179,16 @@ def validate_command(
 def report_command(
     out: str = typer.Argument(..., help="A finished run's output folder (OUT/)."),
     detailed_charts: int = typer.Option(
-        150, help="Most improvements needing attention that get full SPC and factor charts."),
+        150, help="Most improvements needing attention that get full SPC and factor charts."
+    ),
     detailed_services: int = typer.Option(
-        30, help="Services (top of the ranking) shown as full improvement cards; the rest as "
-                 "one table row per improvement."),
-    workers: int = typer.Option(0, help="Processes drawing charts (0: the usable CPUs, at most 4)."),
+        30,
+        help="Services (top of the ranking) shown as full improvement cards; the rest as "
+        "one table row per improvement.",
+    ),
+    workers: int = typer.Option(
+        0, help="Processes drawing charts (0: the usable CPUs, at most 4)."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every stage."),
 ) -> None:
     """Write OUT/report.html (self-contained, offline) and OUT/tables/*.csv from a run's outputs."""
@@ -173,8 +199,12 @@ def report_command(
 
     setup_logging(verbose)
     try:
-        written = build_report(Path(out), detailed_chart_limit=detailed_charts,
-                               detailed_services=detailed_services, workers=workers or None)
+        written = build_report(
+            Path(out),
+            detailed_chart_limit=detailed_charts,
+            detailed_services=detailed_services,
+            workers=workers or None,
+        )
     except RunOutputsError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -188,10 +218,13 @@ def simulate_command(
     years: Annotated[float, typer.Option(help="Years of evidence up to --end.")] = 3.0,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
-    end: Annotated[datetime | None, typer.Option(
-        formats=["%Y-%m-%d"], help="Last day of the evidence (default 2026-10-31).")] = None,
-    truth_draws: Annotated[int, typer.Option(
-        help="Re-simulations per as-of date for the true probability of holding.")] = 200,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day of the evidence (default 2026-10-31)."),
+    ] = None,
+    truth_draws: Annotated[
+        int, typer.Option(help="Re-simulations per as-of date for the true probability of holding.")
+    ] = 200,
 ) -> None:
     """Write a simulated provider group's export and, beside it, its ground truth."""
     from pipelines.simulator import simulate_group, write_simulation
@@ -200,8 +233,9 @@ def simulate_command(
     if fmt not in ("csv", "parquet"):
         typer.echo("Error: --format must be csv or parquet", err=True)
         raise typer.Exit(2)
-    simulation = simulate_group(services, years, seed, end=end.date() if end else DEFAULT_END,
-                                truth_draws=truth_draws)
+    simulation = simulate_group(
+        services, years, seed, end=end.date() if end else DEFAULT_END, truth_draws=truth_draws
+    )
     export_dir, truth_dir = write_simulation(simulation, out_dir, fmt)  # type: ignore[arg-type]
     typer.echo(f"Export: {export_dir}")
     for name, frame in simulation.frames.items():

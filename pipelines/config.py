@@ -61,7 +61,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     # SQLite store keeps them under TAKEHOLD_HOME.
     local_store = not tracking.startswith(("http://", "https://", "databricks"))
     artifacts = env.get("TAKEHOLD_MLFLOW_ARTIFACT_ROOT") or (
-        (home / "mlartifacts").as_uri() if local_store else "")
+        (home / "mlartifacts").as_uri() if local_store else ""
+    )
     return Settings(
         home=home,
         mlflow_tracking_uri=tracking,
@@ -100,8 +101,12 @@ class ModelSettings:
     band_refits: int = 8  # bootstrap refits (over improvements) behind p_hold_low / p_hold_high
     band_quantiles: tuple[float, float] = (0.1, 0.9)
     promotion_tolerance: float = 0.005  # AUROC may drop / Brier may rise by at most this much
-    backtest_peers: tuple[str, ...] = ("ga2m", "rules_stage", "declared_status",
-                                       "hgb_unconstrained")
+    backtest_peers: tuple[str, ...] = (
+        "ga2m",
+        "rules_stage",
+        "declared_status",
+        "hgb_unconstrained",
+    )
     min_training_rows: int = 200
 
     def to_dict(self) -> dict:
@@ -134,8 +139,16 @@ class RunConfig:
         return {name: _as_dict(getattr(self, name)) for name in SECTIONS}
 
 
-SECTIONS = ("features", "labels", "threshold", "validation", "ranking", "model", "cross_check",
-            "report")
+SECTIONS = (
+    "features",
+    "labels",
+    "threshold",
+    "validation",
+    "ranking",
+    "model",
+    "cross_check",
+    "report",
+)
 
 
 def load_run_config(path: Path | None = None) -> RunConfig:
@@ -152,8 +165,10 @@ def load_run_config(path: Path | None = None) -> RunConfig:
     if unknown:
         raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}; known: {list(SECTIONS)}")
     defaults = RunConfig()
-    parts = {name: _override(getattr(defaults, name), values.get(name, {}), f"{path} [{name}]")
-             for name in SECTIONS}
+    parts = {
+        name: _override(getattr(defaults, name), values.get(name, {}), f"{path} [{name}]")
+        for name in SECTIONS
+    }
     return RunConfig(**parts)
 
 

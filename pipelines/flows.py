@@ -59,15 +59,20 @@ class ScoringRun:
 
 # --- tasks: one per stage ----------------------------------------------------------------------
 
-pull_export = task(read_export, name="pull export", retries=2, retry_delay_seconds=10,
-                   cache_policy=NONE)
+pull_export = task(
+    read_export, name="pull export", retries=2, retry_delay_seconds=10, cache_policy=NONE
+)
 validate = task(stages.validate_or_block, name="validate export", cache_policy=NONE)
-load_champion = task(tracking.load_champion_model, name="load champion model", retries=2,
-                     retry_delay_seconds=10, cache_policy=NONE)
+load_champion = task(
+    tracking.load_champion_model,
+    name="load champion model",
+    retries=2,
+    retry_delay_seconds=10,
+    cache_policy=NONE,
+)
 score_partition = task(stages.score_partition, name="score partition", cache_policy=NONE)
 combine = task(stages.combine_partitions, name="rank services", cache_policy=NONE)
-snapshots_task = task(stages.training_snapshots, name="build training snapshots",
-                      cache_policy=NONE)
+snapshots_task = task(stages.training_snapshots, name="build training snapshots", cache_policy=NONE)
 fit_task = task(stages.fit_banded_model, name="fit model", cache_policy=NONE)
 
 
@@ -75,9 +80,12 @@ fit_task = task(stages.fit_banded_model, name="fit model", cache_policy=NONE)
 def governance_report(run_folder: Path, settings: ReportSettings) -> Path:
     from pipelines.report import build_report
 
-    return build_report(run_folder, detailed_chart_limit=settings.detailed_charts,
-                        detailed_services=settings.detailed_services,
-                        workers=settings.chart_workers or None)
+    return build_report(
+        run_folder,
+        detailed_chart_limit=settings.detailed_charts,
+        detailed_services=settings.detailed_services,
+        workers=settings.chart_workers or None,
+    )
 
 
 @task(name="fetch model documents", retries=2, retry_delay_seconds=10, cache_policy=NONE)
@@ -97,9 +105,15 @@ def backtest(snapshots, config: RunConfig, truth=None, champion_spec=None):
     estimators = {}
     if champion_spec is not None:
         models, estimators = (*models, CHAMPION_CONTENDER), {CHAMPION_CONTENDER: champion_spec}
-    return rolling_origin_backtest(snapshots, horizon_months=config.labels.horizon_months,
-                                   models=models, truth=truth, seed=config.model.random_state,
-                                   n_threads=config.model.threads, estimators=estimators)
+    return rolling_origin_backtest(
+        snapshots,
+        horizon_months=config.labels.horizon_months,
+        models=models,
+        truth=truth,
+        seed=config.model.random_state,
+        n_threads=config.model.threads,
+        estimators=estimators,
+    )
 
 
 CHAMPION_CONTENDER = "champion"
@@ -114,8 +128,7 @@ class ChampionSpec:
     same: bool = False  # the candidate has the champion's specification
 
 
-@task(name="load champion specification", retries=2, retry_delay_seconds=10,
-      cache_policy=NONE)
+@task(name="load champion specification", retries=2, retry_delay_seconds=10, cache_policy=NONE)
 def champion_specification(settings: Settings, config: RunConfig) -> ChampionSpec:
     """The champion, and its model specification when it differs from the candidate's.
 
@@ -131,8 +144,11 @@ def champion_specification(settings: Settings, config: RunConfig) -> ChampionSpe
     try:
         registered, _ = tracking.load_champion_model(settings)
     except Exception as exc:  # an unloadable champion is compared by its stored metrics
-        log.warning("champion version %s could not be loaded for the gate: %s",
-                    current.version, type(exc).__name__)
+        log.warning(
+            "champion version %s could not be loaded for the gate: %s",
+            current.version,
+            type(exc).__name__,
+        )
         return ChampionSpec(current)
     spec = clone(getattr(registered, "model_", registered))
     if _same_specification(spec, stages.hold_model(config)):
@@ -144,7 +160,8 @@ def _same_specification(a, b) -> bool:
     """Same parameters apart from threads (which never change a prediction)."""
     first, second = a.get_params(deep=False), b.get_params(deep=False)
     return type(a) is type(b) and {k: v for k, v in first.items() if k != "n_threads"} == {
-        k: v for k, v in second.items() if k != "n_threads"}
+        k: v for k, v in second.items() if k != "n_threads"
+    }
 
 
 @task(name="log, register and gate", retries=1, retry_delay_seconds=5, cache_policy=NONE)
@@ -156,11 +173,18 @@ def register(settings: Settings, record: tracking.TrainingRecord, model, example
 
 
 @flow(name="nightly_scoring", log_prints=False)
-def nightly_scoring(export: str, out: str, as_of: date | None = None,
-                    config_file: str | None = None, partitions: int | None = None,
-                    sink_url: str | None = None, report: bool = True,
-                    settings: Settings | None = None, config: RunConfig | None = None,
-                    today: date | None = None) -> ScoringRun:
+def nightly_scoring(
+    export: str,
+    out: str,
+    as_of: date | None = None,
+    config_file: str | None = None,
+    partitions: int | None = None,
+    sink_url: str | None = None,
+    report: bool = True,
+    settings: Settings | None = None,
+    config: RunConfig | None = None,
+    today: date | None = None,
+) -> ScoringRun:
     """Pull, validate, build features, score, apply rules, cross-check, rank, write, report.
 
     Scheduled runs pass only strings (export, out, config_file) and score as of the run day.
@@ -190,15 +214,19 @@ def nightly_scoring(export: str, out: str, as_of: date | None = None,
     with timings.stage("features, score, rules"):
         services = checked.tables["services"]
         # The partitions take the rows over table by table (10M checks: ~2 GB).
-        parts = stages.partition_tables(checked.tables, partitions or stages.local_partitions(),
-                                        consume=True)
+        parts = stages.partition_tables(
+            checked.tables, partitions or stages.local_partitions(), consume=True
+        )
         checked.tables = {}
-        futures = [score_partition.submit(part, as_of, model, champion.version, config,
-                                          release_checks=True) for part in parts]
+        futures = [
+            score_partition.submit(
+                part, as_of, model, champion.version, config, release_checks=True
+            )
+            for part in parts
+        ]
         del parts
         scored = combine(futures, services, config)
-    manifest = run_manifest(run_id, as_of, out, raw, checked, champion, config, settings,
-                            timings)
+    manifest = run_manifest(run_id, as_of, out, raw, checked, champion, config, settings, timings)
     with timings.stage("write outputs"):
         write_outputs(folder, scored, manifest, sink_url, run_id)
     if report:
@@ -210,9 +238,15 @@ def nightly_scoring(export: str, out: str, as_of: date | None = None,
 
 
 @flow(name="train_model", log_prints=False)
-def train_model(export: str, as_of: date | None = None, config_file: str | None = None,
-                settings: Settings | None = None, config: RunConfig | None = None,
-                truth=None, today: date | None = None) -> dict:
+def train_model(
+    export: str,
+    as_of: date | None = None,
+    config_file: str | None = None,
+    settings: Settings | None = None,
+    config: RunConfig | None = None,
+    truth=None,
+    today: date | None = None,
+) -> dict:
     """Snapshots with labels observable by as_of -> backtest -> fit -> log, register, gate."""
     as_of = as_of or date.today()
     settings = settings or load_settings()
@@ -225,8 +259,10 @@ def train_model(export: str, as_of: date | None = None, config_file: str | None 
     with timings.stage("snapshots"):
         snapshots = snapshots_task(checked.tables, as_of, config)
     if len(snapshots) < config.model.min_training_rows:
-        raise ValueError(f"only {len(snapshots)} labelled snapshots observable by {as_of}; "
-                         f"at least {config.model.min_training_rows} are needed to train")
+        raise ValueError(
+            f"only {len(snapshots)} labelled snapshots observable by {as_of}; "
+            f"at least {config.model.min_training_rows} are needed to train"
+        )
     with timings.stage("backtest"):
         champion = champion_specification(settings, config)
         result = backtest(snapshots, config, truth, champion.spec)
@@ -237,9 +273,15 @@ def train_model(export: str, as_of: date | None = None, config_file: str | None 
         run_id, version = register(settings, record, model, snapshots[list(MODEL_FEATURES)])
         decision = gate(champion, record, config)
         tracking.apply_promotion(settings, version, decision)
-    return {"run_id": run_id, "version": version, "promoted": decision.promote,
-            "reason": decision.reason, "backtest": result, "timings": timings.seconds,
-            "snapshots": len(snapshots)}
+    return {
+        "run_id": run_id,
+        "version": version,
+        "promoted": decision.promote,
+        "reason": decision.reason,
+        "backtest": result,
+        "timings": timings.seconds,
+        "snapshots": len(snapshots),
+    }
 
 
 # --- helpers the tasks call ---------------------------------------------------------------------
@@ -252,8 +294,9 @@ def write_validation(result, folder: Path) -> None:
 
 
 @task(name="write outputs", retries=1, cache_policy=NONE)
-def write_outputs(folder: Path, scored: stages.ScoringOutputs, manifest: dict,
-                      sink_url: str | None, run_id: str) -> None:
+def write_outputs(
+    folder: Path, scored: stages.ScoringOutputs, manifest: dict, sink_url: str | None, run_id: str
+) -> None:
     outputs.write_table(scored.scores, folder / "scores.csv")
     outputs.write_table(scored.scores, folder / "scores.parquet")
     outputs.write_table(scored.services, folder / "services.csv")
@@ -262,8 +305,9 @@ def write_outputs(folder: Path, scored: stages.ScoringOutputs, manifest: dict,
     outputs.write_table(scored.contributions, folder / "contributions.parquet")
     outputs.write_manifest(folder, manifest)
     if sink_url:
-        outputs.append_to_sink(sink_url, run_id, {"scores": scored.scores,
-                                                  "service_rankings": scored.services})
+        outputs.append_to_sink(
+            sink_url, run_id, {"scores": scored.scores, "service_rankings": scored.services}
+        )
 
 
 def run_manifest(run_id, as_of, out, raw, checked, champion, config, settings, timings) -> dict:
@@ -275,13 +319,24 @@ def run_manifest(run_id, as_of, out, raw, checked, champion, config, settings, t
         # "pull export" in timings is what the run waited; the read itself may have begun
         # while the command started (pipelines.io.prefetch_export).
         "export_read": {"seconds": raw.read_seconds, "read_ahead": raw.read_ahead},
-        "inputs": {name: {"file": Path(f.path).name, "format": f.format, "sha256": f.sha256,
-                          "rows": f.rows} for name, f in raw.files.items()},
+        "inputs": {
+            name: {
+                "file": Path(f.path).name,
+                "format": f.format,
+                "sha256": f.sha256,
+                "rows": f.rows,
+            }
+            for name, f in raw.files.items()
+        },
         "absent_files": list(raw.absent),
         "counts": checked.counts,
-        "model": {"name": settings.model_name, "version": champion.version,
-                  "alias": tracking.CHAMPION, "run_id": champion.run_id,
-                  "tracking_uri": _redacted(settings.mlflow_tracking_uri)},
+        "model": {
+            "name": settings.model_name,
+            "version": champion.version,
+            "alias": tracking.CHAMPION,
+            "run_id": champion.run_id,
+            "tracking_uri": _redacted(settings.mlflow_tracking_uri),
+        },
         "config": config.to_dict(),
         "code_version": stages.code_version(),
         "timings": dict(timings.seconds),
@@ -292,9 +347,12 @@ def training_record(raw, checked, snapshots, result, model, config, timings):
     from models.card import model_card, snapshots_summary
     from models.figures import reliability_figure, shape_function_figures
 
-    metrics = {f"backtest.{row.model}.{m}": float(getattr(row, m))
-               for row in result.pooled.itertuples() for m in ("auroc", "brier", "log_loss", "ece")
-               if getattr(row, m) == getattr(row, m)}
+    metrics = {
+        f"backtest.{row.model}.{m}": float(getattr(row, m))
+        for row in result.pooled.itertuples()
+        for m in ("auroc", "brier", "log_loss", "ece")
+        if getattr(row, m) == getattr(row, m)
+    }
     return tracking.TrainingRecord(
         params={**model.get_params(deep=False), "model": repr(model.model)},
         config=config.to_dict(),
@@ -302,13 +360,20 @@ def training_record(raw, checked, snapshots, result, model, config, timings):
         code_version=stages.code_version(),
         metrics=metrics,
         feature_names=list(FEATURE_NAMES),
-        tables={"backtest.csv": result.metrics, "backtest_pooled.csv": result.pooled,
-                "reliability.csv": result.reliability,
-                "shape_functions.parquet": model.model_.shape_functions()},
-        figures={"reliability": reliability_figure(result.reliability),
-                 **{f"shape_{k}": v for k, v in shape_function_figures(model.model_).items()}},
-        texts={"model_card.md": model_card(model.model_, result, snapshots_summary(snapshots)),
-               "evidence_threshold.json": _json(config.threshold.to_dict())},
+        tables={
+            "backtest.csv": result.metrics,
+            "backtest_pooled.csv": result.pooled,
+            "reliability.csv": result.reliability,
+            "shape_functions.parquet": model.model_.shape_functions(),
+        },
+        figures={
+            "reliability": reliability_figure(result.reliability),
+            **{f"shape_{k}": v for k, v in shape_function_figures(model.model_).items()},
+        },
+        texts={
+            "model_card.md": model_card(model.model_, result, snapshots_summary(snapshots)),
+            "evidence_threshold.json": _json(config.threshold.to_dict()),
+        },
     )
 
 
@@ -327,8 +392,10 @@ def gate(champion: ChampionSpec, record, config) -> tracking.PromotionDecision:
     if current is not None and current.feature_names == list(FEATURE_NAMES):
         rerun = f"backtest.{CHAMPION_CONTENDER}."
         if rerun + "auroc" in record.metrics:
-            champion_metrics = {auroc: record.metrics[rerun + "auroc"],
-                                brier: record.metrics[rerun + "brier"]}
+            champion_metrics = {
+                auroc: record.metrics[rerun + "auroc"],
+                brier: record.metrics[rerun + "brier"],
+            }
             basis = f"champion v{current.version}'s specification re-run on the same folds"
         elif champion.same:
             champion_metrics = {auroc: record.metrics[auroc], brier: record.metrics[brier]}
@@ -337,8 +404,14 @@ def gate(champion: ChampionSpec, record, config) -> tracking.PromotionDecision:
             champion_metrics = current.metrics
             basis = f"champion v{current.version}'s stored backtest"
     decision = tracking.decide_promotion(
-        record.metrics, champion_metrics, record.feature_names, list(FEATURE_NAMES),
-        auroc_key=auroc, brier_key=brier, tolerance=config.model.promotion_tolerance)
+        record.metrics,
+        champion_metrics,
+        record.feature_names,
+        list(FEATURE_NAMES),
+        auroc_key=auroc,
+        brier_key=brier,
+        tolerance=config.model.promotion_tolerance,
+    )
     if not basis:
         return decision
     return tracking.PromotionDecision(decision.promote, f"{decision.reason} ({basis})")

@@ -122,9 +122,14 @@ class Export:
         files), without the frames: at 10M checks the frames are gigabytes."""
         return ExportSummary(
             source=self.source,
-            files={name: FileSummary(f.name, f.path, f.format, f.sha256, f.rows)
-                   for name, f in self.files.items()},
-            absent=self.absent, read_seconds=self.read_seconds, read_ahead=self.read_ahead)
+            files={
+                name: FileSummary(f.name, f.path, f.format, f.sha256, f.rows)
+                for name, f in self.files.items()
+            },
+            absent=self.absent,
+            read_seconds=self.read_seconds,
+            read_ahead=self.read_ahead,
+        )
 
     def frame(self, name: str) -> pd.DataFrame:
         """The typed frame of a file; an empty frame with the contract's columns when absent."""
@@ -150,8 +155,9 @@ def prefetch_export(source: str) -> None:
     pool.shutdown(wait=False)  # the read carries on; the thread ends with it
 
 
-def read_export(source: str, *, storage_options: dict | None = None,
-                collect_errors: bool = False) -> Export:
+def read_export(
+    source: str, *, storage_options: dict | None = None, collect_errors: bool = False
+) -> Export:
     """Read every contract file found at `source` (a folder path or fsspec URL).
 
     A missing required file or an unreadable file raises `ExportError`, unless
@@ -162,8 +168,12 @@ def read_export(source: str, *, storage_options: dict | None = None,
     if ahead is not None and storage_options is None and not collect_errors:
         started = time.perf_counter()
         export = ahead.result()
-        log.info("export %s was read ahead (%.1f s); waited %.1f s for the rest", source,
-                 export.read_seconds, time.perf_counter() - started)
+        log.info(
+            "export %s was read ahead (%.1f s); waited %.1f s for the rest",
+            source,
+            export.read_seconds,
+            time.perf_counter() - started,
+        )
         return replace(export, read_ahead=True)
     return _read_export(source, storage_options, collect_errors)
 
@@ -186,7 +196,8 @@ def _read_export(source: str, storage_options: dict | None, collect_errors: bool
                 raise ExportError(
                     f"{spec.name}.csv",
                     f"required file is missing from {source} (looked for "
-                    + ", ".join(spec.name + s for s in SUFFIXES) + ")",
+                    + ", ".join(spec.name + s for s in SUFFIXES)
+                    + ")",
                 )
             if path is None:
                 absent.append(spec.name)
@@ -197,8 +208,13 @@ def _read_export(source: str, storage_options: dict | None, collect_errors: bool
                 raise
             errors.append(exc)
     log.info("read export %s: %s", source, ", ".join(f"{n}={f.rows}" for n, f in files.items()))
-    return Export(source=str(source), files=files, absent=tuple(absent), errors=tuple(errors),
-                  read_seconds=round(time.perf_counter() - started, 3))
+    return Export(
+        source=str(source),
+        files=files,
+        absent=tuple(absent),
+        errors=tuple(errors),
+        read_seconds=round(time.perf_counter() - started, 3),
+    )
 
 
 def read_file(fs, path: str, spec: ExportFile) -> LoadedFile:
@@ -219,8 +235,9 @@ def read_file(fs, path: str, spec: ExportFile) -> LoadedFile:
     return type_frame(raw, spec, path=path, fmt=fmt, sha256=digest)
 
 
-def type_frame(raw: pd.DataFrame, spec: ExportFile, *, path: str = "", fmt: str = "",
-               sha256: str = "") -> LoadedFile:
+def type_frame(
+    raw: pd.DataFrame, spec: ExportFile, *, path: str = "", fmt: str = "", sha256: str = ""
+) -> LoadedFile:
     """Give every contract column its type; list cells that could not be read."""
     ignored = tuple(c for c in raw.columns if c not in spec.column_names)
     missing = tuple(c for c in spec.column_names if c not in raw.columns)
@@ -244,8 +261,14 @@ def type_frame(raw: pd.DataFrame, spec: ExportFile, *, path: str = "", fmt: str 
     frame = pd.DataFrame(typed, index=raw.index)
     found = pd.concat(problems, ignore_index=True) if problems else _empty_problems()
     return LoadedFile(
-        name=spec.name, path=path, format=fmt, sha256=sha256, frame=frame,
-        ignored_columns=ignored, missing_columns=missing, parse_problems=found,
+        name=spec.name,
+        path=path,
+        format=fmt,
+        sha256=sha256,
+        frame=frame,
+        ignored_columns=ignored,
+        missing_columns=missing,
+        parse_problems=found,
         normalised_cells=normalised,
     )
 
@@ -263,8 +286,9 @@ def split_at_as_of(export: Export, as_of: date) -> tuple[Export, dict[str, int]]
         after = (loaded.frame[spec.date_column] > cutoff).fillna(False).to_numpy()
         counts[name] = int(after.sum())
         kept[name] = _replace_frame(loaded, loaded.frame[~after])
-    return Export(source=export.source, files=kept, absent=export.absent,
-                  errors=export.errors), counts
+    return Export(
+        source=export.source, files=kept, absent=export.absent, errors=export.errors
+    ), counts
 
 
 def load_export(source: str, as_of: date | None = None) -> tuple[Export, dict[str, int]]:
@@ -336,8 +360,9 @@ def _read_csv(display: str, data: bytes) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ExportError(
-            display, f"is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-            "save the export as UTF-8"
+            display,
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save the export as UTF-8",
         ) from None
     header = _header(display, data)
     _refuse_duplicate_columns(display, header)
@@ -366,7 +391,9 @@ def _parse_csv(data: bytes, header: list[str], block_size: int) -> pa.Table:
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(header, pa.string()),
-            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
+            strings_can_be_null=True,
+            null_values=[""],
+            quoted_strings_can_be_null=True,
         ),
     )
 
@@ -390,8 +417,8 @@ def _refuse_wrong_delimiter(display: str, header: list[str]) -> None:
         for delimiter, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if delimiter in header[0]:
                 raise ExportError(
-                    display, f"the header is separated by {word}, not commas; "
-                    "export as comma-separated CSV"
+                    display,
+                    f"the header is separated by {word}, not commas; export as comma-separated CSV",
                 )
 
 
@@ -402,8 +429,13 @@ def _arrow_reason(exc: Exception) -> str:
 
 
 def _empty_problems() -> pd.DataFrame:
-    return pd.DataFrame({"row": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"),
-                         "rule": pd.Series(dtype="str")})
+    return pd.DataFrame(
+        {
+            "row": pd.Series(dtype="int64"),
+            "column": pd.Series(dtype="str"),
+            "rule": pd.Series(dtype="str"),
+        }
+    )
 
 
 def _empty_series(column: Column, length: int, index: pd.Index) -> pd.Series:
@@ -417,10 +449,15 @@ def _dtype(column: Column):
     if column.coded:
         return pd.CategoricalDtype(pd.Index([], dtype="str"))
     return {
-        "id": "str", "string": "str", "text": "str",
+        "id": "str",
+        "string": "str",
+        "text": "str",
         "category": pd.CategoricalDtype(
-            [str(v) for v in column.vocabulary] if column.vocabulary else []),
-        "date": "datetime64[ns]", "integer": "Int64", "number": "float64",
+            [str(v) for v in column.vocabulary] if column.vocabulary else []
+        ),
+        "date": "datetime64[ns]",
+        "integer": "Int64",
+        "number": "float64",
     }[column.kind]
 
 
@@ -448,8 +485,9 @@ def _coerce_distinct(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Seri
     if column.coded:
         spread = _categorical(values, codes, raw.index, raw.name)
     else:
-        spread = pd.Series(values.array.take(codes, allow_fill=True), index=raw.index,
-                           name=raw.name)
+        spread = pd.Series(
+            values.array.take(codes, allow_fill=True), index=raw.index, name=raw.name
+        )
     bad_cells = pd.Series(known & bad.to_numpy(dtype=bool, na_value=False)[at], index=raw.index)
     changed_cells = known & changed.to_numpy(dtype=bool, na_value=False)[at]
     return spread, bad_cells, rule, int(changed_cells.sum())
@@ -463,8 +501,7 @@ def _coded(coerced: tuple, column: Column) -> tuple:
     return (_categorical(values, None, values.index, values.name), *rest)
 
 
-def _categorical(distinct: pd.Series, codes: np.ndarray | None, index: pd.Index,
-                 name) -> pd.Series:
+def _categorical(distinct: pd.Series, codes: np.ndarray | None, index: pd.Index, name) -> pd.Series:
     """Rows `codes` into the typed texts `distinct` (-1: missing; None: one row per text), as
     a categorical whose categories are the distinct non-missing texts, sorted (so sorting it
     sorts the texts)."""
@@ -521,8 +558,9 @@ def _coerce_cells(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series,
         return values, bad, "not one of the allowed values", changed
     if column.kind == "date":
         ok = stripped.str.fullmatch(_DATE_RE).fillna(False).astype(bool)
-        values = pd.to_datetime(stripped.str.slice(0, 10).where(ok), format="%Y-%m-%d",
-                                errors="coerce")
+        values = pd.to_datetime(
+            stripped.str.slice(0, 10).where(ok), format="%Y-%m-%d", errors="coerce"
+        )
         bad = present & values.isna()
         return values.astype("datetime64[ns]"), bad, "not a date in YYYY-MM-DD form", changed
     if column.kind == "integer":
@@ -556,8 +594,12 @@ def _naive_dates(raw: pd.Series) -> pd.Series:
 
 def _replace_frame(loaded: LoadedFile, frame: pd.DataFrame) -> LoadedFile:
     return LoadedFile(
-        name=loaded.name, path=loaded.path, format=loaded.format, sha256=loaded.sha256,
-        frame=frame, ignored_columns=loaded.ignored_columns,
+        name=loaded.name,
+        path=loaded.path,
+        format=loaded.format,
+        sha256=loaded.sha256,
+        frame=frame,
+        ignored_columns=loaded.ignored_columns,
         missing_columns=loaded.missing_columns,
         parse_problems=loaded.parse_problems[loaded.parse_problems["row"].isin(frame.index)],
         normalised_cells=loaded.normalised_cells,

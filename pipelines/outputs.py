@@ -30,9 +30,18 @@ CURRENT = "current"
 RUNS = "runs"
 # The files published at the top of OUT/ (links through OUT/current).
 PUBLISHED = (
-    "scores.csv", "scores.parquet", "services.csv", "manifest.json", "report.html",
-    "monthly_compliance.parquet", "timeline.parquet", "contributions.parquet", "model",
-    "tables", "validation.json", "quarantine",
+    "scores.csv",
+    "scores.parquet",
+    "services.csv",
+    "manifest.json",
+    "report.html",
+    "monthly_compliance.parquet",
+    "timeline.parquet",
+    "contributions.parquet",
+    "model",
+    "tables",
+    "validation.json",
+    "quarantine",
 )
 
 
@@ -109,11 +118,15 @@ def _csv_cells(column: pd.Series) -> pd.Series | None:
     if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         values = column.astype(object).to_numpy(dtype=object, copy=True)
         if not pd.api.types.is_string_dtype(dtype) and not all(
-                isinstance(v, str) for v in values[~missing]):
+            isinstance(v, str) for v in values[~missing]
+        ):
             return None
         values[missing] = ""
-        needs = column.astype("str").str.contains('[,"\n]', regex=True).to_numpy(
-            dtype=bool, na_value=False)
+        needs = (
+            column.astype("str")
+            .str.contains('[,"\n]', regex=True)
+            .to_numpy(dtype=bool, na_value=False)
+        )
         return _quoted(pd.Series(values, dtype=object), needs)
     return None
 
@@ -155,8 +168,9 @@ def append_to_sink(url: str, run_id: str, tables: dict[str, pd.DataFrame]) -> No
     try:
         with engine.begin() as connection:
             for name, frame in tables.items():
-                frame.assign(run_id=run_id).to_sql(name, connection, if_exists="append",
-                                                   index=False)
+                frame.assign(run_id=run_id).to_sql(
+                    name, connection, if_exists="append", index=False
+                )
     finally:
         engine.dispose()
 

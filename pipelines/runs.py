@@ -24,9 +24,17 @@ log = logging.getLogger(__name__)
 console = Console(stderr=False, highlight=False)
 
 
-def score_command(export: str, out: Path, as_of: date, config_path: Path | None, runner: str,
-                  dask_address: str | None, partitions: int, sink_url: str | None,
-                  report: bool) -> int:
+def score_command(
+    export: str,
+    out: Path,
+    as_of: date,
+    config_path: Path | None,
+    runner: str,
+    dask_address: str | None,
+    partitions: int,
+    sink_url: str | None,
+    report: bool,
+) -> int:
     settings = _settings()
     if runner == "local":  # with Dask the export is read on a worker
         prefetch_export(export)
@@ -39,8 +47,16 @@ def score_command(export: str, out: Path, as_of: date, config_path: Path | None,
     flow, partitions = _with_runner(nightly_scoring, runner, dask_address, partitions)
     try:
         with console.status(f"Scoring {export} as of {as_of} ..."):
-            run = flow(export=export, as_of=as_of, out=str(out), settings=settings, config=config,
-                       partitions=partitions, sink_url=sink_url, report=report)
+            run = flow(
+                export=export,
+                as_of=as_of,
+                out=str(out),
+                settings=settings,
+                config=config,
+                partitions=partitions,
+                sink_url=sink_url,
+                report=report,
+            )
     except (ExportError, BlockedExport, LookupError, ValueError) as problem:
         # ValueError: an as-of date after the day of the run, or a broken configuration value.
         return _refuse(problem)
@@ -59,35 +75,44 @@ def train_command(export: str, as_of: date, config_path: Path | None, truth=None
     booting.join()
     try:
         with console.status(f"Training on {export}, labels observable by {as_of} ..."):
-            result = train_model(export=export, as_of=as_of, settings=settings, config=config,
-                                 truth=truth)
+            result = train_model(
+                export=export, as_of=as_of, settings=settings, config=config, truth=truth
+            )
     except (ExportError, BlockedExport, ValueError) as problem:
         return _refuse(problem)
     _print_training(result, settings)
     return 0
 
 
-def serve_command(export: str, out: Path, cron: str, timezone: str, config_path: Path | None,
-                  sink_url: str | None) -> int:
+def serve_command(
+    export: str, out: Path, cron: str, timezone: str, config_path: Path | None, sink_url: str | None
+) -> int:
     settings = _settings()
     if settings.prefect_api_url is None:
-        console.print("[red]takehold serve needs a Prefect server.[/red] Start one with "
-                      "`prefect server start --background` and set PREFECT_API_URL "
-                      "(e.g. http://127.0.0.1:4200/api); see README 'Running every night'.")
+        console.print(
+            "[red]takehold serve needs a Prefect server.[/red] Start one with "
+            "`prefect server start --background` and set PREFECT_API_URL "
+            "(e.g. http://127.0.0.1:4200/api); see README 'Running every night'."
+        )
         return 1
     from prefect.schedules import Cron
 
     from pipelines.flows import nightly_scoring
 
     load_run_config(config_path)  # refuse a broken configuration now, not at 02:00
-    console.print(f"Serving nightly_scoring on '{cron}' ({timezone}) against "
-                  f"{settings.prefect_api_url}; Ctrl-C stops it.")
+    console.print(
+        f"Serving nightly_scoring on '{cron}' ({timezone}) against "
+        f"{settings.prefect_api_url}; Ctrl-C stops it."
+    )
     nightly_scoring.serve(
         name="takehold-nightly",
         schedule=Cron(cron, timezone=timezone),
-        parameters={"export": export, "out": str(out.resolve()),
-                    "config_file": str(config_path.resolve()) if config_path else None,
-                    "sink_url": sink_url},
+        parameters={
+            "export": export,
+            "out": str(out.resolve()),
+            "config_file": str(config_path.resolve()) if config_path else None,
+            "sink_url": sink_url,
+        },
         limit=1,
     )
     return 0
@@ -113,11 +138,17 @@ def demo_command(services: int, years: float, seed: int) -> int:
     code = score_command(str(export_dir), out, as_of, None, "local", None, 1, None, True)
     if code:
         return code
-    console.print(f"\nDemo finished in {time.perf_counter() - started:.0f} s. Everything is under "
-                  f"{settings.home}:")
-    for label, path in (("export", export_dir), ("ground truth", truth_dir),
-                        ("outputs", out), ("report", out / "report.html"),
-                        ("MLflow store", settings.mlflow_tracking_uri)):
+    console.print(
+        f"\nDemo finished in {time.perf_counter() - started:.0f} s. Everything is under "
+        f"{settings.home}:"
+    )
+    for label, path in (
+        ("export", export_dir),
+        ("ground truth", truth_dir),
+        ("outputs", out),
+        ("report", out / "report.html"),
+        ("MLflow store", settings.mlflow_tracking_uri),
+    ):
         console.print(f"  {label:<13} {path}")
     return 0
 
@@ -143,8 +174,9 @@ def boot_temporary_server(settings: Settings) -> threading.Thread:
     and the flow finds the server running (Prefect keeps one per process). When the boot
     fails, the flow starts the server itself and reports any failure as Prefect does.
     """
-    thread = threading.Thread(target=_boot, args=(settings,), daemon=True,
-                              name="prefect-temporary-server")
+    thread = threading.Thread(
+        target=_boot, args=(settings,), daemon=True, name="prefect-temporary-server"
+    )
     thread.start()
     return thread
 
@@ -172,9 +204,14 @@ def _with_runner(flow, runner: str, address: str | None, partitions: int):
     if address:
         task_runner = DaskTaskRunner(address=address)
     else:
-        task_runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
-                                                     "processes": True,
-                                                     "dashboard_address": None})
+        task_runner = DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": 2,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
     return flow.with_options(task_runner=task_runner), (partitions or 4)
 
 
@@ -198,8 +235,10 @@ def _print_export_summary(source: str, as_of: date) -> None:
         table.add_row(name, f"{loaded.rows:,}", first, last)
     console.print(table)
     improvements = export.frame("improvements")
-    console.print(f"{len(export.frame('services')):,} services, {len(improvements):,} "
-                  f"improvements; as of {as_of}")
+    console.print(
+        f"{len(export.frame('services')):,} services, {len(improvements):,} "
+        f"improvements; as of {as_of}"
+    )
 
 
 def _print_scoring(run, out: Path) -> None:
@@ -208,27 +247,35 @@ def _print_scoring(run, out: Path) -> None:
     for column in ("file", "read", "used", "set aside", "quarantined"):
         table.add_column(column, justify="left" if column == "file" else "right")
     for name, counts in manifest["counts"].items():
-        table.add_row(name, *(f"{counts[k]:,}" for k in ("read", "used", "set_aside",
-                                                          "quarantined")))
+        table.add_row(
+            name, *(f"{counts[k]:,}" for k in ("read", "used", "set_aside", "quarantined"))
+        )
     console.print(table)
     files = ["scores.csv", "services.csv", "manifest.json"]
     if (Path(out) / "report.html").exists():
         files.insert(2, "report.html")
-    console.print(f"Model {manifest['model']['name']} version {manifest['model']['version']} "
-                  f"({manifest['model']['alias']}). Outputs: {out} ({', '.join(files)}). "
-                  f"Stage times (s): {manifest['timings']}")
+    console.print(
+        f"Model {manifest['model']['name']} version {manifest['model']['version']} "
+        f"({manifest['model']['alias']}). Outputs: {out} ({', '.join(files)}). "
+        f"Stage times (s): {manifest['timings']}"
+    )
 
 
 def _print_training(result: dict, settings: Settings) -> None:
     pooled = result["backtest"].pooled
     table = Table(title="Rolling-origin backtest (pooled over cutoffs)")
-    columns = [c for c in ("model", "n", "auroc", "brier", "log_loss", "ece", "fit_seconds",
-                           "score_seconds") if c in pooled.columns]
+    columns = [
+        c
+        for c in ("model", "n", "auroc", "brier", "log_loss", "ece", "fit_seconds", "score_seconds")
+        if c in pooled.columns
+    ]
     for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in pooled[columns].itertuples(index=False):
         table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
     console.print(table)
     role = "champion" if result["promoted"] else "challenger"
-    console.print(f"Registered {settings.model_name} version {result['version']} as {role}: "
-                  f"{result['reason']}. Trained on {result['snapshots']:,} labelled snapshots.")
+    console.print(
+        f"Registered {settings.model_name} version {result['version']} as {role}: "
+        f"{result['reason']}. Trained on {result['snapshots']:,} labelled snapshots."
+    )

@@ -39,8 +39,9 @@ class BlockedExport(Exception):
 
     def __init__(self, result: ValidationResult):
         self.result = result
-        super().__init__("the export is blocked by validation:\n" +
-                         "\n".join(result.summary_lines()))
+        super().__init__(
+            "the export is blocked by validation:\n" + "\n".join(result.summary_lines())
+        )
 
 
 @dataclass
@@ -78,8 +79,9 @@ def local_partitions() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def partition_tables(tables: dict[str, pd.DataFrame], partitions: int,
-                     consume: bool = False) -> list[dict]:
+def partition_tables(
+    tables: dict[str, pd.DataFrame], partitions: int, consume: bool = False
+) -> list[dict]:
     """Split the tables into `partitions` groups of whole services (by location_id).
 
     Every feature of an improvement depends only on its own service's rows, so scoring the
@@ -93,15 +95,18 @@ def partition_tables(tables: dict[str, pd.DataFrame], partitions: int,
     chunks = np.array_split(np.arange(len(locations)), min(partitions, len(locations)))
     part_of_location = np.concatenate([np.full(len(c), k) for k, c in enumerate(chunks)])
     improvements = tables["improvements"].drop_duplicates("improvement_id")
-    part_of_improvement = _part(part_of_location,
-                                positions_in(locations, improvements["location_id"]))
+    part_of_improvement = _part(
+        part_of_location, positions_in(locations, improvements["location_id"])
+    )
     improvement_ids = pd.Index(improvements["improvement_id"])
     parts: list[dict] = [{} for _ in chunks]
     for name in list(tables):
         frame = tables.pop(name) if consume else tables[name]
-        row = (_part(part_of_location, positions_in(locations, frame["location_id"]))
-               if "location_id" in frame.columns else
-               _part(part_of_improvement, positions_in(improvement_ids, frame["improvement_id"])))
+        row = (
+            _part(part_of_location, positions_in(locations, frame["location_id"]))
+            if "location_id" in frame.columns
+            else _part(part_of_improvement, positions_in(improvement_ids, frame["improvement_id"]))
+        )
         for k, part in enumerate(parts):
             part[name] = frame[row == k]
         del frame
@@ -113,9 +118,14 @@ def _part(part_of: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return np.append(part_of, -1)[positions]
 
 
-def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedHoldModel,
-                    model_version: str, config: RunConfig,
-                    release_checks: bool = False) -> PartitionScores:
+def score_partition(
+    tables: dict[str, pd.DataFrame],
+    as_of: date,
+    model: BandedHoldModel,
+    model_version: str,
+    config: RunConfig,
+    release_checks: bool = False,
+) -> PartitionScores:
     """Features, probability with band, explanation, rules and cross-check for one partition.
 
     `release_checks`: remove the check rows from `tables` once they are summed (nothing after
@@ -136,56 +146,77 @@ def score_partition(tables: dict[str, pd.DataFrame], as_of: date, model: BandedH
     contributions = model.explain(X)
     factors = top_factors(model.model_, X, n=3)
     predictions = features[[IMPROVEMENT_ID, AS_OF]].assign(
-        p_hold=model.predict_proba(X)[:, 1], p_hold_low=band["p_hold_low"].to_numpy(),
+        p_hold=model.predict_proba(X)[:, 1],
+        p_hold_low=band["p_hold_low"].to_numpy(),
         p_hold_high=band["p_hold_high"].to_numpy(),
-        top_factors=factors["top_factors"].to_numpy())
+        top_factors=factors["top_factors"].to_numpy(),
+    )
     stages = classify_stages(features, config.threshold)
     claims = claim_check(stages, features, config.threshold)
     triggers = escalation_triggers(features, config.threshold)
     verdict = cross_check(stages["stage"], predictions["p_hold"], config.cross_check)
     cross = features[[IMPROVEMENT_ID, AS_OF]].assign(
         cross_check=verdict,
-        cross_check_sentence=cross_check_sentence(verdict, stages["stage"],
-                                                  predictions["p_hold"], factors,
-                                                  config.labels.horizon_months))
-    cadence = review_cadence(tables["improvements"], tables.get("reviews"), as_of,
-                             config.threshold)
-    scores = assemble_scores(features, predictions, stages, claims, triggers, cross, cadence,
-                             tables["services"], model_version)
+        cross_check_sentence=cross_check_sentence(
+            verdict, stages["stage"], predictions["p_hold"], factors, config.labels.horizon_months
+        ),
+    )
+    cadence = review_cadence(tables["improvements"], tables.get("reviews"), as_of, config.threshold)
+    scores = assemble_scores(
+        features,
+        predictions,
+        stages,
+        claims,
+        triggers,
+        cross,
+        cadence,
+        tables["services"],
+        model_version,
+    )
     return PartitionScores(
         scores=scores,
         contributions=contribution_table(features, X, contributions),
-        monthly=monthly_compliance(tables.get("checks"), tables["improvements"],
-                                   config.features.primary_sources, days=days,
-                                   matrices=evidence.monthly),
+        monthly=monthly_compliance(
+            tables.get("checks"),
+            tables["improvements"],
+            config.features.primary_sources,
+            days=days,
+            matrices=evidence.monthly,
+        ),
         timeline=evidence_timeline(tables, scores["improvement_id"]),
     )
 
 
-def combine_partitions(parts: list[PartitionScores], services: pd.DataFrame,
-                       config: RunConfig) -> ScoringOutputs:
+def combine_partitions(
+    parts: list[PartitionScores], services: pd.DataFrame, config: RunConfig
+) -> ScoringOutputs:
     """Join the partitions (in improvement order, so the result never depends on partitioning)
     and rank the services."""
+
     def joined(name, keys):
         frames = [getattr(p, name) for p in parts if not getattr(p, name).empty]
         if not frames:
             return pd.DataFrame()
-        return pd.concat(frames, ignore_index=True).sort_values(keys, kind="mergesort") \
+        return (
+            pd.concat(frames, ignore_index=True)
+            .sort_values(keys, kind="mergesort")
             .reset_index(drop=True)
+        )
 
     scores = joined("scores", ["improvement_id"])
-    ranked = rank_services(scores, services, config.ranking) if not scores.empty else \
-        pd.DataFrame()
+    ranked = rank_services(scores, services, config.ranking) if not scores.empty else pd.DataFrame()
     return ScoringOutputs(
-        scores=scores, services=ranked,
+        scores=scores,
+        services=ranked,
         contributions=joined("contributions", ["improvement_id", "term"]),
         monthly=joined("monthly", ["improvement_id", "month"]),
         timeline=joined("timeline", ["improvement_id", "date", "event"]),
     )
 
 
-def contribution_table(features: pd.DataFrame, X: pd.DataFrame,
-                       contributions: pd.DataFrame) -> pd.DataFrame:
+def contribution_table(
+    features: pd.DataFrame, X: pd.DataFrame, contributions: pd.DataFrame
+) -> pd.DataFrame:
     """Long table: improvement_id, term, value (the feature value as text), contribution.
 
     One row per improvement and term, improvements in feature-frame order and terms in model
@@ -194,8 +225,13 @@ def contribution_table(features: pd.DataFrame, X: pd.DataFrame,
     """
     terms = list(contributions.columns)
     rows = len(contributions)
-    shown = {c: formatted_values(c, X[c]).astype("object").where(X[c].notna(), "missing")
-             .to_numpy(dtype=object) for c in X.columns}
+    shown = {
+        c: formatted_values(c, X[c])
+        .astype("object")
+        .where(X[c].notna(), "missing")
+        .to_numpy(dtype=object)
+        for c in X.columns
+    }
     missing = np.full(rows, "missing", dtype=object)
     values = []
     for term in terms:
@@ -209,12 +245,14 @@ def contribution_table(features: pd.DataFrame, X: pd.DataFrame,
     by_row = np.column_stack(values).ravel() if terms else np.array([], dtype=object)
     # Repeated ids and term names taken from their short arrays (no 3.5M-string conversion).
     ids = features[IMPROVEMENT_ID].astype("str").array
-    return pd.DataFrame({
-        IMPROVEMENT_ID: ids.take(np.repeat(np.arange(rows), len(terms))),
-        "term": pd.array(terms, dtype="str").take(np.tile(np.arange(len(terms)), rows)),
-        "value": pd.array(by_row, dtype="str"),
-        "contribution": contributions.to_numpy(dtype="float64").ravel(),
-    })
+    return pd.DataFrame(
+        {
+            IMPROVEMENT_ID: ids.take(np.repeat(np.arange(rows), len(terms))),
+            "term": pd.array(terms, dtype="str").take(np.tile(np.arange(len(terms)), rows)),
+            "value": pd.array(by_row, dtype="str"),
+            "contribution": contributions.to_numpy(dtype="float64").ravel(),
+        }
+    )
 
 
 def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Series) -> pd.DataFrame:
@@ -224,9 +262,11 @@ def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Serie
     imp = tables["improvements"]
     imp = imp[positions_in(wanted, imp["improvement_id"]) >= 0]
     parts = [
-        imp[["improvement_id", "identified_on"]].rename(columns={"identified_on": "date"})
+        imp[["improvement_id", "identified_on"]]
+        .rename(columns={"identified_on": "date"})
         .assign(event="identified", detail=""),
-        imp[["improvement_id", "action_started_on"]].rename(columns={"action_started_on": "date"})
+        imp[["improvement_id", "action_started_on"]]
+        .rename(columns={"action_started_on": "date"})
         .assign(event="action_started", detail=""),
         imp[["improvement_id", "declared_on", "declared_status"]]
         .rename(columns={"declared_on": "date", "declared_status": "detail"})
@@ -235,28 +275,42 @@ def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Serie
     reviews = tables.get("reviews")
     if reviews is not None and not reviews.empty:
         reviews = reviews[positions_in(wanted, reviews["improvement_id"]) >= 0]
-        parts.append(reviews.assign(
-            date=reviews["reviewed_on"], event="review",
-            detail=reviews["level"].astype("str") + ": " + reviews["classification"].astype("str"),
-        )[["improvement_id", "date", "event", "detail"]])
-    timeline = pd.concat([p.assign(detail=p["detail"].astype("str")) for p in parts],
-                         ignore_index=True)
+        parts.append(
+            reviews.assign(
+                date=reviews["reviewed_on"],
+                event="review",
+                detail=reviews["level"].astype("str")
+                + ": "
+                + reviews["classification"].astype("str"),
+            )[["improvement_id", "date", "event", "detail"]]
+        )
+    timeline = pd.concat(
+        [p.assign(detail=p["detail"].astype("str")) for p in parts], ignore_index=True
+    )
     timeline = timeline[timeline["date"].notna()]
-    return timeline[["improvement_id", "date", "event", "detail"]].sort_values(
-        ["improvement_id", "date", "event"], kind="mergesort").reset_index(drop=True)
+    return (
+        timeline[["improvement_id", "date", "event", "detail"]]
+        .sort_values(["improvement_id", "date", "event"], kind="mergesort")
+        .reset_index(drop=True)
+    )
 
 
 # --- training ---------------------------------------------------------------------------------
 
 
-def training_snapshots(tables: dict[str, pd.DataFrame], as_of: date,
-                       config: RunConfig) -> pd.DataFrame:
+def training_snapshots(
+    tables: dict[str, pd.DataFrame], as_of: date, config: RunConfig
+) -> pd.DataFrame:
     """Features and labels for every eligible month-end whose label is observable by `as_of`."""
     start = tables["improvements"]["identified_on"].min()
-    snapshots = build_training_snapshots(tables, start, pd.Timestamp(as_of),
-                                         observable_by=pd.Timestamp(as_of),
-                                         feature_params=config.features,
-                                         label_params=config.labels)
+    snapshots = build_training_snapshots(
+        tables,
+        start,
+        pd.Timestamp(as_of),
+        observable_by=pd.Timestamp(as_of),
+        feature_params=config.features,
+        label_params=config.labels,
+    )
     return snapshots[snapshots[HELD].notna()].reset_index(drop=True)
 
 
@@ -266,9 +320,12 @@ def hold_model(config: RunConfig) -> HoldModel:
 
 def fit_banded_model(snapshots: pd.DataFrame, config: RunConfig) -> BandedHoldModel:
     """The model that is registered: point model plus bootstrap refits for the band."""
-    model = BandedHoldModel(hold_model(config), n_refits=config.model.band_refits,
-                            quantiles=config.model.band_quantiles,
-                            random_state=config.model.random_state)
+    model = BandedHoldModel(
+        hold_model(config),
+        n_refits=config.model.band_refits,
+        quantiles=config.model.band_quantiles,
+        random_state=config.model.random_state,
+    )
     X = snapshots[list(MODEL_FEATURES)]
     y = snapshots[HELD].astype(int).to_numpy()
     return model.fit(X, y, groups=snapshots[IMPROVEMENT_ID].to_numpy())
@@ -278,14 +335,17 @@ def data_fingerprint(export, counts: dict, snapshots: pd.DataFrame) -> dict:
     """What the model was trained on: files, hashes, rows, dates; never a row of evidence."""
     return {
         "source": export.source,
-        "files": {name: {"sha256": f.sha256, "format": f.format, "rows_read": f.rows}
-                  for name, f in export.files.items()},
+        "files": {
+            name: {"sha256": f.sha256, "format": f.format, "rows_read": f.rows}
+            for name, f in export.files.items()
+        },
         "absent_files": list(export.absent),
         "row_counts": counts,
         "snapshots": int(len(snapshots)),
         "improvements": int(snapshots[IMPROVEMENT_ID].nunique()) if len(snapshots) else 0,
         "as_of_range": [str(snapshots[AS_OF].min().date()), str(snapshots[AS_OF].max().date())]
-        if len(snapshots) else [],
+        if len(snapshots)
+        else [],
         "held_rate": float(snapshots[HELD].astype(float).mean()) if len(snapshots) else None,
     }
 
@@ -294,10 +354,21 @@ def code_version() -> str:
     """The git commit of the code, when run from a checkout; else the package version."""
     here = Path(__file__).resolve().parent
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, check=True,
-                             capture_output=True, text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=here, capture_output=True, text=True, timeout=5).stdout
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=here,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout
         return sha + ("-dirty" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
         from importlib.metadata import version

@@ -64,8 +64,9 @@ def client_for(settings: Settings) -> MlflowClient:
     """A client bound to the configured tracking URI (never the working directory default)."""
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     mlflow.set_registry_uri(settings.mlflow_tracking_uri)
-    return MlflowClient(tracking_uri=settings.mlflow_tracking_uri,
-                        registry_uri=settings.mlflow_tracking_uri)
+    return MlflowClient(
+        tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri
+    )
 
 
 def experiment_id(client: MlflowClient, settings: Settings) -> str:
@@ -74,14 +75,16 @@ def experiment_id(client: MlflowClient, settings: Settings) -> str:
     if found is not None:
         return found.experiment_id
     try:
-        return client.create_experiment(EXPERIMENT,
-                                        artifact_location=settings.mlflow_artifact_root or None)
+        return client.create_experiment(
+            EXPERIMENT, artifact_location=settings.mlflow_artifact_root or None
+        )
     except MlflowException:  # created by a concurrent process in the meantime
         return client.get_experiment_by_name(EXPERIMENT).experiment_id
 
 
-def log_training_run(settings: Settings, record: TrainingRecord, model,
-                     input_example: pd.DataFrame) -> tuple[str, str]:
+def log_training_run(
+    settings: Settings, record: TrainingRecord, model, input_example: pd.DataFrame
+) -> tuple[str, str]:
     """Log one training run and register its model; returns (run_id, model version)."""
     client = client_for(settings)
     exp = experiment_id(client, settings)
@@ -100,7 +103,10 @@ def log_training_run(settings: Settings, record: TrainingRecord, model,
             mlflow.log_text(text, name)
         signature = infer_signature(input_example, model.predict_proba(input_example))
         info = mlflow.sklearn.log_model(
-            model, name="model", signature=signature, input_example=input_example.head(5),
+            model,
+            name="model",
+            signature=signature,
+            input_example=input_example.head(5),
             registered_model_name=settings.model_name,
             # cloudpickle: the registry holds only models this pipeline trained (skops refuses
             # the fitted boosting trees' own types). Never load a model from a registry you
@@ -122,14 +128,25 @@ def champion(settings: Settings) -> ChampionInfo | None:
         return None
     run = client.get_run(version.run_id)
     features = _load_json_artifact(client, version.run_id, "feature_list.json").get("features", [])
-    return ChampionInfo(version=str(version.version), run_id=version.run_id,
-                        metrics=dict(run.data.metrics), feature_names=list(features),
-                        params=dict(run.data.params))
+    return ChampionInfo(
+        version=str(version.version),
+        run_id=version.run_id,
+        metrics=dict(run.data.metrics),
+        feature_names=list(features),
+        params=dict(run.data.params),
+    )
 
 
-def decide_promotion(new_metrics: dict[str, float], champion_metrics: dict[str, float] | None,
-                     new_features: list[str], scoring_features: list[str], *,
-                     auroc_key: str, brier_key: str, tolerance: float) -> PromotionDecision:
+def decide_promotion(
+    new_metrics: dict[str, float],
+    champion_metrics: dict[str, float] | None,
+    new_features: list[str],
+    scoring_features: list[str],
+    *,
+    auroc_key: str,
+    brier_key: str,
+    tolerance: float,
+) -> PromotionDecision:
     """The promotion gate: same feature schema as scoring, and no worse than the champion.
 
     "No worse" means AUROC no more than `tolerance` below and Brier score no more than
@@ -145,12 +162,16 @@ def decide_promotion(new_metrics: dict[str, float], champion_metrics: dict[str, 
     brier_rise = new_metrics[brier_key] - champion_metrics[brier_key]
     if auroc_drop > tolerance:
         return PromotionDecision(
-            False, f"AUROC {new_metrics[auroc_key]:.4f} is {auroc_drop:.4f} below the champion's "
-            f"{champion_metrics[auroc_key]:.4f} (tolerance {tolerance})")
+            False,
+            f"AUROC {new_metrics[auroc_key]:.4f} is {auroc_drop:.4f} below the champion's "
+            f"{champion_metrics[auroc_key]:.4f} (tolerance {tolerance})",
+        )
     if brier_rise > tolerance:
         return PromotionDecision(
-            False, f"Brier {new_metrics[brier_key]:.4f} is {brier_rise:.4f} above the champion's "
-            f"{champion_metrics[brier_key]:.4f} (tolerance {tolerance})")
+            False,
+            f"Brier {new_metrics[brier_key]:.4f} is {brier_rise:.4f} above the champion's "
+            f"{champion_metrics[brier_key]:.4f} (tolerance {tolerance})",
+        )
     return PromotionDecision(True, "no worse than the champion on the same backtest")
 
 
@@ -163,16 +184,22 @@ def apply_promotion(settings: Settings, version: str, decision: PromotionDecisio
         client.set_model_version_tag(settings.model_name, version, "role", CHAMPION)
     else:
         client.set_model_version_tag(settings.model_name, version, "role", CHALLENGER)
-    log.info("version %s: %s (%s)", version, CHAMPION if decision.promote else CHALLENGER,
-             decision.reason)
+    log.info(
+        "version %s: %s (%s)",
+        version,
+        CHAMPION if decision.promote else CHALLENGER,
+        decision.reason,
+    )
 
 
 def load_champion_model(settings: Settings):
     """Load the champion model with the sklearn flavour; raises LookupError when none exists."""
     info = champion(settings)
     if info is None:
-        raise LookupError(f"no '{CHAMPION}' version of model '{settings.model_name}' is registered;"
-                          " run `takehold train` first")
+        raise LookupError(
+            f"no '{CHAMPION}' version of model '{settings.model_name}' is registered;"
+            " run `takehold train` first"
+        )
     client_for(settings)
     model = mlflow.sklearn.load_model(f"models:/{settings.model_name}@{CHAMPION}")
     return model, info
@@ -216,8 +243,9 @@ def _load_json_artifact(client: MlflowClient, run_id: str, path: str) -> dict:
 def _requirements() -> list[str]:
     from importlib.metadata import version
 
-    return [f"{name}=={version(name)}" for name in
-            ("scikit-learn", "pandas", "numpy", "cloudpickle")]
+    return [
+        f"{name}=={version(name)}" for name in ("scikit-learn", "pandas", "numpy", "cloudpickle")
+    ]
 
 
 MODEL_DOCUMENTS = {

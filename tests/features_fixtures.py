@@ -25,26 +25,49 @@ def typed(name: str, records: list[dict]) -> pd.DataFrame:
 
 def improvement(improvement_id: str = "imp-1", **overrides) -> dict:
     record = {
-        "improvement_id": improvement_id, "location_id": LOCATION, "theme": "falls",
-        "key_question": "safe", "severity": "significant", "origin": "incident",
-        "identified_on": "2025-01-05", "action_started_on": "2025-01-20", "standard": 0.8,
+        "improvement_id": improvement_id,
+        "location_id": LOCATION,
+        "theme": "falls",
+        "key_question": "safe",
+        "severity": "significant",
+        "origin": "incident",
+        "identified_on": "2025-01-05",
+        "action_started_on": "2025-01-20",
+        "standard": 0.8,
     }
     return {**record, **overrides}
 
 
-def check(day: str, sampled: int, met: int, *, improvement_id: str = "imp-1", team: str = "A",
-          source: str = "audit", check_id: str | None = None, **extra) -> dict:
+def check(
+    day: str,
+    sampled: int,
+    met: int,
+    *,
+    improvement_id: str = "imp-1",
+    team: str = "A",
+    source: str = "audit",
+    check_id: str | None = None,
+    **extra,
+) -> dict:
     record = {
         "check_id": check_id or f"c-{improvement_id}-{day}-{team}-{source}-{sampled}-{met}",
-        "improvement_id": improvement_id, "team": team, "source": source,
-        "checked_on": day, "sampled": sampled, "met": met,
+        "improvement_id": improvement_id,
+        "team": team,
+        "source": source,
+        "checked_on": day,
+        "sampled": sampled,
+        "met": met,
     }
     return {**record, **extra}
 
 
 def service(location_id: str = LOCATION, service_type: str = "care_home_nursing") -> dict:
-    return {"location_id": location_id, "provider_id": "1-100000001", "name": "Home",
-            "service_type": service_type}
+    return {
+        "location_id": location_id,
+        "provider_id": "1-100000001",
+        "name": "Home",
+        "service_type": service_type,
+    }
 
 
 def tables(checks: list[dict], improvements: list[dict] | None = None, **optional) -> dict:

@@ -37,23 +37,49 @@ AS_OF = pd.Timestamp("2026-10-31")
 PROVIDER_ID = "1-900000001"
 MODEL_VERSION = "7"
 STAGES = ("not_started", "emerging", "consolidating", "embedded", "slipping")
-THEMES = ("medicines", "falls", "pressure_care", "documentation", "safeguarding",
-          "nutrition_hydration", "staffing", "infection_prevention")
+THEMES = (
+    "medicines",
+    "falls",
+    "pressure_care",
+    "documentation",
+    "safeguarding",
+    "nutrition_hydration",
+    "staffing",
+    "infection_prevention",
+)
 KEY_QUESTIONS = ("safe", "effective", "caring", "responsive", "well_led")
 SEVERITIES = ("routine", "significant", "serious")
-TRIGGERS = ("two months below standard", "serious theme incident", "review overdue",
-            "special cause of concern")
-ESCALATIONS = ("senior leadership review within 14 days", "board notification",
-               "registered manager action plan refresh", "quality team visit")
+TRIGGERS = (
+    "two months below standard",
+    "serious theme incident",
+    "review overdue",
+    "special cause of concern",
+)
+ESCALATIONS = (
+    "senior leadership review within 14 days",
+    "board notification",
+    "registered manager action plan refresh",
+    "quality team visit",
+)
 STABLE = ("met the standard for 4 months", "all teams at standard", "people's feedback positive")
-FRAGILE = ("improvement in one team only", "agency share rising", "competency gap",
-           "one month below standard since action")
+FRAGILE = (
+    "improvement in one team only",
+    "agency share rising",
+    "competency gap",
+    "one month below standard since action",
+)
 PREVIOUS_RUN_ID = "2026-09-30T02-00-00"
 RUN_ID = "2026-10-31T02-00-00"
 
 
-def write_run_outputs(out_dir: Path, *, n_services: int = 6, seed: int = 0,
-                      hostile: bool = True, with_previous: bool = True) -> Path:
+def write_run_outputs(
+    out_dir: Path,
+    *,
+    n_services: int = 6,
+    seed: int = 0,
+    hostile: bool = True,
+    with_previous: bool = True,
+) -> Path:
     """Write a finished run's output folder under `out_dir` and return it."""
     rng = np.random.default_rng(seed)
     out_dir = Path(out_dir)
@@ -81,8 +107,10 @@ def write_run_outputs(out_dir: Path, *, n_services: int = 6, seed: int = 0,
 
 def _services(rng, n: int, hostile: bool) -> pd.DataFrame:
     ids = [f"1-{100000000 + 7919 * i:09d}" for i in range(n)]
-    names = [f"{w} House" for w in rng.choice(
-        ["Oak", "Elm", "Ash", "Birch", "Willow", "Rowan", "Hazel", "Cedar"], n)]
+    names = [
+        f"{w} House"
+        for w in rng.choice(["Oak", "Elm", "Ash", "Birch", "Willow", "Rowan", "Hazel", "Cedar"], n)
+    ]
     names = [f"{name} {i + 1}" for i, name in enumerate(names)]
     if hostile and n >= 2:
         names[0], names[1] = SCRIPT_NAME, FORMULA_NAME
@@ -94,8 +122,19 @@ def _scores(rng, services: pd.DataFrame, hostile: bool) -> pd.DataFrame:
     location = np.repeat(services["location_id"].to_numpy(), per_service)
     n = len(location)
     stage = rng.choice(STAGES, n, p=[0.08, 0.32, 0.25, 0.25, 0.10])
-    base = pd.Series(stage).map({"not_started": 0.35, "emerging": 0.5, "consolidating": 0.65,
-                                 "embedded": 0.82, "slipping": 0.3}).to_numpy()
+    base = (
+        pd.Series(stage)
+        .map(
+            {
+                "not_started": 0.35,
+                "emerging": 0.5,
+                "consolidating": 0.65,
+                "embedded": 0.82,
+                "slipping": 0.3,
+            }
+        )
+        .to_numpy()
+    )
     p_hold = np.clip(base + rng.normal(0, 0.08, n), 0.02, 0.98)
     width = rng.uniform(0.04, 0.15, n)
     declared = rng.choice(["emerging", "embedded", "closed", ""], n, p=[0.35, 0.35, 0.05, 0.25])
@@ -108,32 +147,36 @@ def _scores(rng, services: pd.DataFrame, hostile: bool) -> pd.DataFrame:
     if hostile:
         theme[1] = HOSTILE_THEME
         stable[0] = HOSTILE_REASON
-    frame = pd.DataFrame({
-        "improvement_id": [f"IMP-{i + 1:05d}" for i in range(n)],
-        "location_id": location,
-        "provider_id": PROVIDER_ID,
-        "theme": theme,
-        "key_question": rng.choice(KEY_QUESTIONS, n),
-        "severity": rng.choice(SEVERITIES, n, p=[0.5, 0.35, 0.15]),
-        "as_of": AS_OF,
-        "p_hold": p_hold,
-        "p_hold_low": np.clip(p_hold - width, 0, 1),
-        "p_hold_high": np.clip(p_hold + width, 0, 1),
-        "stage": stage,
-        "stage_reasons": [_pick(rng, STABLE + FRAGILE) for _ in range(n)],
-        "declared_status": pd.Series(declared).replace("", pd.NA),
-        "claim_check": claim,
-        "cross_check": rng.choice(["agree", "model_lower", "model_higher"], n, p=[.7, .2, .1]),
-        "triggers": triggers,
-        "top_factors": [_pick(rng, FEATURE_NAMES[:20]) for _ in range(n)],
-        "model_version": MODEL_VERSION,
-        "escalations": escalations.fillna("").to_numpy(),
-        "cross_check_sentence": "The model and the rules agree.",
-        "stable_reasons": stable,
-        "fragile_reasons": [_pick(rng, FRAGILE) for _ in range(n)],
-        "next_rm_review_due": AS_OF + pd.to_timedelta(rng.integers(-20, 31, n), unit="D"),
-        "next_senior_review_due": AS_OF + pd.to_timedelta(rng.integers(-10, 92, n), unit="D"),
-    })
+    frame = pd.DataFrame(
+        {
+            "improvement_id": [f"IMP-{i + 1:05d}" for i in range(n)],
+            "location_id": location,
+            "provider_id": PROVIDER_ID,
+            "theme": theme,
+            "key_question": rng.choice(KEY_QUESTIONS, n),
+            "severity": rng.choice(SEVERITIES, n, p=[0.5, 0.35, 0.15]),
+            "as_of": AS_OF,
+            "p_hold": p_hold,
+            "p_hold_low": np.clip(p_hold - width, 0, 1),
+            "p_hold_high": np.clip(p_hold + width, 0, 1),
+            "stage": stage,
+            "stage_reasons": [_pick(rng, STABLE + FRAGILE) for _ in range(n)],
+            "declared_status": pd.Series(declared).replace("", pd.NA),
+            "claim_check": claim,
+            "cross_check": rng.choice(
+                ["agree", "model_lower", "model_higher"], n, p=[0.7, 0.2, 0.1]
+            ),
+            "triggers": triggers,
+            "top_factors": [_pick(rng, FEATURE_NAMES[:20]) for _ in range(n)],
+            "model_version": MODEL_VERSION,
+            "escalations": escalations.fillna("").to_numpy(),
+            "cross_check_sentence": "The model and the rules agree.",
+            "stable_reasons": stable,
+            "fragile_reasons": [_pick(rng, FRAGILE) for _ in range(n)],
+            "next_rm_review_due": AS_OF + pd.to_timedelta(rng.integers(-20, 31, n), unit="D"),
+            "next_senior_review_due": AS_OF + pd.to_timedelta(rng.integers(-10, 92, n), unit="D"),
+        }
+    )
     return frame.assign(review_overdue=frame["next_rm_review_due"] < AS_OF)
 
 
@@ -146,35 +189,64 @@ def _claim_check(stage: np.ndarray, declared: np.ndarray) -> np.ndarray:
     declared_embedded = np.isin(declared, ["embedded", "closed"])
     stage_embedded = stage == "embedded"
     return np.select(
-        [declared == "", declared_embedded & ~stage_embedded,
-         (declared == "emerging") & stage_embedded],
-        ["no_claim", "overclaim", "underclaim"], "consistent")
+        [
+            declared == "",
+            declared_embedded & ~stage_embedded,
+            (declared == "emerging") & stage_embedded,
+        ],
+        ["no_claim", "overclaim", "underclaim"],
+        "consistent",
+    )
 
 
 def _with_service_summaries(services: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     grouped = scores.groupby("location_id")
-    counts = pd.crosstab(scores["location_id"], scores["stage"]).reindex(
-        columns=list(STAGES), fill_value=0).add_prefix("n_")
-    summary = pd.DataFrame({
-        "improvements": grouped.size(),
-        "priority_score": grouped["p_hold"].apply(lambda p: float((1 - p).sum())),
-        "overclaims": grouped["claim_check"].apply(lambda c: int((c == "overclaim").sum())),
-        "triggers": grouped["triggers"].apply(lambda t: int((t != "").sum())),
-    }).join(counts)
+    counts = (
+        pd.crosstab(scores["location_id"], scores["stage"])
+        .reindex(columns=list(STAGES), fill_value=0)
+        .add_prefix("n_")
+    )
+    summary = pd.DataFrame(
+        {
+            "improvements": grouped.size(),
+            "priority_score": grouped["p_hold"].apply(lambda p: float((1 - p).sum())),
+            "overclaims": grouped["claim_check"].apply(lambda c: int((c == "overclaim").sum())),
+            "triggers": grouped["triggers"].apply(lambda t: int((t != "").sum())),
+        }
+    ).join(counts)
     out = services.merge(summary, left_on="location_id", right_index=True)
     out = out.sort_values("priority_score", ascending=False, ignore_index=True)
-    reasons = np.where(out["n_slipping"] > 0, "slipping improvements",
-                       np.where(out["overclaims"] > 0, "over-claims", "low evidence")).astype(object)
+    reasons = np.where(
+        out["n_slipping"] > 0,
+        "slipping improvements",
+        np.where(out["overclaims"] > 0, "over-claims", "low evidence"),
+    ).astype(object)
     if len(out) > 2:
         reasons[2] = HOSTILE_REASON
-    out = out.assign(rank=np.arange(1, len(out) + 1),
-                     priority_low=out["priority_score"] * 0.85,
-                     priority_high=out["priority_score"] * 1.15,
-                     main_reason=reasons)
-    columns = ["rank", "location_id", "provider_id", "name", "priority_score", "priority_low",
-               "priority_high", "improvements", "n_not_started", "n_emerging",
-               "n_consolidating", "n_embedded", "n_slipping", "overclaims", "triggers",
-               "main_reason"]
+    out = out.assign(
+        rank=np.arange(1, len(out) + 1),
+        priority_low=out["priority_score"] * 0.85,
+        priority_high=out["priority_score"] * 1.15,
+        main_reason=reasons,
+    )
+    columns = [
+        "rank",
+        "location_id",
+        "provider_id",
+        "name",
+        "priority_score",
+        "priority_low",
+        "priority_high",
+        "improvements",
+        "n_not_started",
+        "n_emerging",
+        "n_consolidating",
+        "n_embedded",
+        "n_slipping",
+        "overclaims",
+        "triggers",
+        "main_reason",
+    ]
     return out[columns]
 
 
@@ -190,8 +262,16 @@ def _monthly_compliance(rng, scores: pd.DataFrame) -> pd.DataFrame:
     noise = rng.normal(0, 0.04, len(offset))
     share = np.clip(standard - 0.12 + trend + (level - 0.5) * 0.2 + noise, 0, 1)
     met = rng.binomial(sampled, share)
-    return pd.DataFrame({"improvement_id": improvement, "month": month, "sampled": sampled,
-                         "met": met, "compliance": met / sampled, "standard": standard})
+    return pd.DataFrame(
+        {
+            "improvement_id": improvement,
+            "month": month,
+            "sampled": sampled,
+            "met": met,
+            "compliance": met / sampled,
+            "standard": standard,
+        }
+    )
 
 
 def _months_back(as_of: pd.Timestamp, offset: np.ndarray) -> pd.DatetimeIndex:
@@ -212,14 +292,33 @@ def _timeline(rng, scores: pd.DataFrame, hostile: bool) -> pd.DataFrame:
     if hostile:
         review_detail.iloc[0] = HOSTILE_DETAIL
     frames = [
-        pd.DataFrame({"improvement_id": ids, "date": identified, "event": "identified",
-                      "detail": "origin: internal_audit"}),
-        pd.DataFrame({"improvement_id": ids, "date": started, "event": "action_started",
-                      "detail": ""}),
-        pd.DataFrame({"improvement_id": ids, "date": review, "event": "review",
-                      "detail": review_detail.to_numpy()}),
-        pd.DataFrame({"improvement_id": ids, "date": declared, "event": "declared",
-                      "detail": scores["declared_status"].fillna("").to_numpy()}),
+        pd.DataFrame(
+            {
+                "improvement_id": ids,
+                "date": identified,
+                "event": "identified",
+                "detail": "origin: internal_audit",
+            }
+        ),
+        pd.DataFrame(
+            {"improvement_id": ids, "date": started, "event": "action_started", "detail": ""}
+        ),
+        pd.DataFrame(
+            {
+                "improvement_id": ids,
+                "date": review,
+                "event": "review",
+                "detail": review_detail.to_numpy(),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "improvement_id": ids,
+                "date": declared,
+                "event": "declared",
+                "detail": scores["declared_status"].fillna("").to_numpy(),
+            }
+        ),
     ]
     timeline = pd.concat(frames, ignore_index=True)
     timeline = timeline[~((timeline["event"] == "declared") & (timeline["detail"] == ""))]
@@ -231,12 +330,14 @@ def _contributions(rng, scores: pd.DataFrame) -> pd.DataFrame:
     n, k = len(scores), len(terms)
     contribution = rng.normal(0, 0.25, (n, k)) * rng.random((n, k)) ** 2
     value = np.round(rng.uniform(0, 10, (n, k)), 2).astype(str)
-    return pd.DataFrame({
-        "improvement_id": np.repeat(scores["improvement_id"].to_numpy(), k),
-        "term": np.tile(terms, n),
-        "value": value.ravel(),
-        "contribution": contribution.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "improvement_id": np.repeat(scores["improvement_id"].to_numpy(), k),
+            "term": np.tile(terms, n),
+            "value": value.ravel(),
+            "contribution": contribution.ravel(),
+        }
+    )
 
 
 def _write_model_folder(rng, folder: Path) -> None:
@@ -244,13 +345,16 @@ def _write_model_folder(rng, folder: Path) -> None:
         "# takehold hold model, version 7\n\n"
         "Intended use: rank improvements for oversight; never an automatic decision.\n\n"
         "Training data: monthly snapshots 2023-01 to 2026-04, 41,204 labelled rows.\n\n"
-        "Limitations: <i>services with fewer than 3 months of checks</i> are uncertain.\n")
+        "Limitations: <i>services with fewer than 3 months of checks</i> are uncertain.\n"
+    )
     cutoffs = ["2025-04-30", "2025-07-31", "2025-10-31", "2026-01-31"]
     models = ["ga2m", "rules", "declared_status", "ebm", "spline_logistic"]
     grid = pd.MultiIndex.from_product([models, cutoffs], names=["model", "cutoff"]).to_frame(
-        index=False)
-    skill = grid["model"].map({"ga2m": 0.77, "rules": 0.68, "declared_status": 0.6,
-                               "ebm": 0.765, "spline_logistic": 0.76})
+        index=False
+    )
+    skill = grid["model"].map(
+        {"ga2m": 0.77, "rules": 0.68, "declared_status": 0.6, "ebm": 0.765, "spline_logistic": 0.76}
+    )
     grid = grid.assign(
         auroc=skill + rng.normal(0, 0.01, len(grid)),
         brier=0.25 - (skill - 0.5) * 0.3 + rng.normal(0, 0.003, len(grid)),
@@ -262,15 +366,30 @@ def _write_model_folder(rng, folder: Path) -> None:
     )
     grid.to_csv(folder / "backtest.csv", index=False)
     bins = np.arange(10)
-    reliability = pd.concat([
-        pd.DataFrame({"model": m, "bin": bins, "mean_predicted": (bins + 0.5) / 10,
-                      "observed_rate": np.clip((bins + 0.5) / 10 + rng.normal(0, 0.04, 10), 0, 1),
-                      "n": rng.integers(50, 500, 10)})
-        for m in ("ga2m", "rules")], ignore_index=True)
+    reliability = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "model": m,
+                    "bin": bins,
+                    "mean_predicted": (bins + 0.5) / 10,
+                    "observed_rate": np.clip((bins + 0.5) / 10 + rng.normal(0, 0.04, 10), 0, 1),
+                    "n": rng.integers(50, 500, 10),
+                }
+            )
+            for m in ("ga2m", "rules")
+        ],
+        ignore_index=True,
+    )
     reliability.to_csv(folder / "reliability.csv", index=False)
     _shape_functions(rng).to_parquet(folder / "shape_functions.parquet", index=False)
-    threshold = {"min_months_at_standard": 3, "min_evidence_categories": 3,
-                 "min_team_share": 0.75, "max_repeat_gap_share": 0.2, "version": "v1"}
+    threshold = {
+        "min_months_at_standard": 3,
+        "min_evidence_categories": 3,
+        "min_team_share": 0.75,
+        "max_repeat_gap_share": 0.2,
+        "version": "v1",
+    }
     (folder / "evidence_threshold.json").write_text(json.dumps(threshold, indent=2))
 
 
@@ -282,16 +401,31 @@ def _shape_functions(rng) -> pd.DataFrame:
     for term in numeric:
         x = np.linspace(0, 10, 12)
         direction = FEATURES_BY_NAME[term].direction or 1
-        frames.append(_shape_rows(term, [*x, np.nan], [*_bins(x), "missing"],
-                                  [*(direction * np.log1p(x) / 4), -0.1]))
+        frames.append(
+            _shape_rows(
+                term, [*x, np.nan], [*_bins(x), "missing"], [*(direction * np.log1p(x) / 4), -0.1]
+            )
+        )
     frames.append(_shape_rows("severity", [0.0, 1.0, 2.0], list(SEVERITIES), [0.2, 0.0, -0.3]))
-    for pair, seconds in (("compliance_margin_latest & team_count", 3),
-                          ("competency_pass_share_180d & confidence_gap_points", 12)):
+    for pair, seconds in (
+        ("compliance_margin_latest & team_count", 3),
+        ("competency_pass_share_180d & confidence_gap_points", 12),
+    ):
         first, second = pair.split(" & ")
         x = np.tile(np.linspace(-0.2, 0.2, 5), seconds)
         x2 = np.repeat(np.arange(seconds, dtype=float), 5)
-        frames.append(_shape_rows(pair, x, _bins(x), x * (1 + x2 / 4), feature=first,
-                                  feature2=second, x2=x2, x2_label=_bins(x2)))
+        frames.append(
+            _shape_rows(
+                pair,
+                x,
+                _bins(x),
+                x * (1 + x2 / 4),
+                feature=first,
+                feature2=second,
+                x2=x2,
+                x2_label=_bins(x2),
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -299,22 +433,38 @@ def _bins(x) -> list[str]:
     return [f"<= {v:.4g}" for v in x]
 
 
-def _shape_rows(term, x, x_label, contribution, *, feature=None, feature2=None, x2=None,
-                x2_label=None) -> pd.DataFrame:
+def _shape_rows(
+    term, x, x_label, contribution, *, feature=None, feature2=None, x2=None, x2_label=None
+) -> pd.DataFrame:
     n = len(x)
-    return pd.DataFrame({
-        "term": term, "feature": feature or term, "x": np.asarray(x, dtype=float),
-        "x_label": x_label, "feature2": feature2, "x2": np.nan if x2 is None else x2,
-        "x2_label": x2_label, "contribution": np.asarray(contribution, dtype=float),
-        "n_train": 50}, index=range(n)).astype({"feature2": "str", "x2_label": "str"})
+    return pd.DataFrame(
+        {
+            "term": term,
+            "feature": feature or term,
+            "x": np.asarray(x, dtype=float),
+            "x_label": x_label,
+            "feature2": feature2,
+            "x2": np.nan if x2 is None else x2,
+            "x2_label": x2_label,
+            "contribution": np.asarray(contribution, dtype=float),
+            "n_train": 50,
+        },
+        index=range(n),
+    ).astype({"feature2": "str", "x2_label": "str"})
 
 
 def _previous_scores(rng, scores: pd.DataFrame) -> pd.DataFrame:
     previous = scores.iloc[:-1].copy()  # the newest improvement did not exist last month
     moved = rng.random(len(previous)) < 0.15
     earlier = pd.Series(previous["stage"]).map(
-        {"embedded": "consolidating", "consolidating": "emerging", "emerging": "not_started",
-         "slipping": "embedded", "not_started": "not_started"})
+        {
+            "embedded": "consolidating",
+            "consolidating": "emerging",
+            "emerging": "not_started",
+            "slipping": "embedded",
+            "not_started": "not_started",
+        }
+    )
     previous["stage"] = np.where(moved, earlier, previous["stage"])
     previous["p_hold"] = np.clip(previous["p_hold"] + rng.normal(0, 0.08, len(previous)), 0, 1)
     previous["triggers"] = np.where(rng.random(len(previous)) < 0.5, previous["triggers"], "")
@@ -328,8 +478,11 @@ def _manifest(scores: pd.DataFrame, services: pd.DataFrame, previous: str | None
         "run_id": RUN_ID,
         "as_of": AS_OF.date().isoformat(),
         "previous_run_id": previous,
-        "inputs": {"services": {"rows": len(services)}, "improvements": {"rows": len(scores)},
-                   "feedback": {"absent": True}},
+        "inputs": {
+            "services": {"rows": len(services)},
+            "improvements": {"rows": len(scores)},
+            "feedback": {"absent": True},
+        },
         "counts": {"services": len(services), "improvements": len(scores)},
         "model": {"name": "takehold", "version": MODEL_VERSION, "alias": "champion"},
         "config": {"horizon_months": 6},

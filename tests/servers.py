@@ -139,8 +139,14 @@ def postgres_bin_dir() -> Path | None:
     candidates = [Path(found).resolve().parent for found in [shutil.which("pg_ctl")] if found]
     candidates.append(Path(f"/usr/lib/postgresql/{POSTGRES_VERSION}/bin"))
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    return next((folder for folder in candidates
-                 if (folder / "initdb").exists() and (folder / "pg_ctl").exists()), None)
+    return next(
+        (
+            folder
+            for folder in candidates
+            if (folder / "initdb").exists() and (folder / "pg_ctl").exists()
+        ),
+        None,
+    )
 
 
 def is_root() -> bool:
@@ -159,9 +165,20 @@ def ensure_postgres_user() -> None:
     if subprocess.run(["id", "-u", POSTGRES_USER], capture_output=True).returncode == 0:
         return
     log.info("creating the %s system user", POSTGRES_USER)
-    subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                    "--shell", "/usr/sbin/nologin", POSTGRES_USER],
-                   check=True, capture_output=True, timeout=start_timeout())
+    subprocess.run(
+        [
+            "useradd",
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            POSTGRES_USER,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=start_timeout(),
+    )
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -171,35 +188,59 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def run_to_completion(name: str, command: Sequence[str], env: Mapping[str, str], log_file: Path,
-                      *, cwd: Path | None = None) -> None:
+def run_to_completion(
+    name: str,
+    command: Sequence[str],
+    env: Mapping[str, str],
+    log_file: Path,
+    *,
+    cwd: Path | None = None,
+) -> None:
     """Run a set-up command with its output in `log_file`; raise if it fails or overruns."""
     started = time.perf_counter()
     with open(log_file, "ab") as output:
         try:
-            finished = subprocess.run(command, env=dict(env), cwd=cwd, stdout=output,
-                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      timeout=start_timeout(), start_new_session=True)
+            finished = subprocess.run(
+                command,
+                env=dict(env),
+                cwd=cwd,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=start_timeout(),
+                start_new_session=True,
+            )
         except subprocess.TimeoutExpired as overrun:
-            raise ServerStartError(f"{name} took longer than {start_timeout():.0f} s; "
-                                   f"log {log_file}:\n{log_tail(log_file)}") from overrun
+            raise ServerStartError(
+                f"{name} took longer than {start_timeout():.0f} s; "
+                f"log {log_file}:\n{log_tail(log_file)}"
+            ) from overrun
     if finished.returncode != 0:
-        raise ServerStartError(f"{name} exited with {finished.returncode}; "
-                               f"log {log_file}:\n{log_tail(log_file)}")
+        raise ServerStartError(
+            f"{name} exited with {finished.returncode}; log {log_file}:\n{log_tail(log_file)}"
+        )
     log.info("%s finished in %.1f s", name, time.perf_counter() - started)
 
 
-def start_server(command: Sequence[str], env: Mapping[str, str], log_file: Path,
-                 *, cwd: Path | None = None) -> subprocess.Popen:
+def start_server(
+    command: Sequence[str], env: Mapping[str, str], log_file: Path, *, cwd: Path | None = None
+) -> subprocess.Popen:
     """Start a long-running server in its own process group, its output in `log_file`."""
     with open(log_file, "ab") as output:
-        return subprocess.Popen(command, env=dict(env), cwd=cwd, stdout=output,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        return subprocess.Popen(
+            command,
+            env=dict(env),
+            cwd=cwd,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
-def stop_process_group(process: subprocess.Popen,
-                       grace_seconds: float = STOP_TIMEOUT_SECONDS) -> None:
+def stop_process_group(
+    process: subprocess.Popen, grace_seconds: float = STOP_TIMEOUT_SECONDS
+) -> None:
     """Stop a server and every process it started: SIGTERM to its group, then, after
     `grace_seconds`, SIGKILL to whatever is left of the group."""
     started = time.perf_counter()
@@ -209,8 +250,9 @@ def stop_process_group(process: subprocess.Popen,
         try:
             process.wait(timeout=grace_seconds)
         except subprocess.TimeoutExpired:
-            log.warning("process %s ignored SIGTERM for %.0f s; killing it", process.pid,
-                        grace_seconds)
+            log.warning(
+                "process %s ignored SIGTERM for %.0f s; killing it", process.pid, grace_seconds
+            )
     # Workers the server forked may outlive it; they share its group.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -263,11 +305,15 @@ def wait_until_healthy(name: str, url: str, process: subprocess.Popen, log_file:
             log.info("%s answered %s after %.1f s", name, url, time.perf_counter() - started)
             return
         if process.poll() is not None:
-            raise ServerStartError(f"{name} exited with {process.returncode} before answering "
-                                   f"{url}; log {log_file}:\n{log_tail(log_file)}")
+            raise ServerStartError(
+                f"{name} exited with {process.returncode} before answering "
+                f"{url}; log {log_file}:\n{log_tail(log_file)}"
+            )
         time.sleep(POLL_SECONDS)
-    raise ServerStartError(f"{name} did not answer {url} within {start_timeout():.0f} s; "
-                           f"log {log_file}:\n{log_tail(log_file)}")
+    raise ServerStartError(
+        f"{name} did not answer {url} within {start_timeout():.0f} s; "
+        f"log {log_file}:\n{log_tail(log_file)}"
+    )
 
 
 def venv_command(name: str) -> str:
@@ -294,17 +340,39 @@ def running_postgres(bin_dir: Path, logs: Path) -> Iterator[str]:
         port = free_port()
         data = folder / "data"
         env = base_environment()
-        run_to_completion("initdb", as_postgres_user(
-            [str(bin_dir / "initdb"), "-D", str(data), "--auth=trust", f"--username={POSTGRES_USER}",
-             "--encoding=UTF8", "--no-sync"]), env, logs / "initdb.log", cwd=folder)
+        run_to_completion(
+            "initdb",
+            as_postgres_user(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "--auth=trust",
+                    f"--username={POSTGRES_USER}",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                ]
+            ),
+            env,
+            logs / "initdb.log",
+            cwd=folder,
+        )
         # Durability settings off: a throw-away test cluster, and fsync dominates on shared disks.
-        options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
         pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-t", str(int(start_timeout()))]
         try:
-            run_to_completion("pg_ctl start", as_postgres_user(
-                [*pg_ctl, "-l", str(folder / "postgres.log"), "-o", options, "-w", "start"]),
-                env, logs / "pg_ctl.log", cwd=folder)
+            run_to_completion(
+                "pg_ctl start",
+                as_postgres_user(
+                    [*pg_ctl, "-l", str(folder / "postgres.log"), "-o", options, "-w", "start"]
+                ),
+                env,
+                logs / "pg_ctl.log",
+                cwd=folder,
+            )
             url = f"postgresql://{POSTGRES_USER}@127.0.0.1:{port}"
             create_databases(url, DATABASES)
             yield url
@@ -321,8 +389,12 @@ def remove_in_background(folder: Path) -> None:
     discard); nothing needs the folder gone before the session ends.
     """
     # The shell returns at once and leaves `rm` to finish on its own (no child left unwaited).
-    subprocess.run(["sh", "-c", 'rm -rf -- "$1" >/dev/null 2>&1 &', "sh", str(folder)],
-                   stdin=subprocess.DEVNULL, check=True, timeout=STOP_TIMEOUT_SECONDS)
+    subprocess.run(
+        ["sh", "-c", 'rm -rf -- "$1" >/dev/null 2>&1 &', "sh", str(folder)],
+        stdin=subprocess.DEVNULL,
+        check=True,
+        timeout=STOP_TIMEOUT_SECONDS,
+    )
 
 
 def create_databases(url: str, names: Sequence[str]) -> None:
@@ -339,8 +411,9 @@ def create_databases(url: str, names: Sequence[str]) -> None:
         connection.close()
 
 
-def stop_postgres(pg_ctl: list[str], data: Path, env: Mapping[str, str], logs: Path,
-                  folder: Path) -> None:
+def stop_postgres(
+    pg_ctl: list[str], data: Path, env: Mapping[str, str], logs: Path, folder: Path
+) -> None:
     """pg_ctl stop -m fast; if that fails, kill the postmaster's process group.
 
     pg_ctl starts the postmaster in a session of its own, so its pid is also its group id.
@@ -350,8 +423,13 @@ def stop_postgres(pg_ctl: list[str], data: Path, env: Mapping[str, str], logs: P
     if not (data / "postmaster.pid").exists():
         return
     try:
-        run_to_completion("pg_ctl stop", as_postgres_user([*pg_ctl, "-m", "fast", "-w", "stop"]),
-                          env, logs / "pg_ctl.log", cwd=folder)
+        run_to_completion(
+            "pg_ctl stop",
+            as_postgres_user([*pg_ctl, "-m", "fast", "-w", "stop"]),
+            env,
+            logs / "pg_ctl.log",
+            cwd=folder,
+        )
     except ServerStartError:
         log.warning("pg_ctl stop failed; killing the postmaster")
         with contextlib.suppress(OSError, ValueError, IndexError):
@@ -379,13 +457,14 @@ def mlflow_environment() -> dict[str, str]:
 def prefect_environment(postgres_url: str, root: Path) -> dict[str, str]:
     """The Prefect server's environment: the `prefect` database through asyncpg, its home in
     `root/prefect`, migrations run once beforehand (not on start), no UI."""
-    return base_environment({
-        "PREFECT_HOME": str(root / "prefect"),
-        "PREFECT_SERVER_DATABASE_CONNECTION_URL":
-            f"postgresql+asyncpg{postgres_url.removeprefix('postgresql')}/prefect",
-        "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false",
-        "PREFECT_SERVER_UI_ENABLED": "false",
-    })
+    return base_environment(
+        {
+            "PREFECT_HOME": str(root / "prefect"),
+            "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"postgresql+asyncpg{postgres_url.removeprefix('postgresql')}/prefect",
+            "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false",
+            "PREFECT_SERVER_UI_ENABLED": "false",
+        }
+    )
 
 
 def migrate_databases(postgres_url: str, root: Path, logs: Path) -> None:
@@ -395,42 +474,72 @@ def migrate_databases(postgres_url: str, root: Path, logs: Path) -> None:
     work on different databases, so running them together only saves time.
     """
     commands = {
-        "mlflow db upgrade": ([venv_command("mlflow"), "db", "upgrade",
-                               mlflow_store_url(postgres_url)], mlflow_environment()),
+        "mlflow db upgrade": (
+            [venv_command("mlflow"), "db", "upgrade", mlflow_store_url(postgres_url)],
+            mlflow_environment(),
+        ),
         "prefect server database upgrade": (
             [venv_command("prefect"), "server", "database", "upgrade", "-y"],
-            prefect_environment(postgres_url, root)),
+            prefect_environment(postgres_url, root),
+        ),
     }
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:
-        runs = [pool.submit(run_to_completion, name, command, env,
-                            logs / f"{name.split()[0]}-upgrade.log", cwd=root)
-                for name, (command, env) in commands.items()]
+        runs = [
+            pool.submit(
+                run_to_completion,
+                name,
+                command,
+                env,
+                logs / f"{name.split()[0]}-upgrade.log",
+                cwd=root,
+            )
+            for name, (command, env) in commands.items()
+        ]
         for run in runs:
             run.result()
 
 
-def start_mlflow(stack: contextlib.ExitStack, postgres_url: str, root: Path,
-                 logs: Path) -> tuple[str, subprocess.Popen]:
+def start_mlflow(
+    stack: contextlib.ExitStack, postgres_url: str, root: Path, logs: Path
+) -> tuple[str, subprocess.Popen]:
     """Start the MLflow tracking server, serving artifacts from `root/artifacts`; its stop is
     registered on `stack` at once. Returns its URL (http://127.0.0.1:PORT) and process."""
     port = free_port()
     process = start_server(
-        [venv_command("mlflow"), "server", "--backend-store-uri", mlflow_store_url(postgres_url),
-         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1"],
-        mlflow_environment(), logs / "mlflow-server.log", cwd=root)
+        [
+            venv_command("mlflow"),
+            "server",
+            "--backend-store-uri",
+            mlflow_store_url(postgres_url),
+            "--artifacts-destination",
+            str(root / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        mlflow_environment(),
+        logs / "mlflow-server.log",
+        cwd=root,
+    )
     stack.callback(stop_process_group, process)
     return f"http://127.0.0.1:{port}", process
 
 
-def start_prefect(stack: contextlib.ExitStack, postgres_url: str, root: Path,
-                  logs: Path) -> tuple[str, subprocess.Popen]:
+def start_prefect(
+    stack: contextlib.ExitStack, postgres_url: str, root: Path, logs: Path
+) -> tuple[str, subprocess.Popen]:
     """Start the Prefect server; its stop is registered on `stack` at once. Returns its API URL
     (http://127.0.0.1:PORT/api) and process."""
     port = free_port()
     process = start_server(
         [venv_command("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        prefect_environment(postgres_url, root), logs / "prefect-server.log", cwd=root)
+        prefect_environment(postgres_url, root),
+        logs / "prefect-server.log",
+        cwd=root,
+    )
     stack.callback(stop_process_group, process)
     return f"http://127.0.0.1:{port}/api", process
 
@@ -445,8 +554,10 @@ def running_servers(root: Path) -> Iterator[Servers]:
     """
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
-        raise ServerStartError("PostgreSQL is not installed (no initdb/pg_ctl on PATH or under "
-                               "/usr/lib/postgresql/*/bin); run scripts/system-deps.sh")
+        raise ServerStartError(
+            "PostgreSQL is not installed (no initdb/pg_ctl on PATH or under "
+            "/usr/lib/postgresql/*/bin); run scripts/system-deps.sh"
+        )
     logs = root / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
@@ -454,12 +565,19 @@ def running_servers(root: Path) -> Iterator[Servers]:
         migrate_databases(postgres_url, root, logs)
         mlflow_url, mlflow_process = start_mlflow(stack, postgres_url, root, logs)
         prefect_api, prefect_process = start_prefect(stack, postgres_url, root, logs)
-        wait_until_healthy("mlflow server", f"{mlflow_url}/health", mlflow_process,
-                           logs / "mlflow-server.log")
-        wait_until_healthy("prefect server", f"{prefect_api}/health", prefect_process,
-                           logs / "prefect-server.log")
-        yield Servers(postgres_url=postgres_url, mlflow_tracking_uri=mlflow_url,
-                      prefect_api_url=prefect_api, logs=logs, artifacts=root / "artifacts")
+        wait_until_healthy(
+            "mlflow server", f"{mlflow_url}/health", mlflow_process, logs / "mlflow-server.log"
+        )
+        wait_until_healthy(
+            "prefect server", f"{prefect_api}/health", prefect_process, logs / "prefect-server.log"
+        )
+        yield Servers(
+            postgres_url=postgres_url,
+            mlflow_tracking_uri=mlflow_url,
+            prefect_api_url=prefect_api,
+            logs=logs,
+            artifacts=root / "artifacts",
+        )
 
 
 def missing_prerequisite() -> str | None:

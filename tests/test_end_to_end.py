@@ -45,18 +45,30 @@ def demo(tmp_path_factory, harness):
     export_dir, _ = write_simulation(simulation, root / "demo")
     settings = load_settings({"TAKEHOLD_HOME": str(root / "home")})
     prepare_environment(settings)
-    trained = train_model(export=str(export_dir), as_of=simulation.end, settings=settings,
-                          config=LIGHT, today=RUN_DAY)
-    return {"export": export_dir, "as_of": simulation.end, "settings": settings,
-            "trained": trained, "root": root}
+    trained = train_model(
+        export=str(export_dir), as_of=simulation.end, settings=settings, config=LIGHT, today=RUN_DAY
+    )
+    return {
+        "export": export_dir,
+        "as_of": simulation.end,
+        "settings": settings,
+        "trained": trained,
+        "root": root,
+    }
 
 
 def score(demo, out: Path, **options):
     from pipelines.flows import nightly_scoring
 
-    return nightly_scoring(export=str(options.pop("export", demo["export"])), out=str(out),
-                           as_of=demo["as_of"], settings=demo["settings"], config=LIGHT,
-                           today=RUN_DAY, **options)
+    return nightly_scoring(
+        export=str(options.pop("export", demo["export"])),
+        out=str(out),
+        as_of=demo["as_of"],
+        settings=demo["settings"],
+        config=LIGHT,
+        today=RUN_DAY,
+        **options,
+    )
 
 
 def test_training_registers_a_champion_with_a_backtest(demo):
@@ -83,8 +95,13 @@ def test_a_nightly_run_writes_every_output_with_reconciled_counts(nightly):
     assert scores["p_hold"].between(0, 1).all()
     assert (scores["p_hold_low"] <= scores["p_hold"]).all()
     assert (scores["p_hold"] <= scores["p_hold_high"]).all()
-    assert set(scores["stage"]) <= {"not_started", "emerging", "consolidating", "embedded",
-                                    "slipping"}
+    assert set(scores["stage"]) <= {
+        "not_started",
+        "emerging",
+        "consolidating",
+        "embedded",
+        "slipping",
+    }
     assert (scores["model_version"] == "1").all()
     services = pd.read_csv(out / "services.csv")
     assert services["rank"].tolist() == list(range(1, len(services) + 1))
@@ -94,8 +111,12 @@ def test_a_nightly_run_writes_every_output_with_reconciled_counts(nightly):
     for name, counts in manifest["counts"].items():
         assert counts["read"] == counts["used"] + counts["set_aside"] + counts["quarantined"], name
     assert manifest["inputs"]["checks"]["rows"] == manifest["counts"]["checks"]["read"]
-    assert manifest["model"] == {**manifest["model"], "name": "takehold", "version": "1",
-                                 "alias": "champion"}
+    assert manifest["model"] == {
+        **manifest["model"],
+        "name": "takehold",
+        "version": "1",
+        "alias": "champion",
+    }
     assert manifest["config"]["threshold"]["min_consecutive_months"] == 3
     assert set(manifest["timings"]) >= {"validate", "features, score, rules", "report"}
     assert (out / "report.html").stat().st_size > 10_000
@@ -120,7 +141,9 @@ def test_two_runs_give_identical_scores(demo, tmp_path):
     first = pd.read_parquet(tmp_path / "a" / "scores.parquet")
     second = pd.read_parquet(tmp_path / "b" / "scores.parquet")
     pd.testing.assert_frame_equal(first, second)
-    assert (tmp_path / "a" / "scores.csv").read_bytes() == (tmp_path / "b" / "scores.csv").read_bytes()
+    assert (tmp_path / "a" / "scores.csv").read_bytes() == (
+        tmp_path / "b" / "scores.csv"
+    ).read_bytes()
 
 
 def test_a_failing_stage_leaves_the_previous_outputs_untouched(demo, tmp_path, monkeypatch):
@@ -166,8 +189,9 @@ def test_the_score_command_exits_1_on_a_blocked_export(demo, tmp_path, monkeypat
     shutil.copytree(demo["export"], broken)
     (broken / "improvements.csv").write_text("improvement_id\n")
     monkeypatch.setenv("TAKEHOLD_HOME", str(demo["settings"].home))
-    code = runs.score_command(str(broken), tmp_path / "out", demo["as_of"], None, "local", None,
-                              1, None, False)
+    code = runs.score_command(
+        str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
+    )
     assert code == 1
     assert not (tmp_path / "out" / "scores.csv").exists()
 
@@ -175,8 +199,10 @@ def test_the_score_command_exits_1_on_a_blocked_export(demo, tmp_path, monkeypat
 def test_partitioned_scoring_gives_the_same_scores(demo, tmp_path):
     score(demo, tmp_path / "one", partitions=1, report=False)
     score(demo, tmp_path / "four", partitions=4, report=False)
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / "scores.parquet"),
-                                  pd.read_parquet(tmp_path / "four" / "scores.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "one" / "scores.parquet"),
+        pd.read_parquet(tmp_path / "four" / "scores.parquet"),
+    )
 
 
 def test_the_dask_runner_gives_the_same_scores_as_the_local_one(demo, tmp_path):
@@ -185,13 +211,28 @@ def test_the_dask_runner_gives_the_same_scores_as_the_local_one(demo, tmp_path):
     from pipelines.flows import nightly_scoring
 
     score(demo, tmp_path / "local", report=False)
-    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
-                                            "processes": True, "dashboard_address": None})
+    runner = DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": 2,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        }
+    )
     nightly_scoring.with_options(task_runner=runner)(
-        export=str(demo["export"]), out=str(tmp_path / "dask"), as_of=demo["as_of"],
-        settings=demo["settings"], config=LIGHT, today=RUN_DAY, partitions=4, report=False)
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / "scores.parquet"),
-                                  pd.read_parquet(tmp_path / "dask" / "scores.parquet"))
+        export=str(demo["export"]),
+        out=str(tmp_path / "dask"),
+        as_of=demo["as_of"],
+        settings=demo["settings"],
+        config=LIGHT,
+        today=RUN_DAY,
+        partitions=4,
+        report=False,
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "local" / "scores.parquet"),
+        pd.read_parquet(tmp_path / "dask" / "scores.parquet"),
+    )
 
 
 def test_the_sql_sink_appends_each_run(demo, tmp_path):
@@ -202,7 +243,8 @@ def test_the_sql_sink_appends_each_run(demo, tmp_path):
     second = score(demo, tmp_path / "out", sink_url=str(sink), report=False)
     with sqlite3.connect(sink) as connection:
         runs_seen = connection.execute(
-            "select run_id, count(*) from scores group by run_id").fetchall()
+            "select run_id, count(*) from scores group by run_id"
+        ).fetchall()
         ranked = connection.execute("select count(*) from service_rankings").fetchone()[0]
     assert {r for r, _ in runs_seen} == {first.run_id, second.run_id}
     assert ranked > 0
@@ -216,23 +258,41 @@ def test_promotion_refuses_a_worse_model_and_keeps_the_champion(demo):
     worse = {k: v for k, v in champion.metrics.items()}
     worse["backtest.ga2m.auroc"] -= 0.05
     decision = tracking.decide_promotion(
-        worse, champion.metrics, champion.feature_names, champion.feature_names,
-        auroc_key="backtest.ga2m.auroc", brier_key="backtest.ga2m.brier", tolerance=0.005)
+        worse,
+        champion.metrics,
+        champion.feature_names,
+        champion.feature_names,
+        auroc_key="backtest.ga2m.auroc",
+        brier_key="backtest.ga2m.brier",
+        tolerance=0.005,
+    )
     assert not decision.promote
     assert "below the champion" in decision.reason
 
 
 def test_a_lower_bar_config_changes_stages_and_is_recorded(demo, tmp_path):
-    easy = replace(LIGHT, threshold=replace(LIGHT.threshold, min_consecutive_months=1,
-                                            min_evidence_categories=1,
-                                            require_peoples_experience=False,
-                                            min_teams_meeting_share=0.0))
+    easy = replace(
+        LIGHT,
+        threshold=replace(
+            LIGHT.threshold,
+            min_consecutive_months=1,
+            min_evidence_categories=1,
+            require_peoples_experience=False,
+            min_teams_meeting_share=0.0,
+        ),
+    )
     from pipelines.flows import nightly_scoring
 
     strict = score(demo, tmp_path / "strict", report=False)
-    lenient = nightly_scoring(export=str(demo["export"]), out=str(tmp_path / "lenient"),
-                              as_of=demo["as_of"], settings=demo["settings"], config=easy,
-                              today=RUN_DAY, report=False)
+    lenient = nightly_scoring(
+        export=str(demo["export"]),
+        out=str(tmp_path / "lenient"),
+        as_of=demo["as_of"],
+        settings=demo["settings"],
+        config=easy,
+        today=RUN_DAY,
+        report=False,
+    )
     assert lenient.manifest["config"]["threshold"]["min_consecutive_months"] == 1
     a = pd.read_parquet(tmp_path / "strict" / "scores.parquet")
     b = pd.read_parquet(tmp_path / "lenient" / "scores.parquet")
@@ -249,8 +309,12 @@ def test_the_gate_compares_with_the_champion_on_the_same_folds(demo):
     from pipelines.flows import train_model
 
     settings = demo["settings"]
-    common = {"export": str(demo["export"]), "as_of": demo["as_of"], "settings": settings,
-              "today": RUN_DAY}
+    common = {
+        "export": str(demo["export"]),
+        "as_of": demo["as_of"],
+        "settings": settings,
+        "today": RUN_DAY,
+    }
     before = tracking.champion(settings)
     same = train_model(config=LIGHT, **common)
     assert same["promoted"], same["reason"]
@@ -272,13 +336,15 @@ def test_a_partition_can_release_its_check_rows_once_summed(demo):
     from pipelines import stages, tracking
     from pipelines.io import read_export
 
-    checked = stages.validate_or_block(read_export(str(demo["export"])), demo["as_of"], LIGHT,
-                                       RUN_DAY)
+    checked = stages.validate_or_block(
+        read_export(str(demo["export"])), demo["as_of"], LIGHT, RUN_DAY
+    )
     model, champion = tracking.load_champion_model(demo["settings"])
     kept, released = dict(checked.tables), dict(checked.tables)
     expected = stages.score_partition(kept, demo["as_of"], model, champion.version, LIGHT)
-    got = stages.score_partition(released, demo["as_of"], model, champion.version, LIGHT,
-                                 release_checks=True)
+    got = stages.score_partition(
+        released, demo["as_of"], model, champion.version, LIGHT, release_checks=True
+    )
     assert "checks" not in released and "checks" in kept
     for name in ("scores", "contributions", "monthly", "timeline"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name))

@@ -29,8 +29,9 @@ def simulation():
 @pytest.fixture(scope="module")
 def snapshots(simulation):
     truth = simulation.truth
-    frame = build_training_snapshots(simulation.frames, truth["as_of"].min(), truth["as_of"].max(),
-                                     observable_by=simulation.end)
+    frame = build_training_snapshots(
+        simulation.frames, truth["as_of"].min(), truth["as_of"].max(), observable_by=simulation.end
+    )
     return frame.merge(truth[[*KEYS, "p_hold_true"]], on=KEYS, validate="one_to_one")
 
 
@@ -48,8 +49,9 @@ def test_eligible_pairs_are_the_simulators(simulation):
     truth = simulation.truth
     pairs = eligible_as_of_dates(simulation.frames, truth["as_of"].min(), truth["as_of"].max())
     expected = truth.loc[truth["eligible"], KEYS].sort_values(KEYS, ignore_index=True)
-    pd.testing.assert_frame_equal(pairs.astype({"improvement_id": "str"}),
-                                  expected.astype({"improvement_id": "str"}))
+    pd.testing.assert_frame_equal(
+        pairs.astype({"improvement_id": "str"}), expected.astype({"improvement_id": "str"})
+    )
 
 
 def test_snapshots_hold_only_complete_windows(simulation, snapshots):

@@ -121,10 +121,16 @@ def _bad_file_cases():
         ("empty", b"", "file is empty"),
         ("semicolons", SERVICES.replace(",", ";").encode(), "separated by semicolons"),
         ("not_utf8", SERVICES.replace("Rose", "R\xf6se").encode("latin-1"), "is not UTF-8"),
-        ("duplicate_header", b"location_id,location_id,name\n1-101675727,1-101675727,x\n",
-         "appears twice"),
-        ("ragged", SERVICES.encode() + b"1-101675728,1-100000001,a,b,c,d,e,f,g\n",
-         "is not a well-formed CSV"),
+        (
+            "duplicate_header",
+            b"location_id,location_id,name\n1-101675727,1-101675727,x\n",
+            "appears twice",
+        ),
+        (
+            "ragged",
+            SERVICES.encode() + b"1-101675728,1-100000001,a,b,c,d,e,f,g\n",
+            "is not a well-formed CSV",
+        ),
     ]
 
 
@@ -176,16 +182,29 @@ def test_large_repetitive_columns_type_exactly_as_cell_by_cell(monkeypatch):
 
     rng = np.random.default_rng(3)
     n = 30_000
-    raw = pd.DataFrame({
-        "check_id": [f"C{i}" for i in range(n)],  # unique: stays on the cell-by-cell path
-        "improvement_id": rng.choice([" IMP-1", "IMP-2", "IMP-3 ", None], n),
-        "checked_on": rng.choice(["2026-01-05", " 2026-02-01", "2026-13-01", "05/01/2026",
-                                  "2026-03-01T00:00:00", None, ""], n),
-        "team": rng.choice(["Day", "Night ", "night", None], n),
-        "source": rng.choice(["audit", "Audit", " care_records", "gossip", None], n),
-        "sampled": rng.choice(["10", " 12", "12.0", "ten", "-1", None], n),
-        "met": rng.choice(["8", "9 ", "x", None], n),
-    }, dtype="str")
+    raw = pd.DataFrame(
+        {
+            "check_id": [f"C{i}" for i in range(n)],  # unique: stays on the cell-by-cell path
+            "improvement_id": rng.choice([" IMP-1", "IMP-2", "IMP-3 ", None], n),
+            "checked_on": rng.choice(
+                [
+                    "2026-01-05",
+                    " 2026-02-01",
+                    "2026-13-01",
+                    "05/01/2026",
+                    "2026-03-01T00:00:00",
+                    None,
+                    "",
+                ],
+                n,
+            ),
+            "team": rng.choice(["Day", "Night ", "night", None], n),
+            "source": rng.choice(["audit", "Audit", " care_records", "gossip", None], n),
+            "sampled": rng.choice(["10", " 12", "12.0", "ten", "-1", None], n),
+            "met": rng.choice(["8", "9 ", "x", None], n),
+        },
+        dtype="str",
+    )
     spec = FILES_BY_NAME["checks"]
     fast = loader.type_frame(raw, spec)
     monkeypatch.setattr(loader, "DISTINCT_MIN_ROWS", 10**9)
@@ -193,7 +212,8 @@ def test_large_repetitive_columns_type_exactly_as_cell_by_cell(monkeypatch):
     pd.testing.assert_frame_equal(fast.frame, plain.frame)
     pd.testing.assert_frame_equal(
         fast.parse_problems.sort_values(["column", "row"], ignore_index=True),
-        plain.parse_problems.sort_values(["column", "row"], ignore_index=True))
+        plain.parse_problems.sort_values(["column", "row"], ignore_index=True),
+    )
     assert fast.normalised_cells == plain.normalised_cells
     assert len(fast.parse_problems) > 1000 and sum(fast.normalised_cells.values()) > 1000
     # a Parquet dictionary column arrives as a pandas categorical: same result

@@ -196,5 +196,6 @@ def test_bin_labels_tell_close_thresholds_apart():
 
 def test_table_scores_equal_the_trees_on_rows_never_seen(fitted):
     unseen, _, _ = _labelled(n_improvements=60, seed=5)
-    np.testing.assert_allclose(fitted.decision_function(unseen),
-                               fitted.tree_decision_function(unseen), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        fitted.decision_function(unseen), fitted.tree_decision_function(unseen), rtol=0, atol=1e-9
+    )

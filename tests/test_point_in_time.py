@@ -26,49 +26,111 @@ SOURCES = ("audit", "care_records", "staff_practice", "competency")
 def rich_records(location=LOCATION, prefix="") -> dict[str, list[dict]]:
     """Every table, with rows from 2024-10 to 2025-05 for two improvements at `location`."""
     imps = [
-        improvement(f"{prefix}imp-1", location_id=location, declared_status="embedded",
-                    declared_on="2025-03-20"),
-        improvement(f"{prefix}imp-2", location_id=location, theme="medicines",
-                    identified_on="2024-10-02", action_started_on="2024-11-01", standard=0.9),
+        improvement(
+            f"{prefix}imp-1",
+            location_id=location,
+            declared_status="embedded",
+            declared_on="2025-03-20",
+        ),
+        improvement(
+            f"{prefix}imp-2",
+            location_id=location,
+            theme="medicines",
+            identified_on="2024-10-02",
+            action_started_on="2024-11-01",
+            standard=0.9,
+        ),
     ]
     checks = []
     for month in range(10, 18):
         year, mon = 2024 + (month - 1) // 12, (month - 1) % 12 + 1
-        for k, (team, source) in enumerate([("A", "audit"), ("B", "care_records"),
-                                            ("A", "staff_practice"), ("B", "competency")]):
+        for k, (team, source) in enumerate(
+            [("A", "audit"), ("B", "care_records"), ("A", "staff_practice"), ("B", "competency")]
+        ):
             day = f"{year}-{mon:02d}-{3 + 7 * k:02d}"
             for imp_n, imp in enumerate(imps):
                 met = 6 + (month + k + imp_n) % 5
-                checks.append(check(day, 10, met, improvement_id=imp["improvement_id"], team=team,
-                                    source=source, repeat_gaps=(10 - met) // 2,
-                                    prompts_needed=k, self_rated_confidence=3.5 + k / 4))
+                checks.append(
+                    check(
+                        day,
+                        10,
+                        met,
+                        improvement_id=imp["improvement_id"],
+                        team=team,
+                        source=source,
+                        repeat_gaps=(10 - met) // 2,
+                        prompts_needed=k,
+                        self_rated_confidence=3.5 + k / 4,
+                    )
+                )
     events = {
-        "feedback": [{"feedback_id": f"{prefix}f{n}", "location_id": location,
-                      "received_on": day, "channel": channel, "respondent": who,
-                      "theme": theme, "sentiment": s, "text": "free text"}
-                     for n, (day, channel, who, theme, s) in enumerate([
-                         ("2024-11-20", "survey", "person", "falls", -1),
-                         ("2025-01-15", "complaint", "family", "falls", -1),
-                         ("2025-03-10", "survey", "person", "falls", 1),
-                         ("2025-03-31", "meeting", "staff", "medicines", 1),
-                         ("2025-05-02", "survey", "professional", "medicines", 0)])],
-        "incidents": [{"incident_id": f"{prefix}i{n}", "location_id": location,
-                       "occurred_on": day, "theme": theme, "harm": harm}
-                      for n, (day, theme, harm) in enumerate([
-                          ("2024-12-01", "falls", "moderate"), ("2025-02-14", "falls", "low"),
-                          ("2025-03-17", "medicines", "severe"), ("2025-05-20", "falls", "none")])],
-        "workforce": [{"location_id": location, "team": team, "week_start": str(day.date()),
-                       "shifts_planned": 50, "shifts_agency": 5 + n % 7,
-                       "shifts_unfilled": n % 3, "leavers": n % 2}
-                      for n, day in enumerate(pd.date_range("2024-10-07", "2025-05-26",
-                                                            freq="W-MON"))
-                      for team in ("A", "B")],
-        "reviews": [{"review_id": f"{prefix}r{n}", "improvement_id": imp, "reviewed_on": day,
-                     "level": level, "classification": cls}
-                    for n, (imp, day, level, cls) in enumerate([
-                        (f"{prefix}imp-1", "2025-02-01", "registered_manager", "emerging"),
-                        (f"{prefix}imp-2", "2025-03-17", "board", "embedded"),
-                        (f"{prefix}imp-1", "2025-04-01", "senior_leadership", "not_assured")])],
+        "feedback": [
+            {
+                "feedback_id": f"{prefix}f{n}",
+                "location_id": location,
+                "received_on": day,
+                "channel": channel,
+                "respondent": who,
+                "theme": theme,
+                "sentiment": s,
+                "text": "free text",
+            }
+            for n, (day, channel, who, theme, s) in enumerate(
+                [
+                    ("2024-11-20", "survey", "person", "falls", -1),
+                    ("2025-01-15", "complaint", "family", "falls", -1),
+                    ("2025-03-10", "survey", "person", "falls", 1),
+                    ("2025-03-31", "meeting", "staff", "medicines", 1),
+                    ("2025-05-02", "survey", "professional", "medicines", 0),
+                ]
+            )
+        ],
+        "incidents": [
+            {
+                "incident_id": f"{prefix}i{n}",
+                "location_id": location,
+                "occurred_on": day,
+                "theme": theme,
+                "harm": harm,
+            }
+            for n, (day, theme, harm) in enumerate(
+                [
+                    ("2024-12-01", "falls", "moderate"),
+                    ("2025-02-14", "falls", "low"),
+                    ("2025-03-17", "medicines", "severe"),
+                    ("2025-05-20", "falls", "none"),
+                ]
+            )
+        ],
+        "workforce": [
+            {
+                "location_id": location,
+                "team": team,
+                "week_start": str(day.date()),
+                "shifts_planned": 50,
+                "shifts_agency": 5 + n % 7,
+                "shifts_unfilled": n % 3,
+                "leavers": n % 2,
+            }
+            for n, day in enumerate(pd.date_range("2024-10-07", "2025-05-26", freq="W-MON"))
+            for team in ("A", "B")
+        ],
+        "reviews": [
+            {
+                "review_id": f"{prefix}r{n}",
+                "improvement_id": imp,
+                "reviewed_on": day,
+                "level": level,
+                "classification": cls,
+            }
+            for n, (imp, day, level, cls) in enumerate(
+                [
+                    (f"{prefix}imp-1", "2025-02-01", "registered_manager", "emerging"),
+                    (f"{prefix}imp-2", "2025-03-17", "board", "embedded"),
+                    (f"{prefix}imp-1", "2025-04-01", "senior_leadership", "not_assured"),
+                ]
+            )
+        ],
     }
     return {"improvements": imps, "checks": checks, **events}
 
@@ -85,19 +147,57 @@ def future_records(after: str) -> dict[str, list[dict]]:
     monday = (pd.Timestamp(after) + pd.offsets.Week(weekday=0)).strftime("%Y-%m-%d")
     return {
         "improvements": [improvement("imp-new", identified_on=day, action_started_on=day)],
-        "checks": [check(d, 10, m, improvement_id=i, team=t, source=s, check_id=f"fut-{n}")
-                   for n, (d, m, i, t, s) in enumerate([
-                       (day, 0, "imp-1", "A", "audit"), (day, 10, "imp-2", "C", "competency"),
-                       (later, 1, "imp-1", "D", "staff_practice"), (day, 3, "imp-new", "A", "audit")])],
-        "feedback": [{"feedback_id": "fut-f", "location_id": LOCATION, "received_on": day,
-                      "channel": "complaint", "respondent": "person", "theme": "falls",
-                      "sentiment": -1}],
-        "incidents": [{"incident_id": "fut-i", "location_id": LOCATION, "occurred_on": day,
-                       "theme": "medicines", "harm": "death", "improvement_id": "imp-1"}],
-        "workforce": [{"location_id": LOCATION, "team": "Z", "week_start": monday,
-                       "shifts_planned": 10, "shifts_agency": 10, "shifts_unfilled": 0}],
-        "reviews": [{"review_id": "fut-r", "improvement_id": "imp-1", "reviewed_on": day,
-                     "level": "board", "classification": "embedded"}],
+        "checks": [
+            check(d, 10, m, improvement_id=i, team=t, source=s, check_id=f"fut-{n}")
+            for n, (d, m, i, t, s) in enumerate(
+                [
+                    (day, 0, "imp-1", "A", "audit"),
+                    (day, 10, "imp-2", "C", "competency"),
+                    (later, 1, "imp-1", "D", "staff_practice"),
+                    (day, 3, "imp-new", "A", "audit"),
+                ]
+            )
+        ],
+        "feedback": [
+            {
+                "feedback_id": "fut-f",
+                "location_id": LOCATION,
+                "received_on": day,
+                "channel": "complaint",
+                "respondent": "person",
+                "theme": "falls",
+                "sentiment": -1,
+            }
+        ],
+        "incidents": [
+            {
+                "incident_id": "fut-i",
+                "location_id": LOCATION,
+                "occurred_on": day,
+                "theme": "medicines",
+                "harm": "death",
+                "improvement_id": "imp-1",
+            }
+        ],
+        "workforce": [
+            {
+                "location_id": LOCATION,
+                "team": "Z",
+                "week_start": monday,
+                "shifts_planned": 10,
+                "shifts_agency": 10,
+                "shifts_unfilled": 0,
+            }
+        ],
+        "reviews": [
+            {
+                "review_id": "fut-r",
+                "improvement_id": "imp-1",
+                "reviewed_on": day,
+                "level": "board",
+                "classification": "embedded",
+            }
+        ],
     }
 
 
@@ -134,15 +234,26 @@ def test_labels_read_only_rows_after_the_month_of_as_of(rich, as_of):
     base = build_labels(export_from(rich), [as_of])
     month_end = pd.Timestamp(as_of) + pd.offsets.MonthEnd(0)
     window_end = month_end + pd.offsets.MonthEnd(6)
-    earlier = {"checks": [check(str(d.date()), 10, 0, team="X", check_id=f"e{n}")
-                          for n, d in enumerate([month_end, month_end - pd.Timedelta(days=40)])],
-               "incidents": [{"incident_id": "e-i", "location_id": LOCATION,
-                              "occurred_on": str(month_end.date()), "theme": "falls",
-                              "harm": "death"}]}
+    earlier = {
+        "checks": [
+            check(str(d.date()), 10, 0, team="X", check_id=f"e{n}")
+            for n, d in enumerate([month_end, month_end - pd.Timedelta(days=40)])
+        ],
+        "incidents": [
+            {
+                "incident_id": "e-i",
+                "location_id": LOCATION,
+                "occurred_on": str(month_end.date()),
+                "theme": "falls",
+                "harm": "death",
+            }
+        ],
+    }
     later = future_records(str(window_end.date()))
     for extra in (earlier, later):
-        changed = build_labels(export_from(combined(rich, {**{k: [] for k in rich}, **extra})),
-                               [as_of])
+        changed = build_labels(
+            export_from(combined(rich, {**{k: [] for k in rich}, **extra})), [as_of]
+        )
         changed = changed[changed["improvement_id"].isin(base["improvement_id"])]
         pd.testing.assert_frame_equal(changed.reset_index(drop=True), base)
 
@@ -156,15 +267,21 @@ def test_a_check_moved_across_as_of_changes_exactly_the_expected_features():
         return build_feature_frame(export, [as_of]).iloc[0]
 
     inside, outside = row("2025-03-31"), row("2025-04-01")
-    changed = {n for n in FEATURE_NAMES
-               if not (pd.isna(inside[n]) and pd.isna(outside[n])) and inside[n] != outside[n]}
+    changed = {
+        n
+        for n in FEATURE_NAMES
+        if not (pd.isna(inside[n]) and pd.isna(outside[n])) and inside[n] != outside[n]
+    }
     assert changed == {
         "compliance_latest",  # March: 19/20 with B, 9/10 without
         "compliance_margin_latest",
-        "compliance_slope_3m_per_month", "compliance_slope_6m_per_month",
+        "compliance_slope_3m_per_month",
+        "compliance_slope_6m_per_month",
         "compliance_slope_since_action_per_month",
         "evidence_span_days",  # the last check is Mar 31 instead of Mar 15
-        "team_count", "teams_checked_90d_count", "teams_meeting_standard_count",
+        "team_count",
+        "teams_checked_90d_count",
+        "teams_meeting_standard_count",
         "met_items_top_team_share",
         # March at 0.95 widens the chart: lower limit 0.9 - 2.66 x 0.05 = 0.767 < 0.8 (without
         # it: 0.883 - 2.66 x 0.025 = 0.817 >= 0.8)
@@ -178,31 +295,65 @@ def test_a_check_moved_across_as_of_changes_exactly_the_expected_features():
 # --- invariants (Hypothesis) --------------------------------------------------------------------
 
 check_rows = st.lists(
-    st.tuples(st.integers(0, 200), st.sampled_from(["A", "B", "C"]), st.sampled_from(SOURCES),
-              st.integers(1, 12), st.integers(0, 12), st.sampled_from(["imp-1", "imp-2"]),
-              st.one_of(st.none(), st.integers(0, 3))),
-    min_size=1, max_size=25,
+    st.tuples(
+        st.integers(0, 200),
+        st.sampled_from(["A", "B", "C"]),
+        st.sampled_from(SOURCES),
+        st.integers(1, 12),
+        st.integers(0, 12),
+        st.sampled_from(["imp-1", "imp-2"]),
+        st.one_of(st.none(), st.integers(0, 3)),
+    ),
+    min_size=1,
+    max_size=25,
 )
-incident_rows = st.lists(st.tuples(st.integers(0, 200), st.sampled_from(["falls", "medicines"]),
-                                   st.sampled_from(["low", "moderate"])), max_size=4)
+incident_rows = st.lists(
+    st.tuples(
+        st.integers(0, 200),
+        st.sampled_from(["falls", "medicines"]),
+        st.sampled_from(["low", "moderate"]),
+    ),
+    max_size=4,
+)
 INVARIANT_DATES = ["2025-02-28", "2025-04-15", "2025-06-30"]
 START = pd.Timestamp("2025-01-01")
 
 
 def random_export(checks, incidents, *, teams=None, location=LOCATION, prefix=""):
     teams = teams or {}
-    imps = [improvement(f"{prefix}imp-1", location_id=location),
-            improvement(f"{prefix}imp-2", location_id=location, theme="medicines",
-                        action_started_on="2025-03-01", standard=0.7)]
+    imps = [
+        improvement(f"{prefix}imp-1", location_id=location),
+        improvement(
+            f"{prefix}imp-2",
+            location_id=location,
+            theme="medicines",
+            action_started_on="2025-03-01",
+            standard=0.7,
+        ),
+    ]
     check_records = [
-        check(str((START + pd.Timedelta(days=d)).date()), s, min(m, s),
-              improvement_id=prefix + imp, team=teams.get(t, t), source=src,
-              check_id=f"{prefix}c{n}", repeat_gaps=None if r is None else min(r, s - min(m, s)))
-        for n, (d, t, src, s, m, imp, r) in enumerate(checks)]
-    incident_records = [{"incident_id": f"{prefix}i{n}", "location_id": location,
-                         "occurred_on": str((START + pd.Timedelta(days=d)).date()),
-                         "theme": theme, "harm": harm}
-                        for n, (d, theme, harm) in enumerate(incidents)]
+        check(
+            str((START + pd.Timedelta(days=d)).date()),
+            s,
+            min(m, s),
+            improvement_id=prefix + imp,
+            team=teams.get(t, t),
+            source=src,
+            check_id=f"{prefix}c{n}",
+            repeat_gaps=None if r is None else min(r, s - min(m, s)),
+        )
+        for n, (d, t, src, s, m, imp, r) in enumerate(checks)
+    ]
+    incident_records = [
+        {
+            "incident_id": f"{prefix}i{n}",
+            "location_id": location,
+            "occurred_on": str((START + pd.Timedelta(days=d)).date()),
+            "theme": theme,
+            "harm": harm,
+        }
+        for n, (d, theme, harm) in enumerate(incidents)
+    ]
     return {"improvements": imps, "checks": check_records, "incidents": incident_records}
 
 
@@ -211,18 +362,22 @@ def shuffled(frames: dict[str, pd.DataFrame], seed: int) -> dict[str, pd.DataFra
     return {name: frame.iloc[rng.permutation(len(frame))] for name, frame in frames.items()}
 
 
-PROPERTY_SETTINGS = settings(max_examples=5, deadline=None,
-                             suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @PROPERTY_SETTINGS
 @given(check_rows, incident_rows, st.integers(0, 2**31))
 def test_row_order_changes_nothing(checks, incidents, seed):
     frames = export_from(random_export(checks, incidents))
-    pd.testing.assert_frame_equal(build_feature_frame(shuffled(frames, seed), INVARIANT_DATES),
-                                  build_feature_frame(frames, INVARIANT_DATES))
-    pd.testing.assert_frame_equal(build_labels(shuffled(frames, seed), INVARIANT_DATES),
-                                  build_labels(frames, INVARIANT_DATES))
+    pd.testing.assert_frame_equal(
+        build_feature_frame(shuffled(frames, seed), INVARIANT_DATES),
+        build_feature_frame(frames, INVARIANT_DATES),
+    )
+    pd.testing.assert_frame_equal(
+        build_labels(shuffled(frames, seed), INVARIANT_DATES), build_labels(frames, INVARIANT_DATES)
+    )
 
 
 @PROPERTY_SETTINGS
@@ -230,8 +385,9 @@ def test_row_order_changes_nothing(checks, incidents, seed):
 def test_renaming_teams_changes_nothing(checks, incidents, names):
     renamed = dict(zip(["A", "B", "C"], names, strict=True))
     original = build_feature_frame(export_from(random_export(checks, incidents)), INVARIANT_DATES)
-    changed = build_feature_frame(export_from(random_export(checks, incidents, teams=renamed)),
-                                  INVARIANT_DATES)
+    changed = build_feature_frame(
+        export_from(random_export(checks, incidents, teams=renamed)), INVARIANT_DATES
+    )
     pd.testing.assert_frame_equal(changed, original)
 
 

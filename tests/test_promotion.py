@@ -11,17 +11,27 @@ CHAMPION = {"backtest.ga2m.auroc": 0.830, "backtest.ga2m.brier": 0.160}
 
 
 def decide(new, champion=CHAMPION, features=FEATURES, scoring=FEATURES):
-    return decide_promotion(new, champion, features, scoring, auroc_key="backtest.ga2m.auroc",
-                            brier_key="backtest.ga2m.brier", tolerance=0.005)
+    return decide_promotion(
+        new,
+        champion,
+        features,
+        scoring,
+        auroc_key="backtest.ga2m.auroc",
+        brier_key="backtest.ga2m.brier",
+        tolerance=0.005,
+    )
 
 
-@pytest.mark.parametrize(("auroc", "brier", "promote", "words"), [
-    (0.830, 0.160, True, "no worse"),
-    (0.8251, 0.1649, True, "no worse"),  # inside the tolerance on both
-    (0.824, 0.160, False, "AUROC 0.8240 is 0.0060 below the champion's"),
-    (0.830, 0.166, False, "Brier 0.1660 is 0.0060 above the champion's"),
-    (0.900, 0.100, True, "no worse"),
-])
+@pytest.mark.parametrize(
+    ("auroc", "brier", "promote", "words"),
+    [
+        (0.830, 0.160, True, "no worse"),
+        (0.8251, 0.1649, True, "no worse"),  # inside the tolerance on both
+        (0.824, 0.160, False, "AUROC 0.8240 is 0.0060 below the champion's"),
+        (0.830, 0.166, False, "Brier 0.1660 is 0.0060 above the champion's"),
+        (0.900, 0.100, True, "no worse"),
+    ],
+)
 def test_the_gate_refuses_a_worse_backtest(auroc, brier, promote, words):
     decision = decide({"backtest.ga2m.auroc": auroc, "backtest.ga2m.brier": brier})
     assert decision.promote is promote

@@ -55,16 +55,20 @@ def page(built) -> str:
 
 # --- reading --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("cell", "items"), [
-    ("a; b", ("a", "b")),
-    ("one", ("one",)),
-    ("", ()),
-    (None, ()),
-    (float("nan"), ()),
-    (pd.NA, ()),
-    (["x", "y"], ("x", "y")),
-    (np.array(["x", ""], dtype=object), ("x",)),
-])
+
+@pytest.mark.parametrize(
+    ("cell", "items"),
+    [
+        ("a; b", ("a", "b")),
+        ("one", ("one",)),
+        ("", ()),
+        (None, ()),
+        (float("nan"), ()),
+        (pd.NA, ()),
+        (["x", "y"], ("x", "y")),
+        (np.array(["x", ""], dtype=object), ("x",)),
+    ],
+)
 def test_text_items_splits_multi_item_cells(cell, items):
     assert text_items(cell) == items
 
@@ -76,51 +80,68 @@ def test_a_folder_without_scores_is_refused(tmp_path):
 
 # --- tables ---------------------------------------------------------------------------------
 
+
 def _scores(rows: list[tuple]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["improvement_id", "location_id", "stage", "p_hold",
-                                        "triggers", "claim_check"])
+    frame = pd.DataFrame(
+        rows,
+        columns=["improvement_id", "location_id", "stage", "p_hold", "triggers", "claim_check"],
+    )
     return frame.assign(triggers=frame["triggers"].map(text_items))
 
 
 def test_stage_counts_follow_the_stage_order():
-    scores = _scores([("a", "L", "embedded", .9, "", "consistent"),
-                      ("b", "L", "emerging", .5, "", "consistent"),
-                      ("c", "L", "embedded", .8, "", "consistent"),
-                      ("d", "L", "odd", .5, "", "consistent")])
+    scores = _scores(
+        [
+            ("a", "L", "embedded", 0.9, "", "consistent"),
+            ("b", "L", "emerging", 0.5, "", "consistent"),
+            ("c", "L", "embedded", 0.8, "", "consistent"),
+            ("d", "L", "odd", 0.5, "", "consistent"),
+        ]
+    )
     counts = stage_counts(scores)
     assert counts["stage"].tolist() == ["emerging", "embedded", "odd"]
     assert counts["improvements"].tolist() == [1, 2, 1]
 
 
-@pytest.mark.parametrize(("stage", "triggers", "claim", "attention"), [
-    ("embedded", "", "consistent", False),
-    ("slipping", "", "consistent", True),
-    ("embedded", "review overdue", "consistent", True),
-    ("embedded", "", "overclaim", True),
-    ("emerging", "", "underclaim", False),
-])
+@pytest.mark.parametrize(
+    ("stage", "triggers", "claim", "attention"),
+    [
+        ("embedded", "", "consistent", False),
+        ("slipping", "", "consistent", True),
+        ("embedded", "review overdue", "consistent", True),
+        ("embedded", "", "overclaim", True),
+        ("emerging", "", "underclaim", False),
+    ],
+)
 def test_needs_attention(stage, triggers, claim, attention):
-    scores = _scores([("a", "L", stage, .5, triggers, claim)])
+    scores = _scores([("a", "L", stage, 0.5, triggers, claim)])
     assert needs_attention(scores).tolist() == [attention]
 
 
-PREVIOUS = [("a", "L", "emerging", .50, "", "consistent"),
-            ("b", "L", "embedded", .80, "x", "consistent"),
-            ("c", "L", "emerging", .40, "", "consistent"),
-            ("gone", "M", "embedded", .90, "", "consistent")]
-CURRENT = [("a", "L", "consistent_stage", .52, "", "consistent"),
-           ("b", "L", "embedded", .79, "x; y", "consistent"),
-           ("c", "L", "emerging", .55, "", "consistent"),
-           ("new", "M", "emerging", .30, "z", "consistent")]
+PREVIOUS = [
+    ("a", "L", "emerging", 0.50, "", "consistent"),
+    ("b", "L", "embedded", 0.80, "x", "consistent"),
+    ("c", "L", "emerging", 0.40, "", "consistent"),
+    ("gone", "M", "embedded", 0.90, "", "consistent"),
+]
+CURRENT = [
+    ("a", "L", "consistent_stage", 0.52, "", "consistent"),
+    ("b", "L", "embedded", 0.79, "x; y", "consistent"),
+    ("c", "L", "emerging", 0.55, "", "consistent"),
+    ("new", "M", "emerging", 0.30, "z", "consistent"),
+]
 
 
-@pytest.mark.parametrize(("improvement", "change", "before", "after"), [
-    ("new", "new", "", "emerging"),
-    ("gone", "no_longer_scored", "embedded", ""),
-    ("a", "stage_changed", "emerging", "consistent_stage"),
-    ("b", "new_trigger", "", "y"),
-    ("c", "probability_moved", "40%", "55%"),
-])
+@pytest.mark.parametrize(
+    ("improvement", "change", "before", "after"),
+    [
+        ("new", "new", "", "emerging"),
+        ("gone", "no_longer_scored", "embedded", ""),
+        ("a", "stage_changed", "emerging", "consistent_stage"),
+        ("b", "new_trigger", "", "y"),
+        ("c", "probability_moved", "40%", "55%"),
+    ],
+)
 def test_changes_since_previous_run(improvement, change, before, after):
     changes = changes_since_previous(_scores(CURRENT), _scores(PREVIOUS))
     row = changes[(changes["improvement_id"] == improvement) & (changes["change"] == change)]
@@ -151,12 +172,14 @@ def test_changes_do_not_depend_on_row_order_nor_mutate_inputs(order_now, order_b
 
 
 def test_top_factors_take_the_largest_each_way():
-    contributions = pd.DataFrame({
-        "improvement_id": ["a"] * 6,
-        "term": ["up1", "up2", "up3", "down1", "down2", "nothing"],
-        "value": ["1", "2", "3", "4", "5", "6"],
-        "contribution": [0.1, 0.5, 0.3, -0.2, -0.6, 0.0],
-    })
+    contributions = pd.DataFrame(
+        {
+            "improvement_id": ["a"] * 6,
+            "term": ["up1", "up2", "up3", "down1", "down2", "nothing"],
+            "value": ["1", "2", "3", "4", "5", "6"],
+            "contribution": [0.1, 0.5, 0.3, -0.2, -0.6, 0.0],
+        }
+    )
     top = top_factors(contributions, each_way=2)
     assert top["term"].tolist() == ["up2", "up3", "down2", "down1"]
     assert top["direction"].tolist() == ["raises", "raises", "lowers", "lowers"]
@@ -164,15 +187,19 @@ def test_top_factors_take_the_largest_each_way():
 
 # --- spreadsheet safety ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("cell", "written"), [
-    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
-    ("+1", "'+1"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"),
-    ("Oak House", "Oak House"),
-    ("a=b", "a=b"),
-])
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("Oak House", "Oak House"),
+        ("a=b", "a=b"),
+    ],
+)
 def test_spreadsheet_cells_never_start_a_formula(cell, written):
     frame = pd.DataFrame({"name": pd.Series([cell], dtype="str"), "score": [-0.5]})
     out = spreadsheet_frame(frame)
@@ -183,8 +210,9 @@ def test_spreadsheet_cells_never_start_a_formula(cell, written):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=5))
 def test_no_text_cell_can_start_a_formula(cells):
-    frame = pd.DataFrame({"text": pd.Series(cells, dtype="str"),
-                          "items": [tuple(cells)] * len(cells)})
+    frame = pd.DataFrame(
+        {"text": pd.Series(cells, dtype="str"), "items": [tuple(cells)] * len(cells)}
+    )
     out = spreadsheet_frame(frame)
     for column in ("text", "items"):
         assert not out[column].str.startswith(FORMULA_STARTS).any()
@@ -192,14 +220,16 @@ def test_no_text_cell_can_start_a_formula(cells):
 
 # --- charts and escaping --------------------------------------------------------------------
 
+
 def _svg_with_title(title: str) -> str:
     figure = Figure(figsize=(2, 1))
     figure.add_subplot().set_title(title)
     return figure_svg(figure, label=title, salt="t")
 
 
-@pytest.mark.parametrize("hostile", [SCRIPT_NAME, HOSTILE_THEME, HOSTILE_REASON, FORMULA_NAME,
-                                     '" onload="alert(1)'])
+@pytest.mark.parametrize(
+    "hostile", [SCRIPT_NAME, HOSTILE_THEME, HOSTILE_REASON, FORMULA_NAME, '" onload="alert(1)']
+)
 def test_chart_text_from_exports_is_escaped(hostile):
     svg = _svg_with_title(hostile)
     assert "<script" not in svg and "<b>" not in svg and "<img" not in svg
@@ -207,21 +237,29 @@ def test_chart_text_from_exports_is_escaped(hostile):
 
 
 def test_factor_chart_labels_are_escaped_text():
-    factors = pd.DataFrame({"term": [SCRIPT_NAME, "team_count"], "value": ["<b>1</b>", "3"],
-                            "contribution": [0.4, -0.2]})
+    factors = pd.DataFrame(
+        {
+            "term": [SCRIPT_NAME, "team_count"],
+            "value": ["<b>1</b>", "3"],
+            "contribution": [0.4, -0.2],
+        }
+    )
     svg = FactorChartPainter().svg(factors, label="factors", salt="f")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; = &lt;b&gt;1&lt;/b&gt;" in svg
     assert "team count = 3" in svg
     assert "<script" not in svg
 
 
-@pytest.mark.parametrize("bad", [
-    '<svg width="1pt" height="1pt"><script>alert(1)</script></svg>',
-    '<svg width="1pt" height="1pt"><g onclick="alert(1)"></g></svg>',
-    '<svg width="1pt" height="1pt"><use xlink:href="http://x/y.svg#a"/></svg>',
-    '<svg width="1pt" height="1pt"><rect style="fill: url(http://x/p)"/></svg>',
-    '<svg width="1pt" height="1pt"><foreignObject></foreignObject></svg>',
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '<svg width="1pt" height="1pt"><script>alert(1)</script></svg>',
+        '<svg width="1pt" height="1pt"><g onclick="alert(1)"></g></svg>',
+        '<svg width="1pt" height="1pt"><use xlink:href="http://x/y.svg#a"/></svg>',
+        '<svg width="1pt" height="1pt"><rect style="fill: url(http://x/p)"/></svg>',
+        '<svg width="1pt" height="1pt"><foreignObject></foreignObject></svg>',
+    ],
+)
 def test_unsafe_svg_is_refused(bad):
     with pytest.raises(UnsafeSvgError):
         inline_svg(bad, "label")
@@ -238,13 +276,16 @@ def test_percent(value, shown):
     assert percent(value) == shown
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (pd.Timestamp("2026-10-31"), "31 Oct 2026"), ("2026-01-05", "05 Jan 2026"), (pd.NaT, "—")])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(pd.Timestamp("2026-10-31"), "31 Oct 2026"), ("2026-01-05", "05 Jan 2026"), (pd.NaT, "—")],
+)
 def test_day(value, shown):
     assert day(value) == shown
 
 
 # --- the built report -----------------------------------------------------------------------
+
 
 class _Elements(HTMLParser):
     """Every start tag of a page with its attributes, as the browser's parser sees them."""
@@ -263,8 +304,9 @@ def _elements(page: str) -> list[tuple[str, dict]]:
     return parser.tags
 
 
-@pytest.mark.parametrize("hostile", [SCRIPT_NAME, HOSTILE_THEME, HOSTILE_REASON,
-                                     "</details><script>alert(3)</script>"])
+@pytest.mark.parametrize(
+    "hostile", [SCRIPT_NAME, HOSTILE_THEME, HOSTILE_REASON, "</details><script>alert(3)</script>"]
+)
 def test_hostile_export_values_render_as_text(page, hostile):
     assert hostile not in page
     escaped = hostile.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -275,8 +317,11 @@ def test_the_page_has_one_script_and_no_active_or_remote_content(page):
     tags = _elements(page)
     scripts = [t for t, _ in tags if t == "script"]
     assert scripts == ["script"]  # only the print helper named by the policy's hash
-    assert not [t for t, _ in tags if t in {"img", "iframe", "object", "embed", "link",
-                                             "image", "foreignobject"}]
+    assert not [
+        t
+        for t, _ in tags
+        if t in {"img", "iframe", "object", "embed", "link", "image", "foreignobject"}
+    ]
     for _, attributes in tags:
         assert not [name for name in attributes if name.startswith("on")]
         for name in ("href", "xlink:href", "src"):
@@ -290,8 +335,17 @@ def test_the_policy_allows_exactly_the_print_helper(page):
 
 
 def test_every_section_is_present(page):
-    for anchor in ("summary", "ranking", "stages", "overclaims", "triggers", "changes",
-                   "services", "model", "reading"):
+    for anchor in (
+        "summary",
+        "ranking",
+        "stages",
+        "overclaims",
+        "triggers",
+        "changes",
+        "services",
+        "model",
+        "reading",
+    ):
         assert f'id="{anchor}"' in page
     assert page.count('class="service"') == 6
     assert "IMP-CLOSED" in page  # no longer scored since the previous run
@@ -330,10 +384,12 @@ def test_a_column_outside_the_contract_never_reaches_the_report(tmp_path):
     out = write_run_outputs(tmp_path / "out", n_services=2, seed=1)
     scores = pd.read_parquet(out / "scores.parquet")
     scores.assign(text="SENTINEL-free-text-naming-Mrs-Smith").to_parquet(
-        out / "scores.parquet", index=False)
+        out / "scores.parquet", index=False
+    )
     build_report(out, detailed_chart_limit=0)
     written = [(out / "report.html").read_text()] + [
-        p.read_text(encoding="utf-8-sig") for p in (out / "tables").glob("*.csv")]
+        p.read_text(encoding="utf-8-sig") for p in (out / "tables").glob("*.csv")
+    ]
     assert not any("SENTINEL" in text for text in written)
 
 
@@ -364,10 +420,15 @@ def test_published_layout_writes_into_the_current_run(tmp_path):
     assert (run / "tables" / "services.csv").is_file()
 
 
-@pytest.mark.parametrize(("when", "position"), [
-    ("2025-09-01", 0.0), ("2025-09-16", 0.5), ("2026-02-28", 5 + 27 / 28),
-    ("2025-08-10", -1 + 9 / 31),
-])
+@pytest.mark.parametrize(
+    ("when", "position"),
+    [
+        ("2025-09-01", 0.0),
+        ("2025-09-16", 0.5),
+        ("2026-02-28", 5 + 27 / 28),
+        ("2025-08-10", -1 + 9 / 31),
+    ],
+)
 def test_month_positions_are_fractional_months(when, position):
     got = month_positions(pd.Series(pd.to_datetime([when])), pd.Timestamp("2025-09-01"))
     assert got.tolist() == pytest.approx([position])
@@ -382,6 +443,7 @@ def test_previous_run_is_found_beside_an_unpublished_run_folder(tmp_path):
 
 
 # --- page budget: compact rows, parallel drawing, shape panels --------------------------------
+
 
 def test_services_below_the_detailed_ones_are_one_row_per_improvement(tmp_path):
     out = write_run_outputs(tmp_path / "out", n_services=6, seed=3)

@@ -27,9 +27,12 @@ from websockets.sync.client import connect
 from pipelines.report import build_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package "
-                                 "(make system-deps)")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="needs Debian's chromium package (make system-deps)"
+    ),
+]
 LOAD_TIMEOUT_SECONDS = 120
 
 
@@ -41,8 +44,9 @@ class DevTools:
         self.next_id = 0
         self.events: list[dict] = []
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target,
-                                 flatten=True)["sessionId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
 
     def call(self, method: str, session: bool = False, **params) -> dict:
         self.next_id += 1
@@ -81,11 +85,26 @@ def chromium(tmp_path_factory):
     """A headless Chromium with remote debugging on a free port; yields its websocket URL."""
     profile = tmp_path_factory.mktemp("chromium-profile")
     process = subprocess.Popen(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--no-first-run", "--no-default-browser-check",
-         f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--no-first-run",
+            "--no-default-browser-check",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         yield _devtools_url(process)
     finally:
@@ -118,8 +137,13 @@ def _open(chromium: str, path: Path) -> DevTools:
     tools = DevTools(chromium)
     for domain in ("Network", "Runtime", "Log", "Page"):
         tools.page(f"{domain}.enable")
-    tools.page("Emulation.setDeviceMetricsOverride", width=1280, height=1600,
-               deviceScaleFactor=1, mobile=False)
+    tools.page(
+        "Emulation.setDeviceMetricsOverride",
+        width=1280,
+        height=1600,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
     tools.page("Page.navigate", url=path.resolve().as_uri())
     tools.wait_for("Page.loadEventFired")
     tools.page("Runtime.evaluate", expression="1", awaitPromise=False)  # drain pending events
@@ -128,8 +152,9 @@ def _open(chromium: str, path: Path) -> DevTools:
 
 def _screenshot(tools: DevTools, path: Path, anchor: str | None = None) -> None:
     if anchor:
-        tools.page("Runtime.evaluate",
-                   expression=f"document.getElementById('{anchor}').scrollIntoView()")
+        tools.page(
+            "Runtime.evaluate", expression=f"document.getElementById('{anchor}').scrollIntoView()"
+        )
     shot = tools.page("Page.captureScreenshot", format="png")
     path.write_bytes(base64.b64decode(shot["data"]))
 
@@ -140,17 +165,26 @@ def test_report_renders_offline_without_errors(chromium, report, tmp_path):
         _screenshot(tools, tmp_path / "report-summary.png")
         _screenshot(tools, tmp_path / "report-service.png", anchor="imp-1")
         title = tools.page("Runtime.evaluate", expression="document.title")["result"]["value"]
-        names = tools.page("Runtime.evaluate", returnByValue=True, expression=(
-            "[...document.querySelectorAll('details.service .name')].map(e => e.textContent)"
-        ))["result"]["value"]
-        scripts = tools.page("Runtime.evaluate", expression=(
-            "document.scripts.length"))["result"]["value"]
-        charts = tools.page("Runtime.evaluate", expression=(
-            "document.querySelectorAll('figure.chart svg').length"))["result"]["value"]
+        names = tools.page(
+            "Runtime.evaluate",
+            returnByValue=True,
+            expression=(
+                "[...document.querySelectorAll('details.service .name')].map(e => e.textContent)"
+            ),
+        )["result"]["value"]
+        scripts = tools.page("Runtime.evaluate", expression=("document.scripts.length"))["result"][
+            "value"
+        ]
+        charts = tools.page(
+            "Runtime.evaluate", expression=("document.querySelectorAll('figure.chart svg').length")
+        )["result"]["value"]
     finally:
         tools.close()
-    requested = [e["params"]["request"]["url"] for e in tools.events
-                 if e.get("method") == "Network.requestWillBeSent"]
+    requested = [
+        e["params"]["request"]["url"]
+        for e in tools.events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
     errors = _errors(tools.events)
     assert requested and all(url.startswith(("file:", "data:")) for url in requested), requested
     assert errors == []
@@ -189,13 +223,20 @@ def test_nothing_runs_past_the_right_edge_at_laptop_width(chromium, tmp_path):
     page = build_report(out, detailed_services=3)
     tools = _open(chromium, page)
     try:
-        tools.page("Runtime.evaluate",
-                   expression="document.querySelectorAll('details').forEach(d => d.open = true)")
-        widths = tools.page("Runtime.evaluate", returnByValue=True, expression=(
-            "({page: document.documentElement.scrollWidth, window: innerWidth,"
-            " over: [...document.querySelectorAll('.scroll, table, figure')]"
-            "   .filter(e => e.scrollWidth > e.clientWidth + 1).length,"
-            " compact: document.querySelectorAll('table.improvements').length})"))["result"]["value"]
+        tools.page(
+            "Runtime.evaluate",
+            expression="document.querySelectorAll('details').forEach(d => d.open = true)",
+        )
+        widths = tools.page(
+            "Runtime.evaluate",
+            returnByValue=True,
+            expression=(
+                "({page: document.documentElement.scrollWidth, window: innerWidth,"
+                " over: [...document.querySelectorAll('.scroll, table, figure')]"
+                "   .filter(e => e.scrollWidth > e.clientWidth + 1).length,"
+                " compact: document.querySelectorAll('table.improvements').length})"
+            ),
+        )["result"]["value"]
     finally:
         tools.close()
     assert widths["compact"] == 5

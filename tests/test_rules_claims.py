@@ -12,8 +12,11 @@ from models.rules import EvidenceThreshold, claim_check, classify_stages, review
 NAN = np.nan
 EMERGING = {"consecutive_months_at_standard_count": 1.0}
 CONSOLIDATING = {"consecutive_months_at_standard_count": 2.0}
-SLIPPING = {"slips_since_action_count": 1.0, "compliance_margin_latest": -0.1,
-            "consecutive_months_at_standard_count": 0.0}
+SLIPPING = {
+    "slips_since_action_count": 1.0,
+    "compliance_margin_latest": -0.1,
+    "consecutive_months_at_standard_count": 0.0,
+}
 NOT_STARTED = {"days_since_action_started": NAN}
 EMBEDDED: dict = {}
 
@@ -40,26 +43,36 @@ CLAIM_CASES = [
 
 @pytest.fixture(scope="module")
 def claims():
-    features = frame(*[{**stage, "declared_status": declared,
-                        "latest_review_classification": reviewed}
-                       for stage, declared, reviewed, _ in CLAIM_CASES])
+    features = frame(
+        *[
+            {**stage, "declared_status": declared, "latest_review_classification": reviewed}
+            for stage, declared, reviewed, _ in CLAIM_CASES
+        ]
+    )
     return claim_check(classify_stages(features, with_reasons=False), features)
 
 
-@pytest.mark.parametrize(("case", "stage", "declared", "reviewed", "expected"),
-                         [(i, *case) for i, case in enumerate(CLAIM_CASES)])
+@pytest.mark.parametrize(
+    ("case", "stage", "declared", "reviewed", "expected"),
+    [(i, *case) for i, case in enumerate(CLAIM_CASES)],
+)
 def test_claim_against_the_evidence(claims, case, stage, declared, reviewed, expected):
     assert claims.iloc[case] == expected
 
 
 def test_every_claim_outcome_is_reached():
     assert {expected for *_, expected in CLAIM_CASES} == {
-        "overclaim", "underclaim", "consistent", "no_claim"}
+        "overclaim",
+        "underclaim",
+        "consistent",
+        "no_claim",
+    }
 
 
 def test_claims_align_to_the_stages_whatever_the_order_of_the_features():
-    features = frame({**EMERGING, "declared_status": "embedded"}, {"declared_status": "emerging"},
-                     {}).astype({"declared_status": "category"})
+    features = frame(
+        {**EMERGING, "declared_status": "embedded"}, {"declared_status": "emerging"}, {}
+    ).astype({"declared_status": "category"})
     stages = classify_stages(features, with_reasons=False).set_axis([10, 20, 30], axis=0)
     result = claim_check(stages, features.iloc[::-1])
     assert result.index.tolist() == [10, 20, 30]
@@ -70,8 +83,9 @@ def test_claims_align_to_the_stages_whatever_the_order_of_the_features():
 def test_overclaim_stages_come_from_the_configuration():
     features = frame({**CONSOLIDATING, "declared_status": "embedded"})
     stages = classify_stages(features, with_reasons=False)
-    strict = EvidenceThreshold(overclaim_stages=("not_started", "emerging", "consolidating",
-                                                 "slipping"))
+    strict = EvidenceThreshold(
+        overclaim_stages=("not_started", "emerging", "consolidating", "slipping")
+    )
     assert claim_check(stages, features).iloc[0] == "consistent"
     assert claim_check(stages, features, strict).iloc[0] == "overclaim"
 
@@ -83,32 +97,39 @@ AS_OF = pd.Timestamp("2026-03-31")
 
 def improvements(*rows: tuple[str, str, str | None]) -> pd.DataFrame:
     """improvement_id, identified_on, action_started_on, typed as the loader types them."""
-    return pd.DataFrame({
-        "improvement_id": pd.Series([r[0] for r in rows], dtype="str"),
-        "identified_on": pd.to_datetime([r[1] for r in rows]),
-        "action_started_on": pd.to_datetime([r[2] for r in rows]),
-        "declared_status": pd.Categorical([None] * len(rows), categories=["emerging", "embedded",
-                                                                          "closed"]),
-    })
+    return pd.DataFrame(
+        {
+            "improvement_id": pd.Series([r[0] for r in rows], dtype="str"),
+            "identified_on": pd.to_datetime([r[1] for r in rows]),
+            "action_started_on": pd.to_datetime([r[2] for r in rows]),
+            "declared_status": pd.Categorical(
+                [None] * len(rows), categories=["emerging", "embedded", "closed"]
+            ),
+        }
+    )
 
 
 def reviews(*rows: tuple[str, str, str]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "review_id": [f"R{i}" for i in range(len(rows))],
-        "improvement_id": pd.Series([r[0] for r in rows], dtype="str"),
-        "reviewed_on": pd.to_datetime([r[1] for r in rows]),
-        "level": pd.Categorical([r[2] for r in rows],
-                                categories=["registered_manager", "senior_leadership", "board"]),
-        "classification": pd.Categorical(["emerging"] * len(rows)),
-    })
+    return pd.DataFrame(
+        {
+            "review_id": [f"R{i}" for i in range(len(rows))],
+            "improvement_id": pd.Series([r[0] for r in rows], dtype="str"),
+            "reviewed_on": pd.to_datetime([r[1] for r in rows]),
+            "level": pd.Categorical(
+                [r[2] for r in rows],
+                categories=["registered_manager", "senior_leadership", "board"],
+            ),
+            "classification": pd.Categorical(["emerging"] * len(rows)),
+        }
+    )
 
 
 IMPROVEMENTS = improvements(
-    ("A", "2026-01-02", "2026-01-10"),   # reviewed on time at both levels
-    ("B", "2025-09-01", "2025-10-15"),   # both reviews overdue
-    ("C", "2026-03-01", None),           # no action yet: counted from identification
-    ("D", "2026-01-05", "2026-01-20"),   # only reviews dated after as_of
-    ("E", "2026-04-02", None),           # identified after as_of: not listed
+    ("A", "2026-01-02", "2026-01-10"),  # reviewed on time at both levels
+    ("B", "2025-09-01", "2025-10-15"),  # both reviews overdue
+    ("C", "2026-03-01", None),  # no action yet: counted from identification
+    ("D", "2026-01-05", "2026-01-20"),  # only reviews dated after as_of
+    ("E", "2026-04-02", None),  # identified after as_of: not listed
 )
 REVIEWS = reviews(
     ("A", "2026-03-05", "registered_manager"),
@@ -134,17 +155,30 @@ def cadence():
     return review_cadence(IMPROVEMENTS, REVIEWS, AS_OF).set_index("improvement_id")
 
 
-@pytest.mark.parametrize(("improvement", "last_rm", "rm_due", "rm_overdue", "last_senior",
-                          "senior_due", "senior_overdue"), CADENCE_CASES)
-def test_review_dates_and_overdue(cadence, improvement, last_rm, rm_due, rm_overdue,
-                                  last_senior, senior_due, senior_overdue):
+@pytest.mark.parametrize(
+    (
+        "improvement",
+        "last_rm",
+        "rm_due",
+        "rm_overdue",
+        "last_senior",
+        "senior_due",
+        "senior_overdue",
+    ),
+    CADENCE_CASES,
+)
+def test_review_dates_and_overdue(
+    cadence, improvement, last_rm, rm_due, rm_overdue, last_senior, senior_due, senior_overdue
+):
     row = cadence.loc[improvement]
     assert row["last_rm_review_on"] == pd.Timestamp(last_rm) or (
-        last_rm is None and pd.isna(row["last_rm_review_on"]))
+        last_rm is None and pd.isna(row["last_rm_review_on"])
+    )
     assert row["next_rm_review_due"] == pd.Timestamp(rm_due)
     assert row["rm_review_overdue"] == rm_overdue
     assert row["last_senior_review_on"] == pd.Timestamp(last_senior) or (
-        last_senior is None and pd.isna(row["last_senior_review_on"]))
+        last_senior is None and pd.isna(row["last_senior_review_on"])
+    )
     assert row["next_senior_review_due"] == pd.Timestamp(senior_due)
     assert row["senior_review_overdue"] == senior_overdue
     assert row["review_overdue"] == (rm_overdue or senior_overdue)
@@ -153,23 +187,36 @@ def test_review_dates_and_overdue(cadence, improvement, last_rm, rm_due, rm_over
 def test_cadence_lists_only_improvements_known_at_as_of(cadence):
     assert sorted(cadence.index) == ["A", "B", "C", "D"]
     assert list(review_cadence(IMPROVEMENTS, REVIEWS, AS_OF).columns) == [
-        "improvement_id", "last_rm_review_on", "next_rm_review_due", "rm_review_overdue",
-        "last_senior_review_on", "next_senior_review_due", "senior_review_overdue",
-        "review_overdue"]
+        "improvement_id",
+        "last_rm_review_on",
+        "next_rm_review_due",
+        "rm_review_overdue",
+        "last_senior_review_on",
+        "next_senior_review_due",
+        "senior_review_overdue",
+        "review_overdue",
+    ]
 
 
-@pytest.mark.parametrize(("as_of", "grace_days", "overdue"), [
-    ("2026-03-27", 0, False),  # the day before it is due
-    ("2026-03-28", 0, False),  # the day it is due
-    ("2026-03-29", 0, True),   # the day after
-    ("2026-03-31", 3, False),  # within the grace days
-    ("2026-04-01", 3, True),
-])
+@pytest.mark.parametrize(
+    ("as_of", "grace_days", "overdue"),
+    [
+        ("2026-03-27", 0, False),  # the day before it is due
+        ("2026-03-28", 0, False),  # the day it is due
+        ("2026-03-29", 0, True),  # the day after
+        ("2026-03-31", 3, False),  # within the grace days
+        ("2026-04-01", 3, True),
+    ],
+)
 def test_a_review_is_overdue_only_after_its_due_date(as_of, grace_days, overdue):
     one = improvements(("F", "2025-12-01", "2025-12-15"))
     # 28 February plus one month is 28 March
-    row = review_cadence(one, reviews(("F", "2026-02-28", "registered_manager")),
-                         pd.Timestamp(as_of), EvidenceThreshold(review_grace_days=grace_days)).iloc[0]
+    row = review_cadence(
+        one,
+        reviews(("F", "2026-02-28", "registered_manager")),
+        pd.Timestamp(as_of),
+        EvidenceThreshold(review_grace_days=grace_days),
+    ).iloc[0]
     assert row["next_rm_review_due"] == pd.Timestamp("2026-03-28")
     assert bool(row["rm_review_overdue"]) is overdue
 
@@ -184,8 +231,11 @@ def test_without_a_reviews_file_every_due_date_counts_from_action():
 
 def test_intervals_come_from_the_configuration():
     two_monthly = EvidenceThreshold(rm_review_interval_months=2, senior_review_interval_months=6)
-    row = review_cadence(IMPROVEMENTS, REVIEWS, AS_OF, two_monthly).set_index(
-        "improvement_id").loc["B"]
+    row = (
+        review_cadence(IMPROVEMENTS, REVIEWS, AS_OF, two_monthly)
+        .set_index("improvement_id")
+        .loc["B"]
+    )
     assert row["next_rm_review_due"] == pd.Timestamp("2026-04-20")
     assert row["next_senior_review_due"] == pd.Timestamp("2026-06-01")
     assert not row["review_overdue"]

@@ -13,29 +13,58 @@ from models.rules import RULE_FEATURES, EvidenceThreshold, classify_stages
 
 # Every value chosen so that the row meets every embedded criterion with some margin.
 EMBEDDED_ROW: dict = {
-    "improvement_id": "IMP-1", "as_of": pd.Timestamp("2026-03-31"), "location_id": "1-101675727",
-    "days_since_identified": 300.0, "days_since_action_started": 240.0,
-    "review_cycles_since_action_count": 8.0, "consecutive_months_at_standard_count": 4.0,
-    "months_since_below_standard": 5.0, "evidence_span_days": 230.0, "compliance_latest": 0.95,
-    "compliance_margin_latest": 0.05, "compliance_slope_since_action_per_month": 0.01,
-    "compliance_slope_3m_per_month": 0.0, "compliance_slope_6m_per_month": 0.01,
-    "spc_special_cause_concern_latest_flag": 0.0, "spc_improvement_signal_since_action_flag": 1.0,
-    "spc_assurance_pass_flag": 1.0, "spc_assurance_fail_flag": 0.0, "first_cycle_slip_flag": 0.0,
-    "team_count": 4.0, "teams_checked_90d_count": 4.0, "teams_meeting_standard_count": 4.0,
-    "teams_meeting_standard_share": 1.0, "met_items_top_team_share": 0.3,
-    "evidence_categories_positive_90d_count": 4.0, "peoples_experience_positive_90d_flag": 1.0,
-    "source_agreement_share": 1.0, "repeat_gaps_share_90d": 0.1, "theme_incidents_90d_count": 0.0,
-    "theme_incidents_180d_count": 1.0, "serious_theme_incidents_90d_count": 0.0,
-    "theme_incident_rate_change_per_month": -0.5, "slips_since_action_count": 0.0,
-    "competency_pass_share_180d": 0.95, "confidence_gap_points": 0.2,
-    "prompts_per_observation_90d": 0.5, "theme_sentiment_90d_mean": 0.5,
-    "theme_sentiment_change_90d": 0.1, "theme_complaints_90d_count": 0.0,
-    "agency_shift_share_90d": 0.1, "unfilled_shift_share_90d": 0.02,
-    "agency_shift_share_change_90d": -0.01, "unfilled_shift_share_change_90d": -0.005,
+    "improvement_id": "IMP-1",
+    "as_of": pd.Timestamp("2026-03-31"),
+    "location_id": "1-101675727",
+    "days_since_identified": 300.0,
+    "days_since_action_started": 240.0,
+    "review_cycles_since_action_count": 8.0,
+    "consecutive_months_at_standard_count": 4.0,
+    "months_since_below_standard": 5.0,
+    "evidence_span_days": 230.0,
+    "compliance_latest": 0.95,
+    "compliance_margin_latest": 0.05,
+    "compliance_slope_since_action_per_month": 0.01,
+    "compliance_slope_3m_per_month": 0.0,
+    "compliance_slope_6m_per_month": 0.01,
+    "spc_special_cause_concern_latest_flag": 0.0,
+    "spc_improvement_signal_since_action_flag": 1.0,
+    "spc_assurance_pass_flag": 1.0,
+    "spc_assurance_fail_flag": 0.0,
+    "first_cycle_slip_flag": 0.0,
+    "team_count": 4.0,
+    "teams_checked_90d_count": 4.0,
+    "teams_meeting_standard_count": 4.0,
+    "teams_meeting_standard_share": 1.0,
+    "met_items_top_team_share": 0.3,
+    "evidence_categories_positive_90d_count": 4.0,
+    "peoples_experience_positive_90d_flag": 1.0,
+    "source_agreement_share": 1.0,
+    "repeat_gaps_share_90d": 0.1,
+    "theme_incidents_90d_count": 0.0,
+    "theme_incidents_180d_count": 1.0,
+    "serious_theme_incidents_90d_count": 0.0,
+    "theme_incident_rate_change_per_month": -0.5,
+    "slips_since_action_count": 0.0,
+    "competency_pass_share_180d": 0.95,
+    "confidence_gap_points": 0.2,
+    "prompts_per_observation_90d": 0.5,
+    "theme_sentiment_90d_mean": 0.5,
+    "theme_sentiment_change_90d": 0.1,
+    "theme_complaints_90d_count": 0.0,
+    "agency_shift_share_90d": 0.1,
+    "unfilled_shift_share_90d": 0.02,
+    "agency_shift_share_change_90d": -0.01,
+    "unfilled_shift_share_change_90d": -0.005,
     "leavers_per_100_shifts_90d": 0.5,
-    "workforce_feedback_mismatch_flag": 0.0, "severity": "significant",
-    "origin": "internal_audit", "theme": "falls", "key_question": "safe",
-    "service_type": "care_home_nursing", "standard": 0.9, "declared_status": "none",
+    "workforce_feedback_mismatch_flag": 0.0,
+    "severity": "significant",
+    "origin": "internal_audit",
+    "theme": "falls",
+    "key_question": "safe",
+    "service_type": "care_home_nursing",
+    "standard": 0.9,
+    "declared_status": "none",
     "latest_review_classification": "none",
 }
 COLUMNS = ["improvement_id", "as_of", "location_id", *FEATURE_NAMES]
@@ -46,8 +75,10 @@ def frame(*overrides: dict) -> pd.DataFrame:
 
     Columns are the feature frame's; a feature declared after this row was written is NaN.
     """
-    rows = [{**EMBEDDED_ROW, "improvement_id": f"IMP-{i + 1}", **changes}
-            for i, changes in enumerate(overrides or ({},))]
+    rows = [
+        {**EMBEDDED_ROW, "improvement_id": f"IMP-{i + 1}", **changes}
+        for i, changes in enumerate(overrides or ({},))
+    ]
     return pd.DataFrame(rows).reindex(columns=COLUMNS)
 
 

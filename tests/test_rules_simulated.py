@@ -20,21 +20,26 @@ build = pytest.importorskip("features.build", reason="the feature builder is not
 pytestmark = pytest.mark.slow
 
 # Month-ends whose six-month label window closes before the simulation ends (2026-10-31).
-AS_OF = [date(2024, 6, 30), date(2024, 12, 31), date(2025, 6, 30), date(2025, 12, 31),
-         date(2026, 4, 30)]
+AS_OF = [
+    date(2024, 6, 30),
+    date(2024, 12, 31),
+    date(2025, 6, 30),
+    date(2025, 12, 31),
+    date(2026, 4, 30),
+]
 KEYS = ["improvement_id", "as_of"]
 ORDER = ["embedded", "consolidating", "emerging", "slipping"]
 
 
 @pytest.fixture(scope="module")
 def outcomes():
-    sim = simulator.simulate_group(services=150, years=3, seed=7, truth_as_of=AS_OF,
-                                   truth_draws=5)
+    sim = simulator.simulate_group(services=150, years=3, seed=7, truth_as_of=AS_OF, truth_draws=5)
     features = build.build_feature_frame(sim.frames, AS_OF)
     stages = classify_stages(features, with_reasons=False)
     truth = sim.truth[[*KEYS, "held_realised", "eligible"]].astype({"improvement_id": "str"})
-    joined = stages.astype({"improvement_id": "str"}).merge(truth, on=KEYS, how="inner",
-                                                            validate="one_to_one")
+    joined = stages.astype({"improvement_id": "str"}).merge(
+        truth, on=KEYS, how="inner", validate="one_to_one"
+    )
     assert len(joined) == len(stages)
     return features, joined[joined["eligible"] & joined["held_realised"].notna()]
 

@@ -14,53 +14,116 @@ NAN = np.nan
 
 # (trigger, feature overrides, fires); the default row fires nothing.
 TRIGGER_CASES = [
-    ("slippage_after_early_improvement",
-     {"slips_since_action_count": 1.0, "compliance_margin_latest": -0.01,
-      "consecutive_months_at_standard_count": 0.0}, True),
-    ("slippage_after_early_improvement",  # slipped once, back at the standard now
-     {"slips_since_action_count": 1.0, "compliance_margin_latest": 0.0}, False),
-    ("slippage_after_early_improvement",  # below the standard but never met it
-     {"slips_since_action_count": 0.0, "compliance_margin_latest": -0.05}, False),
-    ("uneven_results_between_teams",
-     {"teams_meeting_standard_count": 2.0, "teams_meeting_standard_share": 0.5}, True),
-    ("uneven_results_between_teams",
-     {"teams_meeting_standard_count": 3.0, "teams_meeting_standard_share": 0.75}, True),
-    ("uneven_results_between_teams",  # exactly the share needed
-     {"teams_meeting_standard_count": 4.0, "teams_checked_90d_count": 5.0,
-      "teams_meeting_standard_share": 0.8}, False),
-    ("uneven_results_between_teams",  # no team meets it: failing evenly, not uneven
-     {"teams_meeting_standard_count": 0.0, "teams_meeting_standard_share": 0.0}, False),
-    ("uneven_results_between_teams",
-     {"teams_meeting_standard_count": NAN, "teams_meeting_standard_share": NAN}, False),
+    (
+        "slippage_after_early_improvement",
+        {
+            "slips_since_action_count": 1.0,
+            "compliance_margin_latest": -0.01,
+            "consecutive_months_at_standard_count": 0.0,
+        },
+        True,
+    ),
+    (
+        "slippage_after_early_improvement",  # slipped once, back at the standard now
+        {"slips_since_action_count": 1.0, "compliance_margin_latest": 0.0},
+        False,
+    ),
+    (
+        "slippage_after_early_improvement",  # below the standard but never met it
+        {"slips_since_action_count": 0.0, "compliance_margin_latest": -0.05},
+        False,
+    ),
+    (
+        "uneven_results_between_teams",
+        {"teams_meeting_standard_count": 2.0, "teams_meeting_standard_share": 0.5},
+        True,
+    ),
+    (
+        "uneven_results_between_teams",
+        {"teams_meeting_standard_count": 3.0, "teams_meeting_standard_share": 0.75},
+        True,
+    ),
+    (
+        "uneven_results_between_teams",  # exactly the share needed
+        {
+            "teams_meeting_standard_count": 4.0,
+            "teams_checked_90d_count": 5.0,
+            "teams_meeting_standard_share": 0.8,
+        },
+        False,
+    ),
+    (
+        "uneven_results_between_teams",  # no team meets it: failing evenly, not uneven
+        {"teams_meeting_standard_count": 0.0, "teams_meeting_standard_share": 0.0},
+        False,
+    ),
+    (
+        "uneven_results_between_teams",
+        {"teams_meeting_standard_count": NAN, "teams_meeting_standard_share": NAN},
+        False,
+    ),
     ("weak_staff_understanding", {"competency_pass_share_180d": 0.89}, True),
     ("weak_staff_understanding", {"competency_pass_share_180d": 0.9}, False),
     ("weak_staff_understanding", {"confidence_gap_points": 0.51}, True),
     ("weak_staff_understanding", {"confidence_gap_points": 0.5}, False),
     ("weak_staff_understanding", {"prompts_per_observation_90d": 1.01}, True),
     ("weak_staff_understanding", {"prompts_per_observation_90d": 1.0}, False),
-    ("weak_staff_understanding",
-     {"competency_pass_share_180d": NAN, "confidence_gap_points": NAN,
-      "prompts_per_observation_90d": NAN}, False),
+    (
+        "weak_staff_understanding",
+        {
+            "competency_pass_share_180d": NAN,
+            "confidence_gap_points": NAN,
+            "prompts_per_observation_90d": NAN,
+        },
+        False,
+    ),
     ("workforce_improving_feedback_not", {"workforce_feedback_mismatch_flag": 1.0}, True),
     ("workforce_improving_feedback_not", {"workforce_feedback_mismatch_flag": 0.0}, False),
     ("workforce_improving_feedback_not", {"workforce_feedback_mismatch_flag": NAN}, False),
-    ("serious_concern_thin_evidence",
-     {"severity": "serious", "consecutive_months_at_standard_count": 2.0}, True),
-    ("serious_concern_thin_evidence",
-     {"severity": "serious", "evidence_categories_positive_90d_count": 2.0}, True),
-    ("serious_concern_thin_evidence",  # long enough and broad enough
-     {"severity": "serious", "consecutive_months_at_standard_count": 3.0,
-      "evidence_categories_positive_90d_count": 3.0}, False),
-    ("serious_concern_thin_evidence",  # thin, but not a serious concern
-     {"severity": "significant", "consecutive_months_at_standard_count": 1.0}, False),
-    ("serious_concern_thin_evidence",  # serious, but no improvement shown to be thin
-     {"severity": "serious", "consecutive_months_at_standard_count": 0.0}, False),
-    ("incident_reduction_too_short",
-     {"theme_incident_rate_change_per_month": -0.5, "days_since_action_started": 179.0}, True),
-    ("incident_reduction_too_short",
-     {"theme_incident_rate_change_per_month": -0.5, "days_since_action_started": 180.0}, False),
-    ("incident_reduction_too_short",
-     {"theme_incident_rate_change_per_month": 0.0, "days_since_action_started": 30.0}, False),
+    (
+        "serious_concern_thin_evidence",
+        {"severity": "serious", "consecutive_months_at_standard_count": 2.0},
+        True,
+    ),
+    (
+        "serious_concern_thin_evidence",
+        {"severity": "serious", "evidence_categories_positive_90d_count": 2.0},
+        True,
+    ),
+    (
+        "serious_concern_thin_evidence",  # long enough and broad enough
+        {
+            "severity": "serious",
+            "consecutive_months_at_standard_count": 3.0,
+            "evidence_categories_positive_90d_count": 3.0,
+        },
+        False,
+    ),
+    (
+        "serious_concern_thin_evidence",  # thin, but not a serious concern
+        {"severity": "significant", "consecutive_months_at_standard_count": 1.0},
+        False,
+    ),
+    (
+        "serious_concern_thin_evidence",  # serious, but no improvement shown to be thin
+        {"severity": "serious", "consecutive_months_at_standard_count": 0.0},
+        False,
+    ),
+    (
+        "incident_reduction_too_short",
+        {"theme_incident_rate_change_per_month": -0.5, "days_since_action_started": 179.0},
+        True,
+    ),
+    (
+        "incident_reduction_too_short",
+        {"theme_incident_rate_change_per_month": -0.5, "days_since_action_started": 180.0},
+        False,
+    ),
+    (
+        "incident_reduction_too_short",
+        {"theme_incident_rate_change_per_month": 0.0, "days_since_action_started": 30.0},
+        False,
+    ),
 ]
 CASE_ROWS = [overrides for _, overrides, _ in TRIGGER_CASES]
 
@@ -70,8 +133,9 @@ def fired():
     return escalation_triggers(frame(*CASE_ROWS))
 
 
-@pytest.mark.parametrize(("case", "name", "overrides", "fires"),
-                         [(i, *case) for i, case in enumerate(TRIGGER_CASES)])
+@pytest.mark.parametrize(
+    ("case", "name", "overrides", "fires"), [(i, *case) for i, case in enumerate(TRIGGER_CASES)]
+)
 def test_trigger_fires_or_stays_quiet(fired, case, name, overrides, fires):
     row = fired.iloc[case]
     assert bool(row[f"trigger_{name}"]) is fires
@@ -89,10 +153,8 @@ def test_every_trigger_has_a_firing_case_and_a_near_miss():
 ESCALATIONS = {
     "slippage_after_early_improvement": "wider re-audit and extended monitoring",
     "uneven_results_between_teams": "local management review and targeted supervision",
-    "weak_staff_understanding":
-        "additional supervision, extended induction and competency re-checks",
-    "workforce_improving_feedback_not":
-        "deeper team support, linking workforce data to people's experience",
+    "weak_staff_understanding": "additional supervision, extended induction and competency re-checks",
+    "workforce_improving_feedback_not": "deeper team support, linking workforce data to people's experience",
     "serious_concern_thin_evidence": "senior oversight and thematic review",
     "incident_reduction_too_short": "retain enhanced monitoring",
 }
@@ -105,15 +167,23 @@ def test_each_trigger_recommends_its_escalation(fired, name, escalation):
 
 
 def test_several_triggers_are_listed_in_order_with_their_escalations():
-    row = escalation_triggers(frame({
-        "severity": "serious", "consecutive_months_at_standard_count": 1.0,
-        "confidence_gap_points": 1.2, "days_since_action_started": 60.0,
-    })).iloc[0]
-    assert row["triggers"] == ("weak_staff_understanding; serious_concern_thin_evidence; "
-                               "incident_reduction_too_short")
+    row = escalation_triggers(
+        frame(
+            {
+                "severity": "serious",
+                "consecutive_months_at_standard_count": 1.0,
+                "confidence_gap_points": 1.2,
+                "days_since_action_started": 60.0,
+            }
+        )
+    ).iloc[0]
+    assert row["triggers"] == (
+        "weak_staff_understanding; serious_concern_thin_evidence; incident_reduction_too_short"
+    )
     assert row["escalations"] == (
         "additional supervision, extended induction and competency re-checks; "
-        "senior oversight and thematic review; retain enhanced monitoring")
+        "senior oversight and thematic review; retain enhanced monitoring"
+    )
 
 
 def test_the_default_row_fires_nothing():
@@ -121,20 +191,36 @@ def test_the_default_row_fires_nothing():
     assert row["triggers"] == "" and row["escalations"] == ""
 
 
-@pytest.mark.parametrize(("settings_", "overrides", "before", "after"), [
-    ({"trigger_max_prompts_per_observation": 2.0}, {"prompts_per_observation_90d": 1.5},
-     True, False),
-    ({"trigger_min_incident_judgement_days": 90}, {"days_since_action_started": 120.0},
-     True, False),
-    ({"min_teams_meeting_share": 0.5},
-     {"teams_meeting_standard_count": 2.0, "teams_meeting_standard_share": 0.5}, True, False),
-    ({"max_confidence_gap_points": 1.0}, {"confidence_gap_points": 0.8}, True, False),
-])
+@pytest.mark.parametrize(
+    ("settings_", "overrides", "before", "after"),
+    [
+        (
+            {"trigger_max_prompts_per_observation": 2.0},
+            {"prompts_per_observation_90d": 1.5},
+            True,
+            False,
+        ),
+        (
+            {"trigger_min_incident_judgement_days": 90},
+            {"days_since_action_started": 120.0},
+            True,
+            False,
+        ),
+        (
+            {"min_teams_meeting_share": 0.5},
+            {"teams_meeting_standard_count": 2.0, "teams_meeting_standard_share": 0.5},
+            True,
+            False,
+        ),
+        ({"max_confidence_gap_points": 1.0}, {"confidence_gap_points": 0.8}, True, False),
+    ],
+)
 def test_trigger_thresholds_come_from_the_configuration(settings_, overrides, before, after):
     features = frame(overrides)
     assert (escalation_triggers(features)["triggers"].iloc[0] != "") is before
-    assert (escalation_triggers(features, EvidenceThreshold(**settings_))["triggers"].iloc[0]
-            != "") is after
+    assert (
+        escalation_triggers(features, EvidenceThreshold(**settings_))["triggers"].iloc[0] != ""
+    ) is after
 
 
 def test_keys_and_index_follow_the_features_and_input_is_untouched():

@@ -103,14 +103,23 @@ def run_client(command: list[str], env: dict[str, str], cwd: Path) -> str:
     """Run a client process to completion and return its standard output; fail the test with
     the end of its output when it exits non-zero or overruns CLIENT_TIMEOUT_SECONDS."""
     try:
-        finished = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
-                                  timeout=CLIENT_TIMEOUT_SECONDS)
+        finished = subprocess.run(
+            command,
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=CLIENT_TIMEOUT_SECONDS,
+        )
     except subprocess.TimeoutExpired as overrun:
-        pytest.fail(f"{command[:3]} did not finish within {CLIENT_TIMEOUT_SECONDS} s"
-                    f"\n--- stderr\n{_text(overrun.stderr)[-4000:]}")
+        pytest.fail(
+            f"{command[:3]} did not finish within {CLIENT_TIMEOUT_SECONDS} s"
+            f"\n--- stderr\n{_text(overrun.stderr)[-4000:]}"
+        )
     assert finished.returncode == 0, (
         f"{command[:3]} exited with {finished.returncode}\n--- stdout\n{finished.stdout[-4000:]}"
-        f"\n--- stderr\n{finished.stderr[-4000:]}")
+        f"\n--- stderr\n{finished.stderr[-4000:]}"
+    )
     return finished.stdout
 
 
@@ -156,13 +165,19 @@ def test_clients_see_only_the_servers_not_the_session_environment(monkeypatch, t
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere/mlflow.db")
     monkeypatch.setenv("PREFECT_API_URL", "http://elsewhere:4200/api")
     monkeypatch.setenv("PREFECT_SERVER_DATABASE_CONNECTION_URL", "sqlite+aiosqlite:///x.db")
-    servers = Servers(postgres_url="postgresql://postgres@127.0.0.1:5999",
-                      mlflow_tracking_uri="http://127.0.0.1:5001",
-                      prefect_api_url="http://127.0.0.1:4201/api", logs=tmp_path,
-                      artifacts=tmp_path)
+    servers = Servers(
+        postgres_url="postgresql://postgres@127.0.0.1:5999",
+        mlflow_tracking_uri="http://127.0.0.1:5001",
+        prefect_api_url="http://127.0.0.1:4201/api",
+        logs=tmp_path,
+        artifacts=tmp_path,
+    )
     env = servers.client_environment(tmp_path / "home")
-    assert not {"MLFLOW_TRACKING_URI", "PREFECT_API_URL",
-                "PREFECT_SERVER_DATABASE_CONNECTION_URL"} & set(base_environment())
+    assert not {
+        "MLFLOW_TRACKING_URI",
+        "PREFECT_API_URL",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+    } & set(base_environment())
     assert env["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5001"
     assert env["PREFECT_API_URL"] == "http://127.0.0.1:4201/api"
     assert env["PREFECT_SERVER_EPHEMERAL_ENABLED"] == "false"
@@ -172,10 +187,24 @@ def test_clients_see_only_the_servers_not_the_session_environment(monkeypatch, t
 
 
 @settings(max_examples=50, deadline=None)
-@given(extra=st.dictionaries(
-    st.sampled_from(["MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_HOME", "TAKEHOLD_HOME",
-                     "PATH", "HOME", "LANG", "PYTHONPATH", "DO_NOT_TRACK"]),
-    st.text(alphabet="abc:/._-", min_size=1, max_size=12)))
+@given(
+    extra=st.dictionaries(
+        st.sampled_from(
+            [
+                "MLFLOW_TRACKING_URI",
+                "PREFECT_API_URL",
+                "PREFECT_HOME",
+                "TAKEHOLD_HOME",
+                "PATH",
+                "HOME",
+                "LANG",
+                "PYTHONPATH",
+                "DO_NOT_TRACK",
+            ]
+        ),
+        st.text(alphabet="abc:/._-", min_size=1, max_size=12),
+    )
+)
 def test_base_environment_passes_only_path_home_and_locale(extra) -> None:
     with patch.dict(os.environ, extra):
         env = base_environment()
@@ -185,32 +214,46 @@ def test_base_environment_passes_only_path_home_and_locale(extra) -> None:
     assert {name: env[name] for name in TELEMETRY_OFF} == TELEMETRY_OFF
 
 
-@pytest.mark.parametrize(("root", "expected"), [
-    (True, ["runuser", "-u", "postgres", "--", "initdb", "-D", "data"]),
-    (False, ["initdb", "-D", "data"]),
-])
-def test_postgres_commands_run_as_the_postgres_user_only_when_root(root, expected,
-                                                                   monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("root", "expected"),
+    [
+        (True, ["runuser", "-u", "postgres", "--", "initdb", "-D", "data"]),
+        (False, ["initdb", "-D", "data"]),
+    ],
+)
+def test_postgres_commands_run_as_the_postgres_user_only_when_root(
+    root, expected, monkeypatch
+) -> None:
     monkeypatch.setattr("servers.is_root", lambda: root)
     assert as_postgres_user(["initdb", "-D", "data"]) == expected
 
 
-@pytest.mark.parametrize(("database", "driver", "expected"), [
-    ("mlflow", "postgresql", "postgresql://postgres@127.0.0.1:5999/mlflow"),
-    ("mlflow", "postgresql+psycopg2", "postgresql+psycopg2://postgres@127.0.0.1:5999/mlflow"),
-    ("prefect", "postgresql+asyncpg", "postgresql+asyncpg://postgres@127.0.0.1:5999/prefect"),
-])
+@pytest.mark.parametrize(
+    ("database", "driver", "expected"),
+    [
+        ("mlflow", "postgresql", "postgresql://postgres@127.0.0.1:5999/mlflow"),
+        ("mlflow", "postgresql+psycopg2", "postgresql+psycopg2://postgres@127.0.0.1:5999/mlflow"),
+        ("prefect", "postgresql+asyncpg", "postgresql+asyncpg://postgres@127.0.0.1:5999/prefect"),
+    ],
+)
 def test_database_url_names_driver_and_database(database, driver, expected, tmp_path) -> None:
-    servers = Servers(postgres_url="postgresql://postgres@127.0.0.1:5999",
-                      mlflow_tracking_uri="", prefect_api_url="", logs=tmp_path,
-                      artifacts=tmp_path)
+    servers = Servers(
+        postgres_url="postgresql://postgres@127.0.0.1:5999",
+        mlflow_tracking_uri="",
+        prefect_api_url="",
+        logs=tmp_path,
+        artifacts=tmp_path,
+    )
     assert servers.database_url(database, driver) == expected
 
 
 def test_a_server_that_dies_before_answering_fails_with_its_log(tmp_path) -> None:
     log_file = tmp_path / "dying.log"
-    process = start_server([sys.executable, "-c", "print('port already in use'); raise "
-                            "SystemExit(3)"], base_environment(), log_file)
+    process = start_server(
+        [sys.executable, "-c", "print('port already in use'); raise SystemExit(3)"],
+        base_environment(),
+        log_file,
+    )
     try:
         with pytest.raises(ServerStartError, match=r"(?s)exited with 3.*port already in use"):
             wait_until_healthy("dying server", "http://127.0.0.1:9/health", process, log_file)
@@ -220,9 +263,11 @@ def test_a_server_that_dies_before_answering_fails_with_its_log(tmp_path) -> Non
 
 def test_stopping_a_server_stops_the_processes_it_started(tmp_path) -> None:
     # A parent that ignores SIGTERM and a child it started: both must be gone afterwards.
-    script = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
-              " child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)']);"
-              " print(child.pid, flush=True); time.sleep(300)")
+    script = (
+        "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+        " child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)']);"
+        " print(child.pid, flush=True); time.sleep(300)"
+    )
     log_file = tmp_path / "stubborn.log"
     process = start_server([sys.executable, "-c", script], base_environment(), log_file)
     child_pid = wait_for_first_line(log_file)
@@ -266,27 +311,32 @@ def query(url: str, sql: str, parameters: tuple = ()) -> list[tuple]:
 @pytest.mark.servers
 @pytest.mark.slow
 def test_postgres_serves_the_mlflow_and_prefect_databases(servers: Servers) -> None:
-    databases = {name for (name,) in query(servers.database_url("postgres"),
-                                           "SELECT datname FROM pg_database")}
+    databases = {
+        name
+        for (name,) in query(servers.database_url("postgres"), "SELECT datname FROM pg_database")
+    }
     assert {"mlflow", "prefect"} <= databases
     # Both databases were migrated before their servers started: each holds its tables.
     for database, table in (("mlflow", "experiments"), ("prefect", "flow_run")):
-        [(exists,)] = query(servers.database_url(database), "SELECT to_regclass(%s) IS NOT NULL",
-                            (table,))
+        [(exists,)] = query(
+            servers.database_url(database), "SELECT to_regclass(%s) IS NOT NULL", (table,)
+        )
         assert exists, f"{database} has no {table} table"
 
 
 @pytest.mark.servers
 @pytest.mark.slow
 def test_mlflow_server_logs_a_run_and_registers_a_model_with_an_alias(
-        servers: Servers, tmp_path: Path) -> None:
+    servers: Servers, tmp_path: Path
+) -> None:
     from mlflow.tracking import MlflowClient
     from sklearn.linear_model import LogisticRegression
 
     logged = run_python(MLFLOW_CLIENT, servers.client_environment(tmp_path / "home"), tmp_path)
 
-    client = MlflowClient(tracking_uri=servers.mlflow_tracking_uri,
-                          registry_uri=servers.mlflow_tracking_uri)
+    client = MlflowClient(
+        tracking_uri=servers.mlflow_tracking_uri, registry_uri=servers.mlflow_tracking_uri
+    )
     champion = client.get_model_version_by_alias(SMOKE_MODEL, "champion")
     assert champion.version == logged["version"] == "1"
     run = client.get_run(logged["run_id"])
@@ -304,19 +354,24 @@ def test_mlflow_server_logs_a_run_and_registers_a_model_with_an_alias(
 
 @pytest.mark.servers
 @pytest.mark.slow
-def test_prefect_server_records_a_flow_run_and_its_task(servers: Servers,
-                                                        tmp_path: Path) -> None:
+def test_prefect_server_records_a_flow_run_and_its_task(servers: Servers, tmp_path: Path) -> None:
     ran = run_python(PREFECT_CLIENT, servers.client_environment(tmp_path / "home"), tmp_path)
 
     assert ran["result"] == 41
     with httpx.Client(base_url=servers.prefect_api_url, timeout=30) as api:
         flow_run = api.get(f"/flow_runs/{ran['flow_run_id']}").raise_for_status().json()
-        task_runs = api.post("/task_runs/filter", json={
-            "flow_runs": {"id": {"any_": [ran["flow_run_id"]]}}}).raise_for_status().json()
+        task_runs = (
+            api.post(
+                "/task_runs/filter", json={"flow_runs": {"id": {"any_": [ran["flow_run_id"]]}}}
+            )
+            .raise_for_status()
+            .json()
+        )
     assert flow_run["state_type"] == "COMPLETED"
     assert [run["flow_name"] for run in flow_runs(servers, [SMOKE_FLOW])] == [SMOKE_FLOW]
     assert [(run["task_key"].split("-")[0], run["state_type"]) for run in task_runs] == [
-        ("doubled", "COMPLETED")]
+        ("doubled", "COMPLETED")
+    ]
 
 
 # --- takehold's own train-and-score path -------------------------------------------------------
@@ -333,8 +388,9 @@ def flows_import_error() -> str | None:
 
 @pytest.mark.servers
 @pytest.mark.slow
-def test_train_and_score_run_unchanged_against_the_servers(servers: Servers,
-                                                           tmp_path: Path) -> None:
+def test_train_and_score_run_unchanged_against_the_servers(
+    servers: Servers, tmp_path: Path
+) -> None:
     reason = flows_import_error()
     if reason is not None:
         pytest.skip(f"pipelines.flows does not import yet ({reason})")
@@ -351,13 +407,15 @@ def test_train_and_score_run_unchanged_against_the_servers(servers: Servers,
     config = tmp_path / "light.toml"
     config.write_text(LIGHT_TRAINING)
 
-    takehold("train", str(export_dir), "--as-of", as_of, "--config", str(config), env=env,
-             cwd=tmp_path)
+    takehold(
+        "train", str(export_dir), "--as-of", as_of, "--config", str(config), env=env, cwd=tmp_path
+    )
     takehold("score", str(export_dir), "--as-of", as_of, "--out", str(out), env=env, cwd=tmp_path)
 
     # The outputs were published, scored by the champion registered on the MLflow server.
-    client = MlflowClient(tracking_uri=servers.mlflow_tracking_uri,
-                          registry_uri=servers.mlflow_tracking_uri)
+    client = MlflowClient(
+        tracking_uri=servers.mlflow_tracking_uri, registry_uri=servers.mlflow_tracking_uri
+    )
     champion = client.get_model_version_by_alias("takehold", "champion")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model"]["version"] == champion.version
@@ -371,4 +429,6 @@ def test_train_and_score_run_unchanged_against_the_servers(servers: Servers,
     # Both flows ran on the Prefect server and completed.
     recorded = flow_runs(servers, ["train_model", "nightly_scoring"])
     assert sorted((run["flow_name"], run["state_type"]) for run in recorded) == [
-        ("nightly_scoring", "COMPLETED"), ("train_model", "COMPLETED")]
+        ("nightly_scoring", "COMPLETED"),
+        ("train_model", "COMPLETED"),
+    ]

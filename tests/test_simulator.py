@@ -46,20 +46,26 @@ def monthly(sim) -> pd.DataFrame:
     """Monthly pooled compliance of primary checks per improvement (the label's step 1)."""
     checks = sim.frames["checks"]
     primary = checks[checks["source"].isin(PRIMARY_CHECK_SOURCES)]
-    out = (primary.assign(month=primary["checked_on"].dt.to_period("M"))
-           .groupby(["improvement_id", "month"], observed=True)[["sampled", "met"]].sum()
-           .reset_index())
+    out = (
+        primary.assign(month=primary["checked_on"].dt.to_period("M"))
+        .groupby(["improvement_id", "month"], observed=True)[["sampled", "met"]]
+        .sum()
+        .reset_index()
+    )
     standard = sim.frames["improvements"].set_index("improvement_id")["standard"]
-    return out.assign(compliance=out["met"] / out["sampled"],
-                      standard=out["improvement_id"].map(standard).to_numpy())
+    return out.assign(
+        compliance=out["met"] / out["sampled"],
+        standard=out["improvement_id"].map(standard).to_numpy(),
+    )
 
 
 # --- determinism ---------------------------------------------------------------------------
 
 
 def _written_bytes(tmp_path, name, seed, fmt) -> dict[str, bytes]:
-    export_dir, truth_dir = write_simulation(simulate_group(6, 1, seed=seed, truth_draws=5),
-                                             tmp_path / name, fmt)
+    export_dir, truth_dir = write_simulation(
+        simulate_group(6, 1, seed=seed, truth_draws=5), tmp_path / name, fmt
+    )
     files = sorted([*export_dir.iterdir(), *truth_dir.iterdir()])
     return {f.name: f.read_bytes() for f in files}
 
@@ -76,7 +82,8 @@ def test_same_seed_writes_byte_identical_files(tmp_path, fmt):
 def test_truth_is_written_beside_the_export_never_inside(tmp_path, sim):
     export_dir, truth_dir = write_simulation(sim, tmp_path / "out")
     assert sorted(p.name for p in export_dir.iterdir()) == sorted(
-        f"{f.name}.csv" for f in EXPORT_FILES)
+        f"{f.name}.csv" for f in EXPORT_FILES
+    )
     assert {p.name for p in truth_dir.iterdir()} == {"truth.parquet", "README.md"}
     assert not truth_dir.is_relative_to(export_dir)
 
@@ -101,44 +108,59 @@ def _violations(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
             if column.vocabulary:
                 allowed = {str(v) for v in column.vocabulary}
                 out[f"{spec.name}.{column.name}: vocabulary"] = int(
-                    (~present.astype(str).isin(allowed)).sum())
+                    (~present.astype(str).isin(allowed)).sum()
+                )
             if column.kind == "date":
                 out[f"{spec.name}.{column.name}: date range"] = int(
-                    ((present < pd.Timestamp(EARLIEST_DATE)) | (present > pd.Timestamp(END))).sum())
+                    ((present < pd.Timestamp(EARLIEST_DATE)) | (present > pd.Timestamp(END))).sum()
+                )
             if column.pattern:
                 out[f"{spec.name}.{column.name}: ID form"] = int(
-                    (~present.str.fullmatch(column.pattern)).sum())
+                    (~present.str.fullmatch(column.pattern)).sum()
+                )
             if column.references:
                 file, key = column.references
                 out[f"{spec.name}.{column.name}: resolves"] = int(
-                    (~present.isin(frames[file][key])).sum())
+                    (~present.isin(frames[file][key])).sum()
+                )
     out["location IDs are CQC form"] = int((~s["location_id"].str.fullmatch(r"1-\d{9,11}")).sum())
     out["beds >= 0"] = int((s["beds"] < 0).sum())
     out["standard in (0, 1]"] = int(((imp["standard"] <= 0) | (imp["standard"] > 1)).sum())
     out["action_started_on >= identified_on"] = int(
-        (imp["action_started_on"] < imp["identified_on"]).sum())
+        (imp["action_started_on"] < imp["identified_on"]).sum()
+    )
     out["declared_on set iff declared_status set"] = int(
-        (imp["declared_on"].isna() != imp["declared_status"].isna()).sum())
+        (imp["declared_on"].isna() != imp["declared_status"].isna()).sum()
+    )
     out["sampled >= 1"] = int((chk["sampled"] < 1).sum())
     out["0 <= met <= sampled"] = int(((chk["met"] < 0) | (chk["met"] > chk["sampled"])).sum())
     out["0 <= repeat_gaps <= sampled - met"] = int(
-        ((chk["repeat_gaps"] < 0) | (chk["repeat_gaps"] > chk["sampled"] - chk["met"])).sum())
+        ((chk["repeat_gaps"] < 0) | (chk["repeat_gaps"] > chk["sampled"] - chk["met"])).sum()
+    )
     out["prompts_needed >= 0"] = int((chk["prompts_needed"] < 0).sum())
     out["self_rated_confidence in [1, 5]"] = int(
-        ((chk["self_rated_confidence"] < 1) | (chk["self_rated_confidence"] > 5)).sum())
+        ((chk["self_rated_confidence"] < 1) | (chk["self_rated_confidence"] > 5)).sum()
+    )
     out["rating in 1..5"] = int(((fb["rating"] < 1) | (fb["rating"] > 5)).sum())
     out["week_start a Monday"] = int((wf["week_start"].dt.dayofweek != 0).sum())
-    out["shifts >= 0"] = int((wf[["shifts_planned", "shifts_agency", "shifts_unfilled"]] < 0)
-                             .any(axis=1).sum())
+    out["shifts >= 0"] = int(
+        (wf[["shifts_planned", "shifts_agency", "shifts_unfilled"]] < 0).any(axis=1).sum()
+    )
     out["agency + unfilled <= planned"] = int(
-        (wf["shifts_agency"] + wf["shifts_unfilled"] > wf["shifts_planned"]).sum())
+        (wf["shifts_agency"] + wf["shifts_unfilled"] > wf["shifts_planned"]).sum()
+    )
     out["leavers >= 0"] = int((wf["leavers"] < 0).sum())
     out["keyworker_continuity in [0, 1]"] = int(
-        ((wf["keyworker_continuity"] < 0) | (wf["keyworker_continuity"] > 1)).sum())
+        ((wf["keyworker_continuity"] < 0) | (wf["keyworker_continuity"] > 1)).sum()
+    )
     out["incident dated on or after... any date"] = int(inc["occurred_on"].isna().sum())
     out["review dated on or after identification"] = int(
-        (rev.merge(imp, on="improvement_id")
-         .pipe(lambda r: r["reviewed_on"] < r["identified_on"])).sum())
+        (
+            rev.merge(imp, on="improvement_id").pipe(
+                lambda r: r["reviewed_on"] < r["identified_on"]
+            )
+        ).sum()
+    )
     return out
 
 
@@ -251,26 +273,31 @@ def test_adopted_by_every_team_slips_less_than_by_one_team(labelled):
 def test_longer_run_at_standard_holds_more_often(labelled, monthly):
     ordered = monthly.sort_values(["improvement_id", "month"])
     at = ordered["compliance"] >= ordered["standard"]
-    gap = ordered.groupby("improvement_id")["month"].diff().map(
-        lambda d: getattr(d, "n", 0)) != 1
+    gap = ordered.groupby("improvement_id")["month"].diff().map(lambda d: getattr(d, "n", 0)) != 1
     block = (~at | gap).cumsum()
     run = at.astype(int).groupby(block).cumsum()
     runs = ordered.assign(run=run.to_numpy(), as_of=ordered["month"].dt.end_time.dt.normalize())
-    rows = labelled.merge(runs[["improvement_id", "as_of", "run"]],
-                          on=["improvement_id", "as_of"])
+    rows = labelled.merge(runs[["improvement_id", "as_of", "run"]], on=["improvement_id", "as_of"])
     assert _hold_rate(rows[rows["run"] >= 6]) > _hold_rate(rows[rows["run"].between(1, 2)])
 
 
 def test_higher_agency_share_holds_less_often(sim, labelled):
     wf = sim.frames["workforce"]
     month = wf["week_start"].dt.to_period("M")
-    by_month = (wf.assign(month=month).groupby(["location_id", "month"])
-                [["shifts_agency", "shifts_planned"]].sum().reset_index()
-                .sort_values(["location_id", "month"]))
+    by_month = (
+        wf.assign(month=month)
+        .groupby(["location_id", "month"])[["shifts_agency", "shifts_planned"]]
+        .sum()
+        .reset_index()
+        .sort_values(["location_id", "month"])
+    )
     rolled = by_month.groupby("location_id")[["shifts_agency", "shifts_planned"]].transform(
-        lambda s: s.rolling(3, min_periods=1).sum())
-    share = by_month.assign(agency=rolled["shifts_agency"] / rolled["shifts_planned"],
-                            as_of=by_month["month"].dt.end_time.dt.normalize())
+        lambda s: s.rolling(3, min_periods=1).sum()
+    )
+    share = by_month.assign(
+        agency=rolled["shifts_agency"] / rolled["shifts_planned"],
+        as_of=by_month["month"].dt.end_time.dt.normalize(),
+    )
     rows = labelled.merge(share[["location_id", "as_of", "agency"]], on=["location_id", "as_of"])
     low, high = rows["agency"].quantile([1 / 3, 2 / 3])
     assert _hold_rate(rows[rows["agency"] >= high]) < _hold_rate(rows[rows["agency"] <= low])
@@ -289,8 +316,10 @@ def test_feedback_lags_audits(sim, monthly):
     fb = sim.frames["feedback"]
     fb = fb[fb["improvement_id"].notna() & fb["respondent"].isin(["person", "family"])]
     fb = fb.assign(month=fb["received_on"].dt.to_period("M"))
-    level = monthly.set_index(["improvement_id", "month"])["compliance"] - monthly.set_index(
-        ["improvement_id", "month"])["standard"]
+    level = (
+        monthly.set_index(["improvement_id", "month"])["compliance"]
+        - monthly.set_index(["improvement_id", "month"])["standard"]
+    )
 
     def at_lag(lag: int) -> np.ndarray:
         keys = pd.MultiIndex.from_arrays([fb["improvement_id"], fb["month"] - lag])
@@ -318,12 +347,17 @@ def test_theme_incidents_are_more_frequent_when_compliance_is_low(sim, monthly):
 
 def test_monitoring_drops_after_closure(sim):
     imp = sim.frames["improvements"]
-    closed = imp[(imp["declared_status"] == "closed")
-                 & (imp["declared_on"] <= pd.Timestamp(END) - pd.DateOffset(months=3))]
-    checks = sim.frames["checks"].merge(closed[["improvement_id", "action_started_on",
-                                                "declared_on"]], on="improvement_id")
-    before = checks[(checks["checked_on"] >= checks["action_started_on"])
-                    & (checks["checked_on"] < checks["declared_on"])]
+    closed = imp[
+        (imp["declared_status"] == "closed")
+        & (imp["declared_on"] <= pd.Timestamp(END) - pd.DateOffset(months=3))
+    ]
+    checks = sim.frames["checks"].merge(
+        closed[["improvement_id", "action_started_on", "declared_on"]], on="improvement_id"
+    )
+    before = checks[
+        (checks["checked_on"] >= checks["action_started_on"])
+        & (checks["checked_on"] < checks["declared_on"])
+    ]
     after = checks[checks["checked_on"] >= checks["declared_on"]]
     days_before = (closed["declared_on"] - closed["action_started_on"]).dt.days.clip(lower=1)
     days_after = (pd.Timestamp(END) - closed["declared_on"]).dt.days.clip(lower=1)
@@ -335,10 +369,23 @@ def test_monitoring_drops_after_closure(sim):
 
 
 def test_truth_has_the_documented_columns(sim):
-    expected = {"improvement_id", "location_id", "as_of", "teams_adopted_share",
-                "months_embedded_mean", "latent_compliance", "slip_hazard_mean", "leadership",
-                "instability_mean", "p_hold_true", "p_observed_true", "held_realised",
-                "label_observed_realised", "window_complete", "eligible"}
+    expected = {
+        "improvement_id",
+        "location_id",
+        "as_of",
+        "teams_adopted_share",
+        "months_embedded_mean",
+        "latent_compliance",
+        "slip_hazard_mean",
+        "leadership",
+        "instability_mean",
+        "p_hold_true",
+        "p_observed_true",
+        "held_realised",
+        "label_observed_realised",
+        "window_complete",
+        "eligible",
+    }
     assert expected <= set(sim.truth.columns)
     assert not sim.truth.duplicated(["improvement_id", "as_of"]).any()
     incomplete = sim.truth[~sim.truth["window_complete"]]
@@ -353,8 +400,9 @@ def test_p_hold_true_is_calibrated_against_the_realised_label(labelled):
     rows = labelled[labelled["p_hold_true"].notna()]
     assert abs(rows["p_hold_true"].mean() - rows["held"].mean()) < 0.04
     bins = pd.cut(rows["p_hold_true"], [0, 0.35, 0.7, 1.0], include_lowest=True)
-    table = rows.groupby(bins, observed=True).agg(p=("p_hold_true", "mean"),
-                                                  held=("held", "mean"), n=("held", "size"))
+    table = rows.groupby(bins, observed=True).agg(
+        p=("p_hold_true", "mean"), held=("held", "mean"), n=("held", "size")
+    )
     tolerance = 3 * np.sqrt(table["p"] * (1 - table["p"]) / (table["n"] / 6)) + 0.02
     assert ((table["p"] - table["held"]).abs() < tolerance).all(), table
     assert table["held"].is_monotonic_increasing
@@ -372,9 +420,23 @@ def test_ids_have_the_contract_form(sim):
 def test_simulate_command_writes_the_export(tmp_path):
     from pipelines.cli import app
 
-    result = CliRunner().invoke(app, ["simulate", str(tmp_path), "--services", "3", "--years",
-                                      "0.5", "--seed", "1", "--format", "parquet",
-                                      "--truth-draws", "3"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            str(tmp_path),
+            "--services",
+            "3",
+            "--years",
+            "0.5",
+            "--seed",
+            "1",
+            "--format",
+            "parquet",
+            "--truth-draws",
+            "3",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "export" / "checks.parquet").exists()
     assert (tmp_path / "truth" / "truth.parquet").exists()

@@ -106,13 +106,19 @@ def test_all_zero_moving_ranges_are_all_screened_out():
     ("values", "expected"),
     [
         # 7 rises in a row (mean 62/11, mean moving range 4.3: limits -5.8 .. 17.1)
-        ([0, 10, 0, 10, 3, 4, 5, 6, 7, 8, 9], ["Common Cause"] * 4 + ["7 Point Trend (Increasing)"] * 7),
+        (
+            [0, 10, 0, 10, 3, 4, 5, 6, 7, 8, 9],
+            ["Common Cause"] * 4 + ["7 Point Trend (Increasing)"] * 7,
+        ),
         # 6 points only
         ([0, 10, 0, 10, 3, 4, 5, 6, 7, 8], ["Common Cause"] * 10),
         # 7 points, but a tie (5, 5) breaks the run
         ([0, 10, 0, 10, 3, 4, 5, 5, 6, 7, 8], ["Common Cause"] * 11),
         # 7 falls in a row
-        ([10, 0, 10, 0, 7, 6, 5, 4, 3, 2, 1], ["Common Cause"] * 4 + ["7 Point Trend (Decreasing)"] * 7),
+        (
+            [10, 0, 10, 0, 7, 6, 5, 4, 3, 2, 1],
+            ["Common Cause"] * 4 + ["7 Point Trend (Decreasing)"] * 7,
+        ),
     ],
 )
 def test_trend_needs_seven_points_each_strictly_beyond_the_last(values, expected):
@@ -124,7 +130,10 @@ def test_a_trend_crossing_the_mean_is_one_colour():
     chart = xmr([0, 10, 0, 10, 3, 4, 5, 6, 7, 8, 9])
     assert chart["relative_to_mean"].tolist()[4:] == [-1, -1, -1, 1, 1, 1, 1]
     assert points(chart)[4:] == [IMPROVEMENT] * 7
-    assert points(xmr([0, 10, 0, 10, 3, 4, 5, 6, 7, 8, 9], improvement_direction="decrease"))[4:] == [CONCERN] * 7
+    assert (
+        points(xmr([0, 10, 0, 10, 3, 4, 5, 6, 7, 8, 9], improvement_direction="decrease"))[4:]
+        == [CONCERN] * 7
+    )
 
 
 def test_a_peak_shared_by_two_trends_takes_the_direction_of_its_next_step():
@@ -134,7 +143,9 @@ def test_a_peak_shared_by_two_trends_takes_the_direction_of_its_next_step():
     values = [10, -10, 10, -10, 1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1]
     chart = xmr(values, screen_outliers=False)
     assert types(chart) == (
-        ["Common Cause"] * 3 + ["7 Point Trend (Increasing)"] * 7 + ["7 Point Trend (Decreasing)"] * 7
+        ["Common Cause"] * 3
+        + ["7 Point Trend (Increasing)"] * 7
+        + ["7 Point Trend (Decreasing)"] * 7
     )
     assert points(chart)[10] == CONCERN
 
@@ -198,9 +209,10 @@ def test_two_of_three_wins_over_a_shift():
     # mean 16/21, mean moving range 2.3: near limit 4.84, upper limit 6.88; the last seven
     # points are above the mean and the two 5.5s are close to the limit
     chart = xmr(ALTERNATING + [5.5, 1, 5.5, 1, 1, 1, 1])
-    assert types(chart)[14:] == ["2 in 3 Above CL", "7 Points Above CL", "2 in 3 Above CL"] + [
-        "7 Points Above CL"
-    ] * 4
+    assert (
+        types(chart)[14:]
+        == ["2 in 3 Above CL", "7 Points Above CL", "2 in 3 Above CL"] + ["7 Points Above CL"] * 4
+    )
     assert types(chart)[:14] == ["Common Cause"] * 14
 
 
@@ -236,7 +248,9 @@ def test_rebase_starts_a_new_group_and_the_moving_range_does_not_cross_it():
 def test_rebase_by_date_and_a_date_not_in_the_series_has_no_effect():
     dates = pd.date_range("2024-01-01", periods=12, freq="MS")
     values = [1, 2, 1, 2, 1, 2, 11, 12, 11, 12, 11, 12]
-    chart = xmr(values, dates=dates, rebase=[pd.Timestamp("2024-07-01"), pd.Timestamp("2030-01-01")])
+    chart = xmr(
+        values, dates=dates, rebase=[pd.Timestamp("2024-07-01"), pd.Timestamp("2030-01-01")]
+    )
     assert chart["rebase_group"].tolist() == [0] * 6 + [1] * 6
     assert chart["x"].tolist() == list(dates)
 
@@ -663,7 +677,10 @@ def r_spc_standard(y, screen, fix):
     outside = [_or(_cmp(v, upl, float.__gt__), _cmp(v, lpl, float.__lt__)) for v in y]
     relative = [_sign(v - mean) for v in y]
     close = [
-        _and(None if o is None else not o, _or(_cmp(v, nlpl, float.__lt__), _cmp(v, nupl, float.__gt__)))
+        _and(
+            None if o is None else not o,
+            _or(_cmp(v, nlpl, float.__lt__), _cmp(v, nupl, float.__gt__)),
+        )
         for v, o in zip(y, outside, strict=True)
     ]
     return mean, lpl, upl, outside, relative, close
@@ -672,14 +689,22 @@ def r_spc_standard(y, screen, fix):
 def r_seven_point_one_side_mean(v):
     vp = [0.0] * 6 + v
     return [
-        _num(_and(_all([_cmp(vp[i], vp[i - k], float.__eq__) for k in range(1, 7)]), _cmp(vp[i], 0.0, float.__ne__)))
+        _num(
+            _and(
+                _all([_cmp(vp[i], vp[i - k], float.__eq__) for k in range(1, 7)]),
+                _cmp(vp[i], 0.0, float.__ne__),
+            )
+        )
         for i in range(6, len(vp))
     ]
 
 
 def r_part_of_seven_trend(v):
     vp = v + [0.0] * 6
-    return [_num(_any([_cmp(abs(vp[i + k]), 1.0, float.__eq__) for k in range(7)])) for i in range(len(v))]
+    return [
+        _num(_any([_cmp(abs(vp[i + k]), 1.0, float.__eq__) for k in range(7)]))
+        for i in range(len(v))
+    ]
 
 
 def r_seven_point_trend(y):
@@ -688,7 +713,10 @@ def r_seven_point_trend(y):
     out = [0.0] * 6
     for i in range(6, len(y)):
         d = [_sign(y[i - k] - y[i - k - 1]) for k in range(6)]
-        rising, falling = _all([_cmp(x, 1.0, float.__eq__) for x in d]), _all([_cmp(x, -1.0, float.__eq__) for x in d])
+        rising, falling = (
+            _all([_cmp(x, 1.0, float.__eq__) for x in d]),
+            _all([_cmp(x, -1.0, float.__eq__) for x in d]),
+        )
         if rising is None or (rising is False and falling is None):
             raise RError
         out.append(1.0 if rising else (-1.0 if falling else 0.0))
@@ -702,7 +730,9 @@ def r_two_in_three(v, rtm):
         result = False
         for o in range(3):
             s = sum(vp[i + o : i + o + 3])
-            term = _and(_cmp(s, 2.0, float.__ge__), _cmp(abs(sum(rp[i + o : i + o + 3])), 3.0, float.__eq__))
+            term = _and(
+                _cmp(s, 2.0, float.__ge__), _cmp(abs(sum(rp[i + o : i + o + 3])), 3.0, float.__eq__)
+            )
             result = _or(result, term)
         out.append(_num(result))
     return out
@@ -737,7 +767,11 @@ def r_special_cause_type(y, relative, close, outside):
 
 
 def r_point_type(label, direction):
-    v = 1 if ("Above" in label or "Increasing" in label) else (-1 if ("Below" in label or "Decreasing" in label) else 0)
+    v = (
+        1
+        if ("Above" in label or "Increasing" in label)
+        else (-1 if ("Below" in label or "Decreasing" in label) else 0)
+    )
     if direction == 0:
         return {1: "special_cause_neutral_high", -1: "special_cause_neutral_low"}.get(v, COMMON)
     return {1: IMPROVEMENT, -1: CONCERN}.get(v * direction, COMMON)
@@ -772,7 +806,9 @@ def reference_chart(y, rebase_at, screen, fix, direction):
 def assert_matches_reference(chart: pd.DataFrame, rows: list[dict]) -> None:
     assert len(chart) == len(rows)
     for column in ("y", "mean", "lpl", "upl", "relative_to_mean"):
-        np.testing.assert_array_equal(chart[column].to_numpy(dtype=float), [r[column] for r in rows])
+        np.testing.assert_array_equal(
+            chart[column].to_numpy(dtype=float), [r[column] for r in rows]
+        )
     for column in ("outside_limits", "close_to_limits"):
         assert chart[column].astype(object).where(chart[column].notna(), None).tolist() == [
             r[column] for r in rows
@@ -785,9 +821,9 @@ def assert_matches_reference(chart: pd.DataFrame, rows: list[dict]) -> None:
 # exact, so the comparison with the reference can be exact.
 NOISE = st.lists(st.integers(-4, 4).map(float), max_size=30)
 # Random walks with drift make trends, shifts and points beyond the limits frequent.
-WALKS = st.tuples(st.lists(st.sampled_from([-1, 0, 1, 1, 2]), max_size=30), st.sampled_from([1, -1])).map(
-    lambda steps_sign: [float(v * steps_sign[1]) for v in np.cumsum(steps_sign[0])]
-)
+WALKS = st.tuples(
+    st.lists(st.sampled_from([-1, 0, 1, 1, 2]), max_size=30), st.sampled_from([1, -1])
+).map(lambda steps_sign: [float(v * steps_sign[1]) for v in np.cumsum(steps_sign[0])])
 SERIES = st.one_of(NOISE, WALKS)
 DIRECTIONS = st.sampled_from([("increase", 1), ("decrease", -1), ("neutral", 0)])
 
@@ -805,9 +841,10 @@ def test_xmr_matches_the_ported_r_code(series, screen, fix, direction, rebase_at
     chart = xmr(series, improvement_direction=direction[0], screen_outliers=screen,
                 fix_after_n_points=fix, rebase=sorted(rebase_at))  # fmt: skip
     rows = reference_chart(series, rebase_at, screen, fix, direction[1])
-    assert chart["rebase_group"].tolist() == np.cumsum(
-        [1 if i in rebase_at else 0 for i in range(len(series))]
-    ).tolist()
+    assert (
+        chart["rebase_group"].tolist()
+        == np.cumsum([1 if i in rebase_at else 0 for i in range(len(series))]).tolist()
+    )
     assert_matches_reference(chart, rows)
 
 
@@ -844,7 +881,10 @@ def test_xmr_by_group_equals_xmr_per_group(groups, direction, screen, seed):
                           improvement_direction=direction[0], screen_outliers=screen)  # fmt: skip
     assert charts.index.equals(shuffled.index)
     expected = pd.concat(
-        [xmr(series, improvement_direction=direction[0], screen_outliers=screen) for series in groups],
+        [
+            xmr(series, improvement_direction=direction[0], screen_outliers=screen)
+            for series in groups
+        ],
         ignore_index=True,
     )
     got = charts.loc[frame.index].reset_index(drop=True)  # frame is in group, then time, order

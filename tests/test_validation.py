@@ -41,8 +41,9 @@ def expected_rule_names(column) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize(("file", "column"), ALL_COLUMNS,
-                         ids=[f"{f}.{c.name}" for f, c in ALL_COLUMNS])
+@pytest.mark.parametrize(
+    ("file", "column"), ALL_COLUMNS, ids=[f"{f}.{c.name}" for f, c in ALL_COLUMNS]
+)
 def test_every_column_rule_of_the_contract_is_an_expectation(file, column):
     rules = contract_rules(FILES_BY_NAME[file], TODAY)
     found = {r.key.rsplit(".", 1)[1] for r in rules if r.key.split(".")[1] == column.name}
@@ -50,23 +51,43 @@ def test_every_column_rule_of_the_contract_is_an_expectation(file, column):
     assert found == expected_rule_names(column) | cross_column
 
 
-@pytest.mark.parametrize(("file", "key", "expectation_type"), [
-    ("checks", "checks.sampled+met.met_within_sampled",
-     "expect_column_pair_values_a_to_be_greater_than_b"),
-    ("checks", "checks.sampled+met+repeat_gaps.repeat_gaps_within_unmet_items",
-     "expect_column_pair_values_a_to_be_greater_than_b"),
-    ("workforce", "workforce.shifts_planned+shifts_agency+shifts_unfilled"
-     ".shifts_agency_plus_unfilled_within_shifts_planned",
-     "expect_column_pair_values_a_to_be_greater_than_b"),
-    ("workforce", "workforce.week_start.monday", "expect_column_values_to_be_in_set"),
-    ("workforce", "workforce.location_id+team+week_start.key_unique",
-     "expect_compound_columns_to_be_unique"),
-    ("improvements", "improvements.identified_on+action_started_on"
-     ".identified_on_within_action_started_on",
-     "expect_column_pair_values_a_to_be_greater_than_b"),
-    ("improvements", "improvements.declared_status+declared_on.declared_on_required",
-     "expect_column_values_to_not_be_null"),
-])
+@pytest.mark.parametrize(
+    ("file", "key", "expectation_type"),
+    [
+        (
+            "checks",
+            "checks.sampled+met.met_within_sampled",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+        ),
+        (
+            "checks",
+            "checks.sampled+met+repeat_gaps.repeat_gaps_within_unmet_items",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+        ),
+        (
+            "workforce",
+            "workforce.shifts_planned+shifts_agency+shifts_unfilled"
+            ".shifts_agency_plus_unfilled_within_shifts_planned",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+        ),
+        ("workforce", "workforce.week_start.monday", "expect_column_values_to_be_in_set"),
+        (
+            "workforce",
+            "workforce.location_id+team+week_start.key_unique",
+            "expect_compound_columns_to_be_unique",
+        ),
+        (
+            "improvements",
+            "improvements.identified_on+action_started_on.identified_on_within_action_started_on",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+        ),
+        (
+            "improvements",
+            "improvements.declared_status+declared_on.declared_on_required",
+            "expect_column_values_to_not_be_null",
+        ),
+    ],
+)
 def test_cross_column_rules_are_gx_expectations(file, key, expectation_type):
     rules = {r.key: r for r in contract_rules(FILES_BY_NAME[file], TODAY)}
     assert rules[key].expectation.expectation_type == expectation_type
@@ -81,8 +102,10 @@ def test_every_rule_has_words_a_reason_and_a_unique_key():
             assert rule.expectation.meta["why"] == rule.why
 
 
-@pytest.mark.parametrize(("file", "blocking"), [
-    ("services", True), ("improvements", True), ("checks", False), ("reviews", False)])
+@pytest.mark.parametrize(
+    ("file", "blocking"),
+    [("services", True), ("improvements", True), ("checks", False), ("reviews", False)],
+)
 def test_duplicate_ids_block_only_in_services_and_improvements(file, blocking):
     spec = FILES_BY_NAME[file]
     unique = next(r for r in contract_rules(spec, TODAY) if r.key.endswith(".unique"))
@@ -93,18 +116,30 @@ def test_duplicate_ids_block_only_in_services_and_improvements(file, blocking):
 
 
 def test_a_row_breaking_several_rules_gets_every_reason_in_rule_order():
-    failures = pd.DataFrame({"row": [4, 2, 4, 4], "rule_key": ["b", "a", "a", "b"],
-                             "text": ["second", "first", "first", "second"],
-                             "order": [2, 1, 1, 2]})
+    failures = pd.DataFrame(
+        {
+            "row": [4, 2, 4, 4],
+            "rule_key": ["b", "a", "a", "b"],
+            "text": ["second", "first", "first", "second"],
+            "order": [2, 1, 1, 2],
+        }
+    )
     reasons = quarantine_reasons(failures)
     assert reasons.to_dict() == {2: "first", 4: "first; second"}
 
 
-@pytest.mark.parametrize(("cell", "written"), [
-    ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+44 1234", "'+44 1234"),
-    ("-1+1", "'-1+1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("Oak House", "Oak House"),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+44 1234", "'+44 1234"),
+        ("-1+1", "'-1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("Oak House", "Oak House"),
+        (None, None),
+    ],
+)
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(cell, written):
     frame = pd.DataFrame({"name": pd.Series([cell], dtype="str"), "beds": [3]})
     safe = spreadsheet_safe(frame)
@@ -120,8 +155,9 @@ DEFAULT = ValidationParams()
 
 
 def validated(folder, params=DEFAULT):
-    return validate_export(read_export(str(folder), collect_errors=True), AS_OF, params,
-                           today=TODAY)
+    return validate_export(
+        read_export(str(folder), collect_errors=True), AS_OF, params, today=TODAY
+    )
 
 
 @pytest.mark.parametrize(("block_share", "blocked"), [(0.05, True), (0.06, False)])
@@ -187,25 +223,34 @@ def test_outputs_say_what_was_found(tmp_path):
     write_validation_outputs(validated(folder), tmp_path / "out", data_docs=False)
     summary = json.loads((tmp_path / "out" / "validation.json").read_text())
     assert summary["status"] == "usable"
-    assert summary["findings"] == [{
-        "file": "checks", "columns": ["sampled", "met", "repeat_gaps"],
-        "rule": "repeat_gaps must not exceed sampled - met", "severity": "row",
-        "failing_rows": 1, "sample_rows": [12],
-        "rule_key": "checks.sampled+met+repeat_gaps.repeat_gaps_within_unmet_items",
-        "why": "repeat gaps are a subset of this check's failed items"}]
-    assert summary["counts"]["checks"] == {"read": 50, "used": 49, "set_aside": 0,
-                                           "quarantined": 1}
+    assert summary["findings"] == [
+        {
+            "file": "checks",
+            "columns": ["sampled", "met", "repeat_gaps"],
+            "rule": "repeat_gaps must not exceed sampled - met",
+            "severity": "row",
+            "failing_rows": 1,
+            "sample_rows": [12],
+            "rule_key": "checks.sampled+met+repeat_gaps.repeat_gaps_within_unmet_items",
+            "why": "repeat gaps are a subset of this check's failed items",
+        }
+    ]
+    assert summary["counts"]["checks"] == {"read": 50, "used": 49, "set_aside": 0, "quarantined": 1}
     quarantine = pd.read_csv(tmp_path / "out" / "quarantine" / "checks.csv")
     assert quarantine[["row", "check_id", "reason"]].to_dict("records") == [
-        {"row": 12, "check_id": "C-12", "reason": "repeat_gaps must not exceed sampled - met"}]
+        {"row": 12, "check_id": "C-12", "reason": "repeat_gaps must not exceed sampled - met"}
+    ]
 
 
-@pytest.mark.parametrize(("case", "args", "code"), [
-    ("extra_column", [], 0),
-    ("duplicate_service_id", [], 1),
-    (None, [], 2),  # no such folder
-    ("extra_column", ["--as-of", "31/10/2026"], 2),
-])
+@pytest.mark.parametrize(
+    ("case", "args", "code"),
+    [
+        ("extra_column", [], 0),
+        ("duplicate_service_id", [], 1),
+        (None, [], 2),  # no such folder
+        ("extra_column", ["--as-of", "31/10/2026"], 2),
+    ],
+)
 def test_the_validate_command_exits_0_usable_1_blocked_2_usage(tmp_path, case, args, code):
     folder = tmp_path / "missing"
     if case:
@@ -220,10 +265,10 @@ def test_the_validate_command_exits_0_usable_1_blocked_2_usage(tmp_path, case, a
 
 
 def test_a_simulated_demo_export_validates_clean(tmp_path):
-    simulator = pytest.importorskip("pipelines.simulator",
-                                    reason="the simulator (issue 2) is not in this checkout")
-    sim = simulator.simulate_group(4, 1.0, seed=3, truth_as_of=[date(2026, 10, 31)],
-                                   truth_draws=1)
+    simulator = pytest.importorskip(
+        "pipelines.simulator", reason="the simulator (issue 2) is not in this checkout"
+    )
+    sim = simulator.simulate_group(4, 1.0, seed=3, truth_as_of=[date(2026, 10, 31)], truth_draws=1)
     from pipelines.io import write_export
 
     write_export(sim.frames, str(tmp_path / "export"))
@@ -235,23 +280,35 @@ def test_a_simulated_demo_export_validates_clean(tmp_path):
 
 # --- invariants ---------------------------------------------------------------------------
 
-BREAKS = {"met": "x", "sampled": "0", "checked_on": "31/12/2025", "source": "spot",
-          "team": "", "improvement_id": "IMP-0", "self_rated_confidence": "9"}
+BREAKS = {
+    "met": "x",
+    "sampled": "0",
+    "checked_on": "31/12/2025",
+    "source": "spot",
+    "team": "",
+    "improvement_id": "IMP-0",
+    "self_rated_confidence": "9",
+}
 
 
-@settings(max_examples=6, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(broken=st.dictionaries(st.integers(1, 50), st.sampled_from(sorted(BREAKS)),
-                              max_size=2),
-       shuffle=st.randoms(use_true_random=False))
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    broken=st.dictionaries(st.integers(1, 50), st.sampled_from(sorted(BREAKS)), max_size=2),
+    shuffle=st.randoms(use_true_random=False),
+)
 def test_every_row_ends_in_exactly_one_place(tmp_path_factory, broken, shuffle):
     frames = base_frames()
     checks = frames["checks"].copy()
     for row, column in broken.items():
         checks.loc[checks.index[row - 1], column] = BREAKS[column]
-    folder = write_frames({"services": frames["services"],
-                           "improvements": frames["improvements"], "checks": checks},
-                          tmp_path_factory.mktemp("export"))
+    folder = write_frames(
+        {"services": frames["services"], "improvements": frames["improvements"], "checks": checks},
+        tmp_path_factory.mktemp("export"),
+    )
     result = validated(folder)
     counts = result.counts["checks"]
     assert counts["read"] == counts["used"] + counts["set_aside"] + counts["quarantined"] == 50
@@ -259,15 +316,27 @@ def test_every_row_ends_in_exactly_one_place(tmp_path_factory, broken, shuffle):
     assert set(result.tables["checks"].index).isdisjoint(broken)
 
 
-@pytest.mark.parametrize(("exception_info", "raised"), [
-    (None, False),
-    ({"raised_exception": False, "exception_message": None}, False),
-    ({"raised_exception": True, "exception_message": "boom"}, True),
-    ({"MetricConfigurationID(metric_name='column_values.in_set.condition')":
-      {"raised_exception": True, "exception_message": "no such column"}}, True),
-    ({"MetricConfigurationID(metric_name='table.row_count')": {"raised_exception": False}},
-     False),
-])
+@pytest.mark.parametrize(
+    ("exception_info", "raised"),
+    [
+        (None, False),
+        ({"raised_exception": False, "exception_message": None}, False),
+        ({"raised_exception": True, "exception_message": "boom"}, True),
+        (
+            {
+                "MetricConfigurationID(metric_name='column_values.in_set.condition')": {
+                    "raised_exception": True,
+                    "exception_message": "no such column",
+                }
+            },
+            True,
+        ),
+        (
+            {"MetricConfigurationID(metric_name='table.row_count')": {"raised_exception": False}},
+            False,
+        ),
+    ],
+)
 def test_a_crashed_expectation_is_recognised_in_both_of_gx_forms(exception_info, raised):
     from validation.engine import gx_raised
 

@@ -41,8 +41,11 @@ def both_ways(folder):
         missing = tuple(c for c in loaded.missing_columns if spec.column(c).required)
         batch = gx_batch(spec, loaded.frame.drop(index=aside[name]), missing, keys)
         suite = build_suite(context, spec, contract_rules(spec, TODAY))
-        runs[name] = (run_suite(context, suite, spec, batch),
-                      run_suite(context, suite, spec, batch, compact=False), batch)
+        runs[name] = (
+            run_suite(context, suite, spec, batch),
+            run_suite(context, suite, spec, batch, compact=False),
+            batch,
+        )
     return runs
 
 
@@ -73,9 +76,16 @@ def test_every_row_breach_gives_the_same_rows_and_counts_both_ways(tmp_path):
     assert failing >= 30  # the corpus's breaches really fail rules in this export
 
 
-@pytest.mark.parametrize("name", ["missing_required_column", "duplicate_service_id",
-                                  "duplicate_check_id", "duplicate_team_week",
-                                  "too_many_failing_rows"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "missing_required_column",
+        "duplicate_service_id",
+        "duplicate_check_id",
+        "duplicate_team_week",
+        "too_many_failing_rows",
+    ],
+)
 def test_blocking_breaches_fail_or_raise_the_same_rules_both_ways(name, tmp_path):
     for compact, row_by_row, _ in both_ways(CASES_BY_NAME[name].build(tmp_path / name)).values():
         assert_same(compact, row_by_row)
@@ -88,8 +98,9 @@ def test_value_rules_see_each_distinct_value_once_and_ids_only_as_codes(tmp_path
     suite = build_suite(ephemeral_context(), spec, contract_rules(spec, TODAY))
     parts = {part.name: part for part in plan_parts(batch, suite)}
     values = parts["values"].frame
-    assert len(values) == max(batch[c].nunique(dropna=False) for c in values.columns
-                              if c != "check_id")
+    assert len(values) == max(
+        batch[c].nunique(dropna=False) for c in values.columns if c != "check_id"
+    )
     assert len(values) < len(batch)
     # Uniqueness of check_id is judged on codes, every row; its type on the real column.
     rows = parts["rows"].frame
@@ -99,8 +110,10 @@ def test_value_rules_see_each_distinct_value_once_and_ids_only_as_codes(tmp_path
     assert pd.isna(values["repeat_gaps"]).any() == batch["repeat_gaps"].isna().any()
 
 
-@pytest.mark.parametrize("values", [["a", "b", None, "c"], ["a", "b", "a", None], [None, None],
-                                    [], ["x"], ["b", "a", "c"]])
+@pytest.mark.parametrize(
+    "values",
+    [["a", "b", None, "c"], ["a", "b", "a", None], [None, None], [], ["x"], ["b", "a", "c"]],
+)
 def test_equality_codes_number_values_as_factorize_does(values):
     from validation.engine import _equality_codes
 

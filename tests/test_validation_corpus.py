@@ -34,8 +34,11 @@ def outcome(tmp_path_factory):
 
 
 def quarantined_reasons(result) -> dict[str, dict[int, str]]:
-    return {name: dict(zip(rows["row"].tolist(), rows["reason"].tolist(), strict=True))
-            for name, rows in result.quarantine.items() if len(rows)}
+    return {
+        name: dict(zip(rows["row"].tolist(), rows["reason"].tolist(), strict=True))
+        for name, rows in result.quarantine.items()
+        if len(rows)
+    }
 
 
 def assert_reconciled(result):
@@ -61,7 +64,8 @@ def test_a_blocking_breach_stops_the_run_naming_file_and_rule(case, outcome):
     file, words = case.blocked_by
     assert result.blocked
     assert any(f.file == file and words in f.rule for f in result.blocking_findings), [
-        (f.file, f.rule) for f in result.blocking_findings]
+        (f.file, f.rule) for f in result.blocking_findings
+    ]
     assert "BLOCKED" in result.summary_lines()[0]
 
 
@@ -106,8 +110,7 @@ def test_extra_and_absent_things_are_reported_not_judged(outcome):
     absent = outcome("absent_optional_file")
     assert absent.absent_files == ("workforce",)
     header_only = outcome("header_only_optional_file")
-    assert header_only.counts["reviews"] == {"read": 0, "used": 0, "set_aside": 0,
-                                             "quarantined": 0}
+    assert header_only.counts["reviews"] == {"read": 0, "used": 0, "set_aside": 0, "quarantined": 0}
 
 
 def test_a_formula_in_a_name_is_data_but_never_a_live_formula_in_quarantine(outcome, tmp_path):
@@ -116,7 +119,7 @@ def test_a_formula_in_a_name_is_data_but_never_a_live_formula_in_quarantine(outc
     result = outcome("quarantined_formula_name")
     write_validation_outputs(result, tmp_path / "out", data_docs=False)
     written = pd.read_csv(tmp_path / "out" / "quarantine" / "services.csv", dtype=str)
-    assert written.loc[0, "name"] == "'=HYPERLINK(\"http://x.example\",\"click\")"
+    assert written.loc[0, "name"] == '\'=HYPERLINK("http://x.example","click")'
     assert written.loc[0, "reason"] == "beds must be at least 0"
 
 

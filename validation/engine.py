@@ -103,8 +103,9 @@ def build_suite(context, spec: ExportFile, rules: tuple[Rule, ...]):
     return context.suites.add(suite)
 
 
-def run_suite(context, suite, spec: ExportFile, batch: pd.DataFrame, *,
-              compact: bool = True) -> SuiteRun:
+def run_suite(
+    context, suite, spec: ExportFile, batch: pd.DataFrame, *, compact: bool = True
+) -> SuiteRun:
     """Validate `batch` (indexed by `row`) against `suite`, part by part (see the module);
     `compact=False` judges every rule row by row (the reference the compact run is tested
     against).
@@ -117,17 +118,28 @@ def run_suite(context, suite, spec: ExportFile, batch: pd.DataFrame, *,
     source = context.data_sources.add_or_update_pandas(f"export_{spec.name}")
     items, failing, first = {}, {}, None
     for part in plan_parts(batch, suite, compact=compact):
-        definition = source.add_dataframe_asset(f"{spec.name}_{part.name}") \
-            .add_batch_definition_whole_dataframe("whole_file")
+        definition = source.add_dataframe_asset(
+            f"{spec.name}_{part.name}"
+        ).add_batch_definition_whole_dataframe("whole_file")
         expectations = [e for e in suite.expectations if e.meta["rule"] in part.rule_keys]
-        run = _validate(definition, part.frame, _suite(context, f"{spec.name}_{part.name}",
-                                                        expectations), PASS_FAIL_FORMAT)
+        run = _validate(
+            definition,
+            part.frame,
+            _suite(context, f"{spec.name}_{part.name}", expectations),
+            PASS_FAIL_FORMAT,
+        )
         first = first or run
         found = _items_by_rule(run)
         failed = [e for e in expectations if not found[e.meta["rule"]].success]
         if failed:
-            found |= _items_by_rule(_validate(definition, part.frame, _suite(
-                context, f"{spec.name}_{part.name}_failed", failed), RESULT_FORMAT))
+            found |= _items_by_rule(
+                _validate(
+                    definition,
+                    part.frame,
+                    _suite(context, f"{spec.name}_{part.name}_failed", failed),
+                    RESULT_FORMAT,
+                )
+            )
         failed_keys = {e.meta["rule"] for e in failed}
         for expectation in expectations:
             key = expectation.meta["rule"]
@@ -145,8 +157,9 @@ def run_suite(context, suite, spec: ExportFile, batch: pd.DataFrame, *,
 
 def plan_parts(batch: pd.DataFrame, suite, *, compact: bool = True) -> list[Part]:
     """Split the suite's rules over the values, pairs and rows frames (see the module)."""
-    unique_columns = {e.column for e in suite.expectations
-                      if isinstance(e, gxe.ExpectColumnValuesToBeUnique)}
+    unique_columns = {
+        e.column for e in suite.expectations if isinstance(e, gxe.ExpectColumnValuesToBeUnique)
+    }
     by_part: dict[str, list] = {"values": [], "pairs": [], "rows": []}
     for expectation in suite.expectations:
         columns = read_columns(expectation, batch.columns)
@@ -154,8 +167,11 @@ def plan_parts(batch: pd.DataFrame, suite, *, compact: bool = True) -> list[Part
             by_part["rows"].append(expectation)
         elif isinstance(expectation, DTYPE_RULES):
             by_part["values"].append(expectation)
-        elif isinstance(expectation, ROW_RULES) or getattr(expectation, "row_condition", None) \
-                or set(columns) & unique_columns:
+        elif (
+            isinstance(expectation, ROW_RULES)
+            or getattr(expectation, "row_condition", None)
+            or set(columns) & unique_columns
+        ):
             by_part["rows"].append(expectation)
         elif len(columns) > 1:
             by_part["pairs"].append(expectation)
@@ -181,16 +197,18 @@ def _columns_of(expectations, batch: pd.DataFrame) -> list[str]:
 
 def read_columns(expectation, present) -> tuple[str, ...]:
     """The batch columns an expectation reads (its row condition's included)."""
-    names = [getattr(expectation, "column", None), getattr(expectation, "column_A", None),
-             getattr(expectation, "column_B", None), *(getattr(expectation, "column_list",
-                                                               None) or [])]
+    names = [
+        getattr(expectation, "column", None),
+        getattr(expectation, "column_A", None),
+        getattr(expectation, "column_B", None),
+        *(getattr(expectation, "column_list", None) or []),
+    ]
     condition = getattr(expectation, "row_condition", None) or ""
     names += re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(condition))
     return tuple(dict.fromkeys(n for n in names if n and n in present))
 
 
-def _all_rows(batch: pd.DataFrame, expectations, keys: tuple[str, ...], *,
-              coded: bool) -> Part:
+def _all_rows(batch: pd.DataFrame, expectations, keys: tuple[str, ...], *, coded: bool) -> Part:
     """Every data row, with the columns the rules read.
 
     When `coded`, a column that only equality and missingness rules read (uniqueness, not
@@ -200,11 +218,13 @@ def _all_rows(batch: pd.DataFrame, expectations, keys: tuple[str, ...], *,
     columns = _columns_of(expectations, batch)
     frame = batch[columns]
     if coded:
-        readers = {c: [e for e in expectations if c in read_columns(e, batch.columns)]
-                   for c in columns}
+        readers = {
+            c: [e for e in expectations if c in read_columns(e, batch.columns)] for c in columns
+        }
         for column, by in readers.items():
-            if all(isinstance(e, EQUALITY_RULES) and not getattr(e, "row_condition", None)
-                   for e in by):
+            if all(
+                isinstance(e, EQUALITY_RULES) and not getattr(e, "row_condition", None) for e in by
+            ):
                 frame = frame.assign(**{column: _equality_codes(frame[column])})
     return Part("rows", frame, keys, None)
 
@@ -265,15 +285,16 @@ def _first_rows(code: np.ndarray) -> np.ndarray:
 
 def _distinct_rows(frame: pd.DataFrame, keys: tuple[str, ...]) -> Part:
     """The distinct combinations of `frame`'s columns (missing values included)."""
-    code = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup() \
+    code = (
+        frame.groupby(list(frame.columns), dropna=False, sort=False)
+        .ngroup()
         .to_numpy(dtype="int64")
-    compact = frame.iloc[_first_rows(code)].reset_index(drop=True) \
-        .rename_axis(ROW)
+    )
+    compact = frame.iloc[_first_rows(code)].reset_index(drop=True).rename_axis(ROW)
     return Part("pairs", compact, keys, {column: code for column in frame.columns})
 
 
-def _data_rows(part: Part, expectation, positions: np.ndarray,
-               index: pd.Index) -> np.ndarray:
+def _data_rows(part: Part, expectation, positions: np.ndarray, index: pd.Index) -> np.ndarray:
     """The data rows behind the failing `positions` of `part`'s frame."""
     if part.codes is None or not len(positions):
         return positions
@@ -315,8 +336,9 @@ def _restate_counts(item, expectation, batch: pd.DataFrame, unexpected: int) -> 
 
 
 def _suite(context, name: str, expectations):
-    return context.suites.add_or_update(gx.ExpectationSuite(
-        name=name, expectations=[_unbound(e) for e in expectations]))
+    return context.suites.add_or_update(
+        gx.ExpectationSuite(name=name, expectations=[_unbound(e) for e in expectations])
+    )
 
 
 def _items_by_rule(result) -> dict:
@@ -330,16 +352,21 @@ def _merged(first, items: list, spec: ExportFile):
     first.success = passed == len(items)
     first.suite_name = spec.name
     first.statistics = {
-        "evaluated_expectations": len(items), "successful_expectations": passed,
+        "evaluated_expectations": len(items),
+        "successful_expectations": passed,
         "unsuccessful_expectations": len(items) - passed,
-        "success_percent": 100 * passed / len(items) if items else None}
+        "success_percent": 100 * passed / len(items) if items else None,
+    }
     first.meta["run_id"] = RunIdentifier(run_name=spec.name, run_time=datetime.now(UTC))
     return first
 
 
 def _validate(definition, batch: pd.DataFrame, suite, result_format: dict):
-    validator = Validator(batch_definition=definition, batch_parameters={"dataframe": batch},
-                          result_format=result_format)
+    validator = Validator(
+        batch_definition=definition,
+        batch_parameters={"dataframe": batch},
+        result_format=result_format,
+    )
     return validator.validate_expectation_suite(suite)
 
 
@@ -352,10 +379,15 @@ def _unbound(expectation):
 def rule_outcomes(run: SuiteRun, rules: tuple[Rule, ...]) -> list[RuleOutcome]:
     """Match GX's results to our rules by their key, in rule order."""
     by_key = _items_by_rule(run.result)
-    return [RuleOutcome(rule=rule, failing_rows=run.failing_rows[rule.key],
-                        success=bool(by_key[rule.key].success),
-                        raised=gx_raised(by_key[rule.key].exception_info))
-            for rule in rules]
+    return [
+        RuleOutcome(
+            rule=rule,
+            failing_rows=run.failing_rows[rule.key],
+            success=bool(by_key[rule.key].success),
+            raised=gx_raised(by_key[rule.key].exception_info),
+        )
+        for rule in rules
+    ]
 
 
 def gx_raised(exception_info: dict | None) -> bool:

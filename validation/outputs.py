@@ -26,8 +26,9 @@ DATA_DOCS_DIR = "data_docs"
 SUMMARY_FILE = "validation.json"
 
 
-def write_validation_outputs(result: ValidationResult, out_dir: Path, *,
-                             data_docs: bool = True) -> None:
+def write_validation_outputs(
+    result: ValidationResult, out_dir: Path, *, data_docs: bool = True
+) -> None:
     """Write quarantine/<file>.csv (files with quarantined rows), validation.json, data_docs/."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -47,8 +48,9 @@ def write_quarantine(result: ValidationResult, folder: Path) -> list[Path]:
             continue
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.csv"
-        spreadsheet_safe(rows).to_csv(path, index=False, lineterminator="\n",
-                                      date_format="%Y-%m-%d")
+        spreadsheet_safe(rows).to_csv(
+            path, index=False, lineterminator="\n", date_format="%Y-%m-%d"
+        )
         written.append(path)
     return written
 
@@ -58,8 +60,10 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     changed = {}
     for name in frame.columns:
         column = frame[name]
-        if not (pd.api.types.is_string_dtype(column.dtype)
-                or isinstance(column.dtype, pd.CategoricalDtype)):
+        if not (
+            pd.api.types.is_string_dtype(column.dtype)
+            or isinstance(column.dtype, pd.CategoricalDtype)
+        ):
             continue
         text = column.astype("str").where(column.notna())
         risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
@@ -83,7 +87,9 @@ def write_data_docs(result: ValidationResult, folder: Path) -> Path:
         for name, gx_result in result.gx_results.items():
             key = ValidationResultIdentifier(
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
-                run_id=gx_result.meta["run_id"], batch_identifier=name)
+                run_id=gx_result.meta["run_id"],
+                batch_identifier=name,
+            )
             context.validation_results_store.set(key, gx_result)
         built = context.build_data_docs()
         site = Path(next(iter(built.values())).removeprefix("file://")).parent

@@ -126,11 +126,11 @@ class ValidationResult:
             "absent_files": list(self.absent_files),
             "ignored_columns": {k: list(v) for k, v in self.ignored_columns.items()},
             "missing_optional_columns": {
-                k: list(v) for k, v in self.missing_optional_columns.items()},
+                k: list(v) for k, v in self.missing_optional_columns.items()
+            },
             "normalised_cells": self.normalised_cells,
             "rules_not_evaluated": {k: list(v) for k, v in self.rules_not_evaluated.items()},
-            "rules_checked": {
-                name: len(suite.expectations) for name, suite in self.suites.items()},
+            "rules_checked": {name: len(suite.expectations) for name, suite in self.suites.items()},
         }
 
     def summary_lines(self) -> list[str]:
@@ -146,13 +146,16 @@ class ValidationResult:
         if self.absent_files:
             lines.append(f"  absent optional files: {', '.join(self.absent_files)}")
         for name, keys in self.rules_not_evaluated.items():
-            lines.append(f"  {name}: not evaluated (a column or file they need is missing): "
-                         f"{', '.join(keys)}")
+            lines.append(
+                f"  {name}: not evaluated (a column or file they need is missing): "
+                f"{', '.join(keys)}"
+            )
         for name, columns in self.ignored_columns.items():
             lines.append(f"  {name}: ignored extra column(s) {', '.join(columns)}")
         for name, columns in self.missing_optional_columns.items():
-            lines.append(f"  {name}: optional column(s) absent, read as not recorded: "
-                         f"{', '.join(columns)}")
+            lines.append(
+                f"  {name}: optional column(s) absent, read as not recorded: {', '.join(columns)}"
+            )
         return lines
 
 
@@ -181,6 +184,9 @@ def _scrubbed_expectation_result(result):
         result=kept,
         meta=result.meta,
         # An exception message may quote a value; keep only that one was raised.
-        exception_info={"raised_exception": raised, "exception_message": None,
-                        "exception_traceback": None},
+        exception_info={
+            "raised_exception": raised,
+            "exception_message": None,
+            "exception_traceback": None,
+        },
     )

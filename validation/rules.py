@@ -99,58 +99,109 @@ def column_rules(spec: ExportFile, column: Column, today: date) -> list[Rule]:
     return [rule for rule in found if rule is not None]
 
 
-def _rule(spec: ExportFile, name: str, columns: tuple[str, ...], text: str, why: str,
-          expectation_class, *, blocking: bool = False, **kwargs) -> Rule:
+def _rule(
+    spec: ExportFile,
+    name: str,
+    columns: tuple[str, ...],
+    text: str,
+    why: str,
+    expectation_class,
+    *,
+    blocking: bool = False,
+    **kwargs,
+) -> Rule:
     key = f"{spec.name}.{'+'.join(columns) or 'file'}.{name}"
     meta = {"rule": key, "text": text, "why": why, "blocking": blocking}
-    return Rule(key=key, file=spec.name, columns=columns, text=text, why=why, blocking=blocking,
-                expectation=expectation_class(meta=meta, **kwargs))
+    return Rule(
+        key=key,
+        file=spec.name,
+        columns=columns,
+        text=text,
+        why=why,
+        blocking=blocking,
+        expectation=expectation_class(meta=meta, **kwargs),
+    )
 
 
 def presence_rule(spec: ExportFile, column: Column) -> Rule | None:
     """A required column must be in the file's header."""
     if not column.required:
         return None
-    return _rule(spec, "present", (column.name,), f"required column {column.name} must be present",
-                 "without it no row of the file can be read as the contract says",
-                 gxe.ExpectColumnToExist, blocking=True, column=column.name)
+    return _rule(
+        spec,
+        "present",
+        (column.name,),
+        f"required column {column.name} must be present",
+        "without it no row of the file can be read as the contract says",
+        gxe.ExpectColumnToExist,
+        blocking=True,
+        column=column.name,
+    )
 
 
 def type_rule(spec: ExportFile, column: Column) -> Rule:
     """The loader gave the column its contract type (a guard on the loader, never on rows)."""
     type_name = GX_TYPE_NAMES["category" if column.coded else column.kind]
-    return _rule(spec, "type", (column.name,), f"{column.name} must be of type {type_name}",
-                 "every later step relies on the typed column; a wrong type is a loader fault",
-                 gxe.ExpectColumnValuesToBeOfType, blocking=True, column=column.name,
-                 type_=type_name)
+    return _rule(
+        spec,
+        "type",
+        (column.name,),
+        f"{column.name} must be of type {type_name}",
+        "every later step relies on the typed column; a wrong type is a loader fault",
+        gxe.ExpectColumnValuesToBeOfType,
+        blocking=True,
+        column=column.name,
+        type_=type_name,
+    )
 
 
 def required_rule(spec: ExportFile, column: Column) -> Rule | None:
     if not column.required:
         return None
-    return _rule(spec, "required", (column.name,), f"{column.name} must not be empty",
-                 "the contract requires a value in every row",
-                 gxe.ExpectColumnValuesToNotBeNull, column=column.name)
+    return _rule(
+        spec,
+        "required",
+        (column.name,),
+        f"{column.name} must not be empty",
+        "the contract requires a value in every row",
+        gxe.ExpectColumnValuesToNotBeNull,
+        column=column.name,
+    )
 
 
 def unique_rule(spec: ExportFile, column: Column) -> Rule | None:
     if not column.unique:
         return None
     blocking = spec.name in BLOCKING_DUPLICATE_FILES
-    return _rule(spec, "unique", (column.name,), f"{column.name} must be unique",
-                 "an ID used twice makes every row that refers to it ambiguous",
-                 gxe.ExpectColumnValuesToBeUnique, blocking=blocking, column=column.name)
+    return _rule(
+        spec,
+        "unique",
+        (column.name,),
+        f"{column.name} must be unique",
+        "an ID used twice makes every row that refers to it ambiguous",
+        gxe.ExpectColumnValuesToBeUnique,
+        blocking=blocking,
+        column=column.name,
+    )
 
 
 def vocabulary_rule(spec: ExportFile, column: Column) -> Rule | None:
     if column.vocabulary is None:
         return None
     words = ", ".join(str(v) for v in column.vocabulary)
-    values = list(column.vocabulary) if column.kind == "integer" else [
-        str(v) for v in column.vocabulary]
-    return _rule(spec, "vocabulary", (column.name,), f"{column.name} must be one of: {words}",
-                 "features and rules only know the contract's words",
-                 gxe.ExpectColumnValuesToBeInSet, column=column.name, value_set=values)
+    values = (
+        list(column.vocabulary) if column.kind == "integer" else [str(v) for v in column.vocabulary]
+    )
+    return _rule(
+        spec,
+        "vocabulary",
+        (column.name,),
+        f"{column.name} must be one of: {words}",
+        "features and rules only know the contract's words",
+        gxe.ExpectColumnValuesToBeInSet,
+        column=column.name,
+        value_set=values,
+    )
 
 
 def number_view(name: str) -> str:
@@ -170,9 +221,15 @@ def range_rule(spec: ExportFile, column: Column) -> Rule | None:
         kwargs["strict_min"] = column.minimum_exclusive
     if column.maximum is not None:
         kwargs["max_value"] = column.maximum
-    return _rule(spec, "range", (column.name,), f"{column.name} must be {_range_words(column)}",
-                 "a value outside the contract's range is a recording error",
-                 gxe.ExpectColumnValuesToBeBetween, **kwargs)
+    return _rule(
+        spec,
+        "range",
+        (column.name,),
+        f"{column.name} must be {_range_words(column)}",
+        "a value outside the contract's range is a recording error",
+        gxe.ExpectColumnValuesToBeBetween,
+        **kwargs,
+    )
 
 
 def _range_words(column: Column) -> str:
@@ -191,12 +248,17 @@ def _number_words(value: float | None) -> str:
 def id_form_rule(spec: ExportFile, column: Column) -> Rule | None:
     if column.pattern is None:
         return None
-    return _rule(spec, "id_form", (column.name,),
-                 f"{column.name} must be a CQC ID (1- then 9 to 11 digits) or an ODS code "
-                 "(3 to 5 upper-case letters or digits)",
-                 "IDs are matched to CQC's register exactly, so their form must be exact",
-                 gxe.ExpectColumnValuesToMatchRegex, column=column.name,
-                 regex=_non_capturing(column.pattern))
+    return _rule(
+        spec,
+        "id_form",
+        (column.name,),
+        f"{column.name} must be a CQC ID (1- then 9 to 11 digits) or an ODS code "
+        "(3 to 5 upper-case letters or digits)",
+        "IDs are matched to CQC's register exactly, so their form must be exact",
+        gxe.ExpectColumnValuesToMatchRegex,
+        column=column.name,
+        regex=_non_capturing(column.pattern),
+    )
 
 
 def _non_capturing(pattern: str) -> str:
@@ -208,22 +270,33 @@ def date_bounds_rule(spec: ExportFile, column: Column, today: date) -> Rule | No
     if column.kind != "date":
         return None
     earliest = datetime.fromisoformat(EARLIEST_DATE)
-    return _rule(spec, "date_bounds", (column.name,),
-                 f"{column.name} must be from {EARLIEST_DATE} to the day of the run",
-                 "a date before 2000 or in the future is a recording or export error",
-                 gxe.ExpectColumnValuesToBeBetween, column=column.name, min_value=earliest,
-                 max_value=datetime(today.year, today.month, today.day))
+    return _rule(
+        spec,
+        "date_bounds",
+        (column.name,),
+        f"{column.name} must be from {EARLIEST_DATE} to the day of the run",
+        "a date before 2000 or in the future is a recording or export error",
+        gxe.ExpectColumnValuesToBeBetween,
+        column=column.name,
+        min_value=earliest,
+        max_value=datetime(today.year, today.month, today.day),
+    )
 
 
 def reference_rule(spec: ExportFile, column: Column) -> Rule | None:
     if column.references is None:
         return None
     target_file, target_column = column.references
-    return _rule(spec, "reference", (column.name,),
-                 f"{column.name} must exist in {target_file}.{target_column}",
-                 "a row that points at nothing cannot be placed in its service or improvement",
-                 gxe.ExpectColumnValuesToBeInSet, column=reference_column(column),
-                 value_set=[True])
+    return _rule(
+        spec,
+        "reference",
+        (column.name,),
+        f"{column.name} must exist in {target_file}.{target_column}",
+        "a row that points at nothing cannot be placed in its service or improvement",
+        gxe.ExpectColumnValuesToBeInSet,
+        column=reference_column(column),
+        value_set=[True],
+    )
 
 
 def cross_column_rules(spec: ExportFile) -> list[Rule]:
@@ -235,68 +308,121 @@ def cross_column_rules(spec: ExportFile) -> list[Rule]:
     }
     rules = builders[spec.name](spec) if spec.name in builders else []
     if len(spec.key) > 1:
-        rules.append(_rule(spec, "key_unique", spec.key,
-                           f"({', '.join(spec.key)}) must be unique",
-                           "one row per team per week; a repeat would count a week twice",
-                           gxe.ExpectCompoundColumnsToBeUnique, column_list=list(spec.key)))
+        rules.append(
+            _rule(
+                spec,
+                "key_unique",
+                spec.key,
+                f"({', '.join(spec.key)}) must be unique",
+                "one row per team per week; a repeat would count a week twice",
+                gxe.ExpectCompoundColumnsToBeUnique,
+                column_list=list(spec.key),
+            )
+        )
     return rules
 
 
-def _not_more_than(spec: ExportFile, larger: str, smaller: str, columns: tuple[str, ...],
-                   text: str, why: str) -> Rule:
+def _not_more_than(
+    spec: ExportFile, larger: str, smaller: str, columns: tuple[str, ...], text: str, why: str
+) -> Rule:
     """`smaller` must not exceed `larger`; rows with either value missing are not judged."""
     for name in columns:
         spec.column(name)  # a rule may only name contract columns
-    return _rule(spec, f"{smaller}_within_{larger}", columns, text, why,
-                 gxe.ExpectColumnPairValuesAToBeGreaterThanB, column_A=larger, column_B=smaller,
-                 or_equal=True, ignore_row_if="either_value_is_missing")
+    return _rule(
+        spec,
+        f"{smaller}_within_{larger}",
+        columns,
+        text,
+        why,
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB,
+        column_A=larger,
+        column_B=smaller,
+        or_equal=True,
+        ignore_row_if="either_value_is_missing",
+    )
 
 
 def _improvement_pair_rules(spec: ExportFile) -> list[Rule]:
-    declared = _rule(spec, "declared_on_required", ("declared_status", "declared_on"),
-                     "declared_on must be set when declared_status is set",
-                     "a leaders' claim without its date cannot be placed in time",
-                     gxe.ExpectColumnValuesToNotBeNull, column=spec.column("declared_on").name,
-                     row_condition="declared_status.notna()", condition_parser="pandas")
+    declared = _rule(
+        spec,
+        "declared_on_required",
+        ("declared_status", "declared_on"),
+        "declared_on must be set when declared_status is set",
+        "a leaders' claim without its date cannot be placed in time",
+        gxe.ExpectColumnValuesToNotBeNull,
+        column=spec.column("declared_on").name,
+        row_condition="declared_status.notna()",
+        condition_parser="pandas",
+    )
     return [
-        _not_more_than(spec, "action_started_on", "identified_on",
-                       ("identified_on", "action_started_on"),
-                       "action_started_on must not be before identified_on",
-                       "work cannot start on a concern before it was identified"),
+        _not_more_than(
+            spec,
+            "action_started_on",
+            "identified_on",
+            ("identified_on", "action_started_on"),
+            "action_started_on must not be before identified_on",
+            "work cannot start on a concern before it was identified",
+        ),
         declared,
     ]
 
 
 def _check_pair_rules(spec: ExportFile) -> list[Rule]:
     return [
-        _not_more_than(spec, "sampled", "met", ("sampled", "met"),
-                       "met must not exceed sampled",
-                       "more items met than were sampled is impossible"),
-        _not_more_than(spec, UNMET_ITEMS, "repeat_gaps", ("sampled", "met", "repeat_gaps"),
-                       "repeat_gaps must not exceed sampled - met",
-                       "repeat gaps are a subset of this check's failed items"),
+        _not_more_than(
+            spec,
+            "sampled",
+            "met",
+            ("sampled", "met"),
+            "met must not exceed sampled",
+            "more items met than were sampled is impossible",
+        ),
+        _not_more_than(
+            spec,
+            UNMET_ITEMS,
+            "repeat_gaps",
+            ("sampled", "met", "repeat_gaps"),
+            "repeat_gaps must not exceed sampled - met",
+            "repeat gaps are a subset of this check's failed items",
+        ),
     ]
 
 
 def _workforce_pair_rules(spec: ExportFile) -> list[Rule]:
-    monday = _rule(spec, "monday", ("week_start",), "week_start must be a Monday",
-                   "team-weeks are aligned on Mondays so weeks from different systems match",
-                   gxe.ExpectColumnValuesToBeInSet, column=WEEK_START_WEEKDAY, value_set=[MONDAY])
+    monday = _rule(
+        spec,
+        "monday",
+        ("week_start",),
+        "week_start must be a Monday",
+        "team-weeks are aligned on Mondays so weeks from different systems match",
+        gxe.ExpectColumnValuesToBeInSet,
+        column=WEEK_START_WEEKDAY,
+        value_set=[MONDAY],
+    )
     return [
-        _not_more_than(spec, "shifts_planned", "shifts_agency",
-                       ("shifts_planned", "shifts_agency"),
-                       "shifts_agency must not exceed shifts_planned",
-                       "agency shifts fill planned shifts"),
-        _not_more_than(spec, "shifts_planned", AGENCY_PLUS_UNFILLED,
-                       ("shifts_planned", "shifts_agency", "shifts_unfilled"),
-                       "shifts_agency + shifts_unfilled must not exceed shifts_planned",
-                       "agency and unfilled shifts are parts of the planned shifts"),
+        _not_more_than(
+            spec,
+            "shifts_planned",
+            "shifts_agency",
+            ("shifts_planned", "shifts_agency"),
+            "shifts_agency must not exceed shifts_planned",
+            "agency shifts fill planned shifts",
+        ),
+        _not_more_than(
+            spec,
+            "shifts_planned",
+            AGENCY_PLUS_UNFILLED,
+            ("shifts_planned", "shifts_agency", "shifts_unfilled"),
+            "shifts_agency + shifts_unfilled must not exceed shifts_planned",
+            "agency and unfilled shifts are parts of the planned shifts",
+        ),
         monday,
     ]
 
 
-def derived_columns(spec: ExportFile, frame: pd.DataFrame,
-                    reference_keys: dict[str, pd.Series]) -> pd.DataFrame:
+def derived_columns(
+    spec: ExportFile, frame: pd.DataFrame, reference_keys: dict[str, pd.Series]
+) -> pd.DataFrame:
     """The batch GX validates: `frame` plus the derived columns the rules above judge.
 
     `reference_keys` maps a referenced file name to the key values read from it (all of its

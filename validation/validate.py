@@ -50,8 +50,13 @@ DEFAULT_PARAMS = ValidationParams()
 DEPENDANT_ORDER = 10_000
 
 
-def validate_export(export: Export, as_of: date, params: ValidationParams = DEFAULT_PARAMS,
-                    *, today: date | None = None) -> ValidationResult:
+def validate_export(
+    export: Export,
+    as_of: date,
+    params: ValidationParams = DEFAULT_PARAMS,
+    *,
+    today: date | None = None,
+) -> ValidationResult:
     """Judge every row of `export` as of `as_of`, on the day `today` (default: the clock's)."""
     today = today or date.today()
     if as_of > today:
@@ -72,8 +77,17 @@ def validate_export(export: Export, as_of: date, params: ValidationParams = DEFA
     findings += share_findings(export, set_aside, failures, params)
     failures = add_dependants(export, set_aside, failures)
     findings += dependant_findings(failures, params)
-    return assemble_result(export, as_of, today, findings, failures, set_aside,
-                           suites=suites, gx_results=gx_results, not_evaluated=not_evaluated)
+    return assemble_result(
+        export,
+        as_of,
+        today,
+        findings,
+        failures,
+        set_aside,
+        suites=suites,
+        gx_results=gx_results,
+        not_evaluated=not_evaluated,
+    )
 
 
 # --- set aside ---------------------------------------------------------------------------
@@ -105,16 +119,22 @@ def set_aside_rows(export: Export, as_of: date, today: date) -> dict[str, pd.Ind
 
 def references_to(target: tuple[str, str]) -> list[tuple[str, str]]:
     """(file, column) of every contract column that refers to `target` (file, column)."""
-    return [(spec.name, column.name) for spec in EXPORT_FILES for column in spec.columns
-            if column.references == target]
+    return [
+        (spec.name, column.name)
+        for spec in EXPORT_FILES
+        for column in spec.columns
+        if column.references == target
+    ]
 
 
 def reference_keys(export: Export) -> dict[str, pd.Series]:
     """The key values of every referenced file, over all of its rows as read."""
-    targets = {column.references for spec in EXPORT_FILES for column in spec.columns
-               if column.references}
-    return {file: export.files[file].frame[column] for file, column in targets
-            if file in export.files}
+    targets = {
+        column.references for spec in EXPORT_FILES for column in spec.columns if column.references
+    }
+    return {
+        file: export.files[file].frame[column] for file, column in targets if file in export.files
+    }
 
 
 # --- judging one file ----------------------------------------------------------------------
@@ -131,8 +151,14 @@ class JudgedFile:
         self.not_evaluated: tuple[str, ...] = not_evaluated
 
 
-def judge_file(context, loaded: LoadedFile, set_aside: pd.Index, keys: dict[str, pd.Series],
-               today: date, params: ValidationParams) -> JudgedFile:
+def judge_file(
+    context,
+    loaded: LoadedFile,
+    set_aside: pd.Index,
+    keys: dict[str, pd.Series],
+    today: date,
+    params: ValidationParams,
+) -> JudgedFile:
     """Run the file's suite over its judged rows and collect row failures and findings."""
     spec = FILES_BY_NAME[loaded.name]
     judged = without_rows(loaded.frame, set_aside)
@@ -155,9 +181,18 @@ def judge_file(context, loaded: LoadedFile, set_aside: pd.Index, keys: dict[str,
                 continue
             # Never GX's message: it may quote a value.
             log.warning("%s: rule %s could not be evaluated", rule.file, rule.key)
-            findings.append(_finding(rule.file, rule.columns, f"{rule.text} (could not be "
-                                     "evaluated)", BLOCKING, np.array([], "int64"), rule.key,
-                                     rule.why, params))
+            findings.append(
+                _finding(
+                    rule.file,
+                    rule.columns,
+                    f"{rule.text} (could not be evaluated)",
+                    BLOCKING,
+                    np.array([], "int64"),
+                    rule.key,
+                    rule.why,
+                    params,
+                )
+            )
             continue
         if outcome.success:
             continue
@@ -167,19 +202,30 @@ def judge_file(context, loaded: LoadedFile, set_aside: pd.Index, keys: dict[str,
             unreadable = problems.loc[problems["column"] == rule.columns[0], "row"]
             rows = np.setdiff1d(rows, unreadable.to_numpy(dtype="int64"))
         if rule.blocking:
-            findings.append(_finding(rule.file, rule.columns, rule.text, BLOCKING, rows,
-                                     rule.key, rule.why, params))
+            findings.append(
+                _finding(
+                    rule.file, rule.columns, rule.text, BLOCKING, rows, rule.key, rule.why, params
+                )
+            )
         elif len(rows):
             records.append(_failure_records(rows, rule.key, rule.text, position))
     records += parse_problem_records(spec, problems, rules)
     if spec.required and loaded.rows == 0:
-        findings.append(_finding(spec.name, (), "a required file must have data rows",
-                                 BLOCKING, np.array([], "int64"), f"{spec.name}.file.rows",
-                                 "nothing can be scored without it", params))
+        findings.append(
+            _finding(
+                spec.name,
+                (),
+                "a required file must have data rows",
+                BLOCKING,
+                np.array([], "int64"),
+                f"{spec.name}.file.rows",
+                "nothing can be scored without it",
+                params,
+            )
+        )
     failures = pd.concat(records, ignore_index=True) if records else _no_failures()
     findings += row_findings(failures, spec.name, rules, params)
-    return JudgedFile(findings, failures, suite, scrub_gx_result(run.result),
-                      tuple(not_evaluated))
+    return JudgedFile(findings, failures, suite, scrub_gx_result(run.result), tuple(not_evaluated))
 
 
 def _unresolvable(spec: ExportFile, rule, keys: dict[str, pd.Series]) -> bool:
@@ -189,15 +235,18 @@ def _unresolvable(spec: ExportFile, rule, keys: dict[str, pd.Series]) -> bool:
     return spec.column(rule.columns[0]).references[0] not in keys
 
 
-def gx_batch(spec: ExportFile, judged: pd.DataFrame, missing_required: tuple[str, ...],
-             keys: dict[str, pd.Series]) -> pd.DataFrame:
+def gx_batch(
+    spec: ExportFile,
+    judged: pd.DataFrame,
+    missing_required: tuple[str, ...],
+    keys: dict[str, pd.Series],
+) -> pd.DataFrame:
     """The frame GX sees: no free text, no stand-in for a missing required column."""
     dropped = [*spec.free_text_columns, *missing_required]
     return derived_columns(spec, judged.drop(columns=dropped), keys)
 
 
-def parse_problem_records(spec: ExportFile, problems: pd.DataFrame,
-                          rules) -> list[pd.DataFrame]:
+def parse_problem_records(spec: ExportFile, problems: pd.DataFrame, rules) -> list[pd.DataFrame]:
     """Cells the loader could not read, as failures of the column's vocabulary or form rule."""
     if problems.empty:
         return []
@@ -218,17 +267,25 @@ def parse_problem_records(spec: ExportFile, problems: pd.DataFrame,
 
 
 def _failure_records(rows: np.ndarray, key: str, text: str, order: int) -> pd.DataFrame:
-    return pd.DataFrame({"row": rows.astype("int64"), "rule_key": key, "text": text,
-                         "order": order})
+    return pd.DataFrame(
+        {"row": rows.astype("int64"), "rule_key": key, "text": text, "order": order}
+    )
 
 
 def _no_failures() -> pd.DataFrame:
-    return pd.DataFrame({"row": pd.Series(dtype="int64"), "rule_key": pd.Series(dtype="str"),
-                         "text": pd.Series(dtype="str"), "order": pd.Series(dtype="int64")})
+    return pd.DataFrame(
+        {
+            "row": pd.Series(dtype="int64"),
+            "rule_key": pd.Series(dtype="str"),
+            "text": pd.Series(dtype="str"),
+            "order": pd.Series(dtype="int64"),
+        }
+    )
 
 
-def row_findings(failures: pd.DataFrame, file: str, rules,
-                 params: ValidationParams) -> list[Finding]:
+def row_findings(
+    failures: pd.DataFrame, file: str, rules, params: ValidationParams
+) -> list[Finding]:
     """One row-level finding per rule that failed, in rule order."""
     if failures.empty:
         return []
@@ -238,50 +295,89 @@ def row_findings(failures: pd.DataFrame, file: str, rules,
         rule = rules_by_key.get(key)
         columns = rule.columns if rule else (key.split(".")[1],)
         why = rule.why if rule else "the loader could not read the cell as the contract's type"
-        findings.append(_finding(file, columns, group["text"].iloc[0], ROW_LEVEL,
-                                 group["row"].to_numpy("int64"), key, why, params,
-                                 order=int(group["order"].iloc[0])))
+        findings.append(
+            _finding(
+                file,
+                columns,
+                group["text"].iloc[0],
+                ROW_LEVEL,
+                group["row"].to_numpy("int64"),
+                key,
+                why,
+                params,
+                order=int(group["order"].iloc[0]),
+            )
+        )
     return [f for _, f in sorted(findings, key=lambda pair: pair[0])]
 
 
 def _finding(file, columns, text, severity, rows, key, why, params, *, order=None):
     rows = np.unique(rows)
-    finding = Finding(file=file, columns=tuple(columns), rule=text, severity=severity,
-                      failing_rows=len(rows),
-                      sample_rows=tuple(int(r) for r in rows[: params.sample_rows]),
-                      rule_key=key, why=why)
+    finding = Finding(
+        file=file,
+        columns=tuple(columns),
+        rule=text,
+        severity=severity,
+        failing_rows=len(rows),
+        sample_rows=tuple(int(r) for r in rows[: params.sample_rows]),
+        rule_key=key,
+        why=why,
+    )
     return finding if order is None else (order, finding)
 
 
 def unreadable_file_finding(error: ExportError) -> Finding:
     """A file that could not be used at all: missing (required), unreadable or ambiguous."""
     name = error.file.split(".", 1)[0]
-    return Finding(file=name, columns=(), rule=error.problem, severity=BLOCKING,
-                   failing_rows=0, sample_rows=(), rule_key=f"{name}.file.readable",
-                   why="a file that cannot be read leaves the export incomplete")
+    return Finding(
+        file=name,
+        columns=(),
+        rule=error.problem,
+        severity=BLOCKING,
+        failing_rows=0,
+        sample_rows=(),
+        rule_key=f"{name}.file.readable",
+        why="a file that cannot be read leaves the export incomplete",
+    )
 
 
 # --- whole-export decisions ----------------------------------------------------------------
 
 
-def share_findings(export: Export, set_aside: dict[str, pd.Index],
-                   failures: dict[str, pd.DataFrame], params: ValidationParams) -> list[Finding]:
+def share_findings(
+    export: Export,
+    set_aside: dict[str, pd.Index],
+    failures: dict[str, pd.DataFrame],
+    params: ValidationParams,
+) -> list[Finding]:
     """Block a file whose own failing rows exceed `block_share` of its judged rows."""
     findings = []
     for name, loaded in export.files.items():
         judged = loaded.rows - len(set_aside[name])
         rows = failures[name]["row"].unique()
         if judged and len(rows) / judged > params.block_share:
-            text = (f"more than {params.block_share:.0%} of judged rows break row-level rules "
-                    f"({len(rows)} of {judged})")
-            findings.append(_finding(name, (), text, BLOCKING, np.sort(rows),
-                                     f"{name}.file.failing_share",
-                                     "so many bad rows that the rest cannot be trusted", params))
+            text = (
+                f"more than {params.block_share:.0%} of judged rows break row-level rules "
+                f"({len(rows)} of {judged})"
+            )
+            findings.append(
+                _finding(
+                    name,
+                    (),
+                    text,
+                    BLOCKING,
+                    np.sort(rows),
+                    f"{name}.file.failing_share",
+                    "so many bad rows that the rest cannot be trusted",
+                    params,
+                )
+            )
     return findings
 
 
-def add_dependants(export: Export, set_aside: dict[str, pd.Index],
-                   failures: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def add_dependants(
+    export: Export, set_aside: dict[str, pd.Index], failures: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
     """Add judged rows that refer to a quarantined service or improvement, in contract order.
 
     Contract order puts services before improvements before the rest, so a check of an
@@ -299,8 +395,12 @@ def add_dependants(export: Export, set_aside: dict[str, pd.Index],
                 continue
             hit = frame.index[frame[column.name].isin(quarantined_keys[target]).to_numpy(bool)]
             text = f"depends on a quarantined row of {target} ({column.name})"
-            record = _failure_records(hit.to_numpy("int64"), f"{spec.name}.{column.name}"
-                                      ".depends", text, DEPENDANT_ORDER + position)
+            record = _failure_records(
+                hit.to_numpy("int64"),
+                f"{spec.name}.{column.name}.depends",
+                text,
+                DEPENDANT_ORDER + position,
+            )
             updated[spec.name] = pd.concat([updated[spec.name], record], ignore_index=True)
         if len(spec.key) == 1:
             rows = updated[spec.name]["row"].unique()
@@ -308,49 +408,84 @@ def add_dependants(export: Export, set_aside: dict[str, pd.Index],
     return updated
 
 
-def dependant_findings(failures: dict[str, pd.DataFrame],
-                       params: ValidationParams) -> list[Finding]:
+def dependant_findings(
+    failures: dict[str, pd.DataFrame], params: ValidationParams
+) -> list[Finding]:
     findings = []
     for name, found in failures.items():
         depends = found[found["rule_key"].str.endswith(".depends")]
         for key, group in depends.groupby("rule_key", sort=True):
             if len(group):
-                findings.append(_finding(name, (key.split(".")[1],), group["text"].iloc[0],
-                                         ROW_LEVEL, group["row"].to_numpy("int64"), key,
-                                         "a row about a quarantined row cannot be used alone",
-                                         params))
+                findings.append(
+                    _finding(
+                        name,
+                        (key.split(".")[1],),
+                        group["text"].iloc[0],
+                        ROW_LEVEL,
+                        group["row"].to_numpy("int64"),
+                        key,
+                        "a row about a quarantined row cannot be used alone",
+                        params,
+                    )
+                )
     return findings
 
 
-def assemble_result(export: Export, as_of: date, today: date, findings: list[Finding],
-                    failures: dict[str, pd.DataFrame], set_aside: dict[str, pd.Index], *,
-                    suites: dict, gx_results: dict,
-                    not_evaluated: dict[str, tuple[str, ...]]) -> ValidationResult:
+def assemble_result(
+    export: Export,
+    as_of: date,
+    today: date,
+    findings: list[Finding],
+    failures: dict[str, pd.DataFrame],
+    set_aside: dict[str, pd.Index],
+    *,
+    suites: dict,
+    gx_results: dict,
+    not_evaluated: dict[str, tuple[str, ...]],
+) -> ValidationResult:
     """Split every file into used / set aside / quarantined and count where each row went."""
     tables, quarantine, counts = {}, {}, {}
     for name, loaded in export.files.items():
         spec = FILES_BY_NAME[name]
         kept = without_rows(loaded.frame, set_aside[name]).drop(
-            columns=list(spec.free_text_columns))
+            columns=list(spec.free_text_columns)
+        )
         reasons = quarantine_reasons(failures[name])
         quarantine[name] = kept.loc[reasons.index].assign(reason=reasons).reset_index()
         tables[name] = without_rows(kept, reasons.index)
-        counts[name] = {"read": loaded.rows, "used": len(tables[name]),
-                        "set_aside": len(set_aside[name]), "quarantined": len(reasons)}
+        counts[name] = {
+            "read": loaded.rows,
+            "used": len(tables[name]),
+            "set_aside": len(set_aside[name]),
+            "quarantined": len(reasons),
+        }
     blocked = any(f.severity == BLOCKING for f in findings)
-    log.info("validated %s as of %s: %s; %s", export.source, as_of,
-             "blocked" if blocked else "usable",
-             ", ".join(f"{n} used {c['used']}/{c['read']}" for n, c in counts.items()))
+    log.info(
+        "validated %s as of %s: %s; %s",
+        export.source,
+        as_of,
+        "blocked" if blocked else "usable",
+        ", ".join(f"{n} used {c['used']}/{c['read']}" for n, c in counts.items()),
+    )
     present = export.files.values()
     return ValidationResult(
-        blocked=blocked, source=export.source, as_of=as_of, today=today, findings=findings,
-        tables=tables, quarantine=quarantine, counts=counts, absent_files=export.absent,
+        blocked=blocked,
+        source=export.source,
+        as_of=as_of,
+        today=today,
+        findings=findings,
+        tables=tables,
+        quarantine=quarantine,
+        counts=counts,
+        absent_files=export.absent,
         ignored_columns={f.name: f.ignored_columns for f in present if f.ignored_columns},
         missing_optional_columns={
-            f.name: optional for f in present
-            if (optional := _missing_optional(f))},
+            f.name: optional for f in present if (optional := _missing_optional(f))
+        },
         normalised_cells={f.name: f.normalised_cells for f in present if f.normalised_cells},
-        suites=suites, gx_results=gx_results, rules_not_evaluated=not_evaluated,
+        suites=suites,
+        gx_results=gx_results,
+        rules_not_evaluated=not_evaluated,
     )
 
 
@@ -362,10 +497,12 @@ def without_rows(frame: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
 def quarantine_reasons(failures: pd.DataFrame) -> pd.Series:
     """One reason per quarantined row: every rule it broke, in rule order, joined by '; '."""
     if failures.empty:
-        return pd.Series([], index=pd.Index([], dtype="int64", name="row"), dtype="str",
-                         name="reason")
+        return pd.Series(
+            [], index=pd.Index([], dtype="int64", name="row"), dtype="str", name="reason"
+        )
     ordered = failures.drop_duplicates(["row", "rule_key"]).sort_values(
-        ["row", "order"], kind="stable")
+        ["row", "order"], kind="stable"
+    )
     reasons = ordered.groupby("row", sort=True)["text"].agg("; ".join)
     return reasons.rename("reason").rename_axis("row")
 

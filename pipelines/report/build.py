@@ -48,9 +48,13 @@ MAX_CHART_WORKERS = 4
 CHART_CHUNK = 60
 
 
-def build_report(out_dir: Path, *, detailed_chart_limit: int = DETAILED_CHART_LIMIT,
-                 detailed_services: int = content.DETAILED_SERVICES,
-                 workers: int | None = None) -> Path:
+def build_report(
+    out_dir: Path,
+    *,
+    detailed_chart_limit: int = DETAILED_CHART_LIMIT,
+    detailed_services: int = content.DETAILED_SERVICES,
+    workers: int | None = None,
+) -> Path:
     """Write OUT/report.html and OUT/tables/*.csv from the run outputs in `out_dir`.
 
     Charts are drawn in `workers` processes (default: the usable CPUs, at most
@@ -64,13 +68,23 @@ def build_report(out_dir: Path, *, detailed_chart_limit: int = DETAILED_CHART_LI
     target = report_folder(Path(out_dir))
     improvements = content.ordered_improvements(outputs)
     changes = tables.changes_since_previous(outputs.scores, outputs.previous_scores)
-    page = page_content(outputs, improvements, changes, detailed_chart_limit, detailed_services,
-                        chart_workers() if workers is None else workers)
+    page = page_content(
+        outputs,
+        improvements,
+        changes,
+        detailed_chart_limit,
+        detailed_services,
+        chart_workers() if workers is None else workers,
+    )
     path = target / REPORT_FILE
     path.write_text(render_report(page), encoding="utf-8")
     write_spreadsheet_tables(board_tables(outputs, improvements, changes), target / TABLES_FOLDER)
-    log.info("report written: %s (%.1f MB, %.1f s)", path, path.stat().st_size / 1e6,
-             time.perf_counter() - started)
+    log.info(
+        "report written: %s (%.1f MB, %.1f s)",
+        path,
+        path.stat().st_size / 1e6,
+        time.perf_counter() - started,
+    )
     return path
 
 
@@ -80,30 +94,42 @@ def report_folder(out_dir: Path) -> Path:
     return current.resolve() if current.is_dir() else out_dir
 
 
-def page_content(outputs: RunOutputs, improvements: pd.DataFrame, changes: pd.DataFrame,
-                 detailed_chart_limit: int, detailed_services: int = content.DETAILED_SERVICES,
-                 workers: int = 1) -> dict:
+def page_content(
+    outputs: RunOutputs,
+    improvements: pd.DataFrame,
+    changes: pd.DataFrame,
+    detailed_chart_limit: int,
+    detailed_services: int = content.DETAILED_SERVICES,
+    workers: int = 1,
+) -> dict:
     """All template data for the page, charts included."""
     points = evidence.spc_points(outputs.monthly)
     factors = evidence.top_factors(outputs.contributions)
     timeline = evidence.timelines(outputs.timeline)
     in_full = improvements["location_id"].isin(
-        content.detailed_service_ids(outputs.services, detailed_services))
+        content.detailed_service_ids(outputs.services, detailed_services)
+    )
     carded = improvements[in_full]
     detailed = detailed_ids(carded, detailed_chart_limit)
-    drawn, shapes_svg = improvement_charts(carded, points, factors, timeline, detailed,
-                                           workers=workers, shapes=outputs.shape_functions)
+    drawn, shapes_svg = improvement_charts(
+        carded, points, factors, timeline, detailed, workers=workers, shapes=outputs.shape_functions
+    )
     items = content.improvement_items(improvements, factors, timeline, points, drawn)
     summary = content.summary_content(
-        outputs, improvements, charts.stage_chart(tables.stage_counts(outputs.scores)), changes)
-    summary.update(detailed_count=len(detailed), detailed_limit=detailed_chart_limit,
-                   detailed_capped=bool(carded["attention"].sum() > len(detailed)),
-                   detailed_services=min(detailed_services, len(outputs.services)))
+        outputs, improvements, charts.stage_chart(tables.stage_counts(outputs.scores)), changes
+    )
+    summary.update(
+        detailed_count=len(detailed),
+        detailed_limit=detailed_chart_limit,
+        detailed_capped=bool(carded["attention"].sum() > len(detailed)),
+        detailed_services=min(detailed_services, len(outputs.services)),
+    )
     return {
         "run": content.run_facts(outputs),
         "summary": summary,
-        "services": content.service_content(outputs.services, improvements, items,
-                                            detailed_services),
+        "services": content.service_content(
+            outputs.services, improvements, items, detailed_services
+        ),
         "model": content.model_content(outputs, reliability_svg(outputs), shapes_svg),
     }
 
@@ -126,8 +152,13 @@ class ChartJob:
     events: pd.DataFrame | None = None
 
 
-def chart_jobs(improvements: pd.DataFrame, points: pd.DataFrame, factors: pd.DataFrame,
-               timeline: pd.DataFrame, detailed: set[str]) -> list[ChartJob]:
+def chart_jobs(
+    improvements: pd.DataFrame,
+    points: pd.DataFrame,
+    factors: pd.DataFrame,
+    timeline: pd.DataFrame,
+    detailed: set[str],
+) -> list[ChartJob]:
     """The charts to draw, in page order: full charts for `detailed`, sparklines up to the cap."""
     points_by_id = dict(tuple(points.groupby("improvement_id", sort=False)))
     factors_by_id = dict(tuple(factors.groupby("improvement_id", sort=False)))
@@ -138,8 +169,16 @@ def chart_jobs(improvements: pd.DataFrame, points: pd.DataFrame, factors: pd.Dat
     for position, key in enumerate(improvements["improvement_id"]):
         series = points_by_id.get(key)
         if key in detailed:
-            jobs.append(ChartJob(key, position, "detailed", series, factors_by_id.get(key),
-                                 events_by_id.get(key, no_events)))
+            jobs.append(
+                ChartJob(
+                    key,
+                    position,
+                    "detailed",
+                    series,
+                    factors_by_id.get(key),
+                    events_by_id.get(key, no_events),
+                )
+            )
         elif series is not None and sparklines < SPARKLINE_LIMIT:
             sparklines += 1
             jobs.append(ChartJob(key, position, "sparkline", series))
@@ -148,8 +187,11 @@ def chart_jobs(improvements: pd.DataFrame, points: pd.DataFrame, factors: pd.Dat
 
 def draw_charts(jobs: list[ChartJob]) -> list[tuple[str, dict]]:
     """Draw `jobs` in this process: (improvement id, chart fragments) per job, in order."""
-    spc, factor, spark = (charts.SpcChartPainter(), charts.FactorChartPainter(),
-                          charts.SparklinePainter())
+    spc, factor, spark = (
+        charts.SpcChartPainter(),
+        charts.FactorChartPainter(),
+        charts.SparklinePainter(),
+    )
     drawn = []
     for job in jobs:
         found: dict = {}
@@ -158,12 +200,17 @@ def draw_charts(jobs: list[ChartJob]) -> list[tuple[str, dict]]:
                 found.update(_spc_chart(spc, job.series, job.events, job.key, job.position))
             if job.factors is not None:
                 found["factor_svg"] = factor.svg(
-                    job.factors, label=f"Top factors for improvement {job.key}",
-                    salt=f"f{job.position}")
+                    job.factors,
+                    label=f"Top factors for improvement {job.key}",
+                    salt=f"f{job.position}",
+                )
         else:
             found["sparkline_svg"] = spark.svg(
-                job.series["y"], target=float(job.series["standard"].iloc[-1]),
-                label=f"Monthly compliance of improvement {job.key}", salt=f"k{job.position}")
+                job.series["y"],
+                target=float(job.series["standard"].iloc[-1]),
+                label=f"Monthly compliance of improvement {job.key}",
+                salt=f"k{job.position}",
+            )
         drawn.append((job.key, found))
     return drawn
 
@@ -173,9 +220,16 @@ def chart_workers() -> int:
     return max(1, min(len(os.sched_getaffinity(0)), MAX_CHART_WORKERS))
 
 
-def improvement_charts(improvements: pd.DataFrame, points: pd.DataFrame, factors: pd.DataFrame,
-                       timeline: pd.DataFrame, detailed: set[str], *, workers: int = 1,
-                       shapes: pd.DataFrame | None = None) -> tuple[dict[str, dict], str | None]:
+def improvement_charts(
+    improvements: pd.DataFrame,
+    points: pd.DataFrame,
+    factors: pd.DataFrame,
+    timeline: pd.DataFrame,
+    detailed: set[str],
+    *,
+    workers: int = 1,
+    shapes: pd.DataFrame | None = None,
+) -> tuple[dict[str, dict], str | None]:
     """Chart fragments per improvement id (SPC and factor charts, or a sparkline), and the
     shape-function figure of `shapes` when given.
 
@@ -188,14 +242,16 @@ def improvement_charts(improvements: pd.DataFrame, points: pd.DataFrame, factors
         shapes_svg = _shape_svg(shapes)
         drawn = draw_charts(jobs)
     else:
-        chunks = [jobs[i:i + CHART_CHUNK] for i in range(0, len(jobs), CHART_CHUNK)]
+        chunks = [jobs[i : i + CHART_CHUNK] for i in range(0, len(jobs), CHART_CHUNK)]
         context = multiprocessing.get_context("spawn")  # never fork a threaded flow run
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             shape_future = pool.submit(_shape_svg, shapes)
             drawn = [pair for part in pool.map(draw_charts, chunks) for pair in part]
             shapes_svg = shape_future.result()
-    marked = {key: {name: Markup(svg) if name.endswith("_svg") else svg
-                    for name, svg in found.items()} for key, found in drawn}
+    marked = {
+        key: {name: Markup(svg) if name.endswith("_svg") else svg for name, svg in found.items()}
+        for key, found in drawn
+    }
     return marked, shapes_svg
 
 
@@ -212,14 +268,35 @@ def reliability_svg(outputs: RunOutputs) -> str | None:
     return charts.reliability_chart(outputs.reliability)
 
 
-def board_tables(outputs: RunOutputs, improvements: pd.DataFrame,
-                 changes: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def board_tables(
+    outputs: RunOutputs, improvements: pd.DataFrame, changes: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
     """The tables analysts paste into board papers, by file name."""
-    columns = ["service_rank", "service", "location_id", "improvement_id", "theme",
-               "key_question", "severity", "stage", "p_hold", "p_hold_low", "p_hold_high",
-               "declared_status", "claim_check", "cross_check", "triggers", "escalations",
-               "stage_reasons", "stable_reasons", "fragile_reasons", "top_factors",
-               "next_rm_review_due", "next_senior_review_due", "review_overdue"]
+    columns = [
+        "service_rank",
+        "service",
+        "location_id",
+        "improvement_id",
+        "theme",
+        "key_question",
+        "severity",
+        "stage",
+        "p_hold",
+        "p_hold_low",
+        "p_hold_high",
+        "declared_status",
+        "claim_check",
+        "cross_check",
+        "triggers",
+        "escalations",
+        "stage_reasons",
+        "stable_reasons",
+        "fragile_reasons",
+        "top_factors",
+        "next_rm_review_due",
+        "next_senior_review_due",
+        "review_overdue",
+    ]
     names = outputs.services[["location_id", "name"]].rename(columns={"name": "service"})
     return {
         "services": tables.ranked_services(outputs.services),
@@ -242,13 +319,24 @@ def timeline_table(timeline: pd.DataFrame, improvements: pd.DataFrame) -> pd.Dat
     return merged[["service_rank", "service", "improvement_id", "date", "event", "detail"]]
 
 
-def _spc_chart(painter: charts.SpcChartPainter, series: pd.DataFrame, events: pd.DataFrame,
-               key: str, position: int) -> dict:
+def _spc_chart(
+    painter: charts.SpcChartPainter,
+    series: pd.DataFrame,
+    events: pd.DataFrame,
+    key: str,
+    position: int,
+) -> dict:
     standard = float(series["standard"].iloc[-1])
     chart = series.reset_index(drop=True)
     variation = variation_icon(chart, "increase")
     assured = assurance(chart, standard, "increase")
-    svg = painter.svg(chart, target=standard, events=events, variation=variation,
-                      assurance=assured or "", label=f"SPC chart of improvement {key}",
-                      salt=f"s{position}")
+    svg = painter.svg(
+        chart,
+        target=standard,
+        events=events,
+        variation=variation,
+        assurance=assured or "",
+        label=f"SPC chart of improvement {key}",
+        salt=f"s{position}",
+    )
     return {"spc_svg": Markup(svg), "variation": variation, "assurance": assured}

@@ -31,23 +31,42 @@ ORANGE = "#e46c0a"
 RED = "#d5281b"
 INK = "#212b32"
 GREEN = "#007f3b"
-POINT_COLOURS = {"common_cause": GREY, "special_cause_improvement": BLUE,
-                 "special_cause_concern": ORANGE}
+POINT_COLOURS = {
+    "common_cause": GREY,
+    "special_cause_improvement": BLUE,
+    "special_cause_concern": ORANGE,
+}
 # NHS Making Data Count icons: letter and colour of each variation and assurance verdict.
 # (Names as features.spc.variation_icon and features.spc.assurance return them.)
 PURPLE = "#490092"
 VARIATION_ICONS = {
-    "common_cause": ("~", GREY), "improvement_high": ("H", BLUE), "improvement_low": ("L", BLUE),
-    "concern_high": ("H", ORANGE), "concern_low": ("L", ORANGE), "neutral_high": ("H", PURPLE),
+    "common_cause": ("~", GREY),
+    "improvement_high": ("H", BLUE),
+    "improvement_low": ("L", BLUE),
+    "concern_high": ("H", ORANGE),
+    "concern_low": ("L", ORANGE),
+    "neutral_high": ("H", PURPLE),
     "neutral_low": ("L", PURPLE),
 }
-ASSURANCE_ICONS = {"consistent_pass": ("P", BLUE), "consistent_fail": ("F", ORANGE),
-                   "inconsistent": ("?", GREY)}
+ASSURANCE_ICONS = {
+    "consistent_pass": ("P", BLUE),
+    "consistent_fail": ("F", ORANGE),
+    "inconsistent": ("?", GREY),
+}
 BASE_RC = {
-    "svg.fonttype": "none", "font.size": 7, "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"], "axes.spines.top": False, "axes.spines.right": False,
-    "axes.edgecolor": GREY, "axes.labelcolor": INK, "xtick.color": INK, "ytick.color": INK,
-    "xtick.major.size": 2, "ytick.major.size": 2, "path.simplify": True,
+    "svg.fonttype": "none",
+    "font.size": 7,
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": GREY,
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "xtick.major.size": 2,
+    "ytick.major.size": 2,
+    "path.simplify": True,
 }
 
 
@@ -71,7 +90,7 @@ def month_positions(dates: pd.Series, first_month: pd.Timestamp) -> np.ndarray:
     days = pd.to_datetime(dates).to_numpy(dtype="datetime64[D]")
     months = days.astype("datetime64[M]")
     start = np.datetime64(first_month.to_period("M").start_time.date(), "M")
-    month_length = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]"))
+    month_length = (months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")
     within = (days - months.astype("datetime64[D]")) / month_length
     return (months - start).astype("float64") + within.astype("float64")
 
@@ -89,25 +108,45 @@ class SpcChartPainter:
             self.figure = Figure(figsize=size)
             ax = self.figure.add_axes((0.08, 0.16, 0.80, 0.78))
             self.ax = ax
-            self.line, = ax.plot([], [], color=GREY, lw=1, zorder=2)
-            self.points = {kind: ax.plot([], [], ls="none", marker="o", ms=3.5, color=colour,
-                                         zorder=3)[0]
-                           for kind, colour in POINT_COLOURS.items()}
-            self.mean, = ax.plot([], [], color=INK, lw=0.8)
+            (self.line,) = ax.plot([], [], color=GREY, lw=1, zorder=2)
+            self.points = {
+                kind: ax.plot([], [], ls="none", marker="o", ms=3.5, color=colour, zorder=3)[0]
+                for kind, colour in POINT_COLOURS.items()
+            }
+            (self.mean,) = ax.plot([], [], color=INK, lw=0.8)
             self.limits = [ax.plot([], [], color=GREY, lw=0.8, ls="--")[0] for _ in range(2)]
-            self.target, = ax.plot([], [], color=RED, lw=1, ls=(0, (4, 2)))
-            self.started, = ax.plot([], [], color=INK, lw=0.8, ls=":")
-            self.reviews, = ax.plot([], [], ls="none", marker="^", ms=4, color=INK)
-            self.declared, = ax.plot([], [], ls="none", marker="D", ms=3.5, color=GREEN)
-            self.icons = [self.figure.text(0.935, y, "", ha="center", va="center", fontsize=8,
-                                           fontweight="bold", color="white",
-                                           bbox={"boxstyle": "circle,pad=0.35", "lw": 0})
-                          for y in (0.78, 0.45)]
+            (self.target,) = ax.plot([], [], color=RED, lw=1, ls=(0, (4, 2)))
+            (self.started,) = ax.plot([], [], color=INK, lw=0.8, ls=":")
+            (self.reviews,) = ax.plot([], [], ls="none", marker="^", ms=4, color=INK)
+            (self.declared,) = ax.plot([], [], ls="none", marker="D", ms=3.5, color=GREEN)
+            self.icons = [
+                self.figure.text(
+                    0.935,
+                    y,
+                    "",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    fontweight="bold",
+                    color="white",
+                    bbox={"boxstyle": "circle,pad=0.35", "lw": 0},
+                )
+                for y in (0.78, 0.45)
+            ]
             ax.yaxis.set_major_locator(MaxNLocator(4))
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
-    def svg(self, points: pd.DataFrame, *, target: float, events: pd.DataFrame,
-            variation: str, assurance: str, label: str, salt: str) -> str:
+    def svg(
+        self,
+        points: pd.DataFrame,
+        *,
+        target: float,
+        events: pd.DataFrame,
+        variation: str,
+        assurance: str,
+        label: str,
+        salt: str,
+    ) -> str:
         """Draw `points` (month, y, mean, lpl, upl, point_type) and `events` (date, event)."""
         first = pd.Timestamp(points["month"].min())
         x = month_positions(points["month"], first)
@@ -136,20 +175,21 @@ class SpcChartPainter:
         # Compliance is a share: limits beyond 0% or 100% run off the chart's edge.
         return max(0.0, low - pad), min(1.0 + pad / 2, high + pad)
 
-    def _draw_events(self, events: pd.DataFrame, first: pd.Timestamp, span: list[float],
-                     low: float) -> None:
+    def _draw_events(
+        self, events: pd.DataFrame, first: pd.Timestamp, span: list[float], low: float
+    ) -> None:
         where = month_positions(events["date"], first)
         inside = (where >= span[0]) & (where <= span[1])
         kinds = events["event"].astype("str").to_numpy()
         started = where[inside & (kinds == "action_started")]
-        self.started.set_data(np.repeat(started, 3),
-                              np.tile([low, 2.0, np.nan], len(started)))
+        self.started.set_data(np.repeat(started, 3), np.tile([low, 2.0, np.nan], len(started)))
         for artist, kind in ((self.reviews, "review"), (self.declared, "declared")):
             chosen = where[inside & (kinds == kind)]
             artist.set_data(chosen, np.full(len(chosen), low))
 
-    def _set_axes(self, first: pd.Timestamp, x: np.ndarray, span: list[float], low: float,
-                  high: float) -> None:
+    def _set_axes(
+        self, first: pd.Timestamp, x: np.ndarray, span: list[float], low: float, high: float
+    ) -> None:
         self.ax.set_xlim(*span)
         self.ax.set_ylim(low, high)
         step = max(1, int(np.ceil((x.max() - x.min() + 1) / 6)))
@@ -159,8 +199,13 @@ class SpcChartPainter:
 
     def _set_icons(self, variation: str, assurance: str) -> None:
         for text, (letter, colour) in zip(
-                self.icons, (VARIATION_ICONS.get(variation, ("", GREY)),
-                             ASSURANCE_ICONS.get(assurance, ("", GREY))), strict=True):
+            self.icons,
+            (
+                VARIATION_ICONS.get(variation, ("", GREY)),
+                ASSURANCE_ICONS.get(assurance, ("", GREY)),
+            ),
+            strict=True,
+        ):
             text.set_text(letter)
             text.set_visible(bool(letter))
             text.get_bbox_patch().set_facecolor(colour)
@@ -174,9 +219,9 @@ class SparklinePainter:
             self.figure = Figure(figsize=size)
             self.ax = self.figure.add_axes((0.02, 0.08, 0.96, 0.84))
             self.ax.set_axis_off()
-            self.line, = self.ax.plot([], [], color=GREY, lw=0.9)
-            self.target, = self.ax.plot([], [], color=RED, lw=0.6)
-            self.last, = self.ax.plot([], [], ls="none", marker="o", ms=2.5, color=INK)
+            (self.line,) = self.ax.plot([], [], color=GREY, lw=0.9)
+            (self.target,) = self.ax.plot([], [], color=RED, lw=0.6)
+            (self.last,) = self.ax.plot([], [], ls="none", marker="o", ms=2.5, color=INK)
 
     def svg(self, compliance: pd.Series, *, target: float, label: str, salt: str) -> str:
         """`compliance`: monthly values in month order (shares 0-1)."""
@@ -209,15 +254,26 @@ class FactorChartPainter:
             self.ax.set_ylim(-0.6, bars - 0.4)
             self.ax.set_yticks([])
             self.ax.xaxis.set_major_locator(MaxNLocator(5, symmetric=True))
-            self.names = [self.ax.text(-0.02, y, "", transform=self.ax.get_yaxis_transform(),
-                                       ha="right", va="center", color=INK)
-                          for y in self.positions]
+            self.names = [
+                self.ax.text(
+                    -0.02,
+                    y,
+                    "",
+                    transform=self.ax.get_yaxis_transform(),
+                    ha="right",
+                    va="center",
+                    color=INK,
+                )
+                for y in self.positions
+            ]
 
     def svg(self, factors: pd.DataFrame, *, label: str, salt: str) -> str:
         """`factors`: term, value, contribution (log-odds); at most one row per bar, top first."""
         contribution = factors["contribution"].to_numpy(dtype="float64")[: len(self.bars)]
-        names = [f"{str(t).replace('_', ' ')} = {v}"
-                 for t, v in zip(factors["term"], factors["value"], strict=True)]
+        names = [
+            f"{str(t).replace('_', ' ')} = {v}"
+            for t, v in zip(factors["term"], factors["value"], strict=True)
+        ]
         for i, (bar, name) in enumerate(zip(self.bars, self.names, strict=True)):
             shown = i < len(contribution)
             bar.set_visible(shown)
@@ -239,8 +295,11 @@ def stage_chart(counts: pd.DataFrame) -> str:
     with chart_style("stages"):
         figure = Figure(figsize=(4.8, 1.8))
         ax = figure.add_axes((0.12, 0.22, 0.85, 0.7))
-        bars = ax.bar(counts["stage"].str.replace("_", " "), counts["improvements"],
-                      color=[RED if s == "slipping" else BLUE for s in counts["stage"]])
+        bars = ax.bar(
+            counts["stage"].str.replace("_", " "),
+            counts["improvements"],
+            color=[RED if s == "slipping" else BLUE for s in counts["stage"]],
+        )
         ax.bar_label(bars, fontsize=7)
         ax.set_ylabel("improvements")
     return figure_svg(figure, "Improvements by stage", "stages")
@@ -253,8 +312,14 @@ def reliability_chart(reliability: pd.DataFrame) -> str:
         ax = figure.add_axes((0.16, 0.14, 0.8, 0.8))
         ax.plot([0, 1], [0, 1], color=GREY, lw=0.8, ls="--", label="perfect calibration")
         for model, rows in reliability.groupby("model", sort=False):
-            ax.plot(rows["mean_predicted"], rows["observed_rate"], marker="o", ms=3, lw=1,
-                    label=str(model))
+            ax.plot(
+                rows["mean_predicted"],
+                rows["observed_rate"],
+                marker="o",
+                ms=3,
+                lw=1,
+                label=str(model),
+            )
         ax.set_xlabel("mean predicted probability of holding")
         ax.set_ylabel("observed share held")
         ax.set_xlim(0, 1)
@@ -278,12 +343,18 @@ def shape_function_chart(shapes: pd.DataFrame, columns: int = 4) -> str:
         height = 1.55 * rows
         figure = Figure(figsize=(7.2, height))
         # A fixed grid: a constrained layout costs seconds per redraw with 40+ panels.
-        figure.subplots_adjust(left=0.06, right=0.99, bottom=0.5 / height, top=1 - 0.25 / height,
-                               wspace=0.35, hspace=0.75)
+        figure.subplots_adjust(
+            left=0.06,
+            right=0.99,
+            bottom=0.5 / height,
+            top=1 - 0.25 / height,
+            wspace=0.35,
+            hspace=0.75,
+        )
         axes = figure.subplots(rows, columns, squeeze=False).ravel()
         for ax, term in zip(axes, terms, strict=False):
             _draw_shape(ax, by_term[term], term)
-        for ax in axes[len(terms):]:
+        for ax in axes[len(terms) :]:
             ax.set_axis_off()
     return figure_svg(figure, "Shape functions of the model's terms", "shapes")
 
@@ -312,14 +383,29 @@ def _draw_shape(ax, rows: pd.DataFrame, term: str) -> None:
     if kind == "numeric":
         ax.step(present["x"], present["contribution"], where="mid", color=BLUE, lw=1)
     else:
-        ax.plot(present["x_label"].astype("str").tolist(), present["contribution"], ls="none",
-                marker="o", ms=3, color=BLUE)
+        ax.plot(
+            present["x_label"].astype("str").tolist(),
+            present["contribution"],
+            ls="none",
+            marker="o",
+            ms=3,
+            color=BLUE,
+        )
         ax.tick_params(axis="x", labelrotation=30, labelsize=5)
     missing = rows[rows["x"].isna()]
     if not missing.empty:
         # Left of the axis, hollow: the contribution of a missing value.
-        ax.plot([-0.08], missing["contribution"].iloc[:1], transform=ax.get_yaxis_transform(),
-                ls="none", marker="o", ms=3, mfc="white", color=INK, clip_on=False)
+        ax.plot(
+            [-0.08],
+            missing["contribution"].iloc[:1],
+            transform=ax.get_yaxis_transform(),
+            ls="none",
+            marker="o",
+            ms=3,
+            mfc="white",
+            color=INK,
+            clip_on=False,
+        )
 
 
 def _draw_pair(ax, rows: pd.DataFrame, kind: str) -> None:
@@ -327,14 +413,26 @@ def _draw_pair(ax, rows: pd.DataFrame, kind: str) -> None:
     second = str(rows["feature2"].dropna().iloc[0]).replace("_", " ")
     if kind == "pair_lines":
         for _, group in present.groupby("x2", sort=True):
-            ax.step(group["x"], group["contribution"], where="mid", lw=1,
-                    label=str(group["x2_label"].iloc[0]))
+            ax.step(
+                group["x"],
+                group["contribution"],
+                where="mid",
+                lw=1,
+                label=str(group["x2_label"].iloc[0]),
+            )
         ax.legend(frameon=False, fontsize=4.5, title=second, title_fontsize=4.5)
         return
     grid = present.pivot_table(index="x2", columns="x", values="contribution", aggfunc="first")
     reach = max(float(np.nanmax(np.abs(grid.to_numpy()))), 1e-9)
-    ax.pcolormesh(grid.columns.to_numpy(), grid.index.to_numpy(), grid.to_numpy(),
-                  cmap="RdBu", vmin=-reach, vmax=reach, shading="nearest")
+    ax.pcolormesh(
+        grid.columns.to_numpy(),
+        grid.index.to_numpy(),
+        grid.to_numpy(),
+        cmap="RdBu",
+        vmin=-reach,
+        vmax=reach,
+        shading="nearest",
+    )
     ax.set_ylabel(second, fontsize=5)
 
 

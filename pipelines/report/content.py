@@ -13,8 +13,13 @@ from markupsafe import Markup
 from pipelines.report import tables
 from pipelines.report.reading import RunOutputs
 
-NO_CHARTS = {"spc_svg": None, "factor_svg": None, "sparkline_svg": None, "variation": None,
-             "assurance": None}
+NO_CHARTS = {
+    "spc_svg": None,
+    "factor_svg": None,
+    "sparkline_svg": None,
+    "variation": None,
+    "assurance": None,
+}
 # Services at the top of the oversight ranking open by default; the rest stay folded so the
 # page reads on a laptop (printing opens every section).
 OPEN_SERVICES = 3
@@ -30,11 +35,15 @@ def run_facts(outputs: RunOutputs) -> dict:
     manifest, model = outputs.manifest, outputs.manifest.get("model") or {}
     providers = sorted(outputs.services["provider_id"].dropna().astype("str").unique())
     return {
-        "run_id": manifest.get("run_id"), "as_of": manifest.get("as_of"),
+        "run_id": manifest.get("run_id"),
+        "as_of": manifest.get("as_of"),
         "previous_run_id": manifest.get("previous_run_id"),
-        "code_version": manifest.get("code_version"), "provider_ids": tuple(providers),
-        "model_name": model.get("name"), "model_version": model.get("version"),
-        "model_alias": model.get("alias"), "absent": outputs.absent,
+        "code_version": manifest.get("code_version"),
+        "provider_ids": tuple(providers),
+        "model_name": model.get("name"),
+        "model_version": model.get("version"),
+        "model_alias": model.get("alias"),
+        "absent": outputs.absent,
     }
 
 
@@ -46,14 +55,18 @@ def ordered_improvements(outputs: RunOutputs) -> pd.DataFrame:
     """
     named = tables.with_service_names(outputs.scores, outputs.services)
     named = named.assign(attention=tables.needs_attention(named))
-    ordered = named.sort_values(["service_rank", "attention", "p_hold", "improvement_id"],
-                                ascending=[True, False, True, True], na_position="last",
-                                ignore_index=True)
+    ordered = named.sort_values(
+        ["service_rank", "attention", "p_hold", "improvement_id"],
+        ascending=[True, False, True, True],
+        na_position="last",
+        ignore_index=True,
+    )
     return ordered.assign(anchor=[f"imp-{i + 1}" for i in range(len(ordered))])
 
 
-def summary_content(outputs: RunOutputs, improvements: pd.DataFrame, stage_chart: str,
-                    changes: pd.DataFrame) -> dict:
+def summary_content(
+    outputs: RunOutputs, improvements: pd.DataFrame, stage_chart: str, changes: pd.DataFrame
+) -> dict:
     """The provider-group summary: stages, over-claims, triggers and what changed."""
     anchors = improvements[["improvement_id", "anchor"]]
     linked = _linked(anchors)
@@ -71,9 +84,12 @@ def summary_content(outputs: RunOutputs, improvements: pd.DataFrame, stage_chart
     }
 
 
-def service_content(services: pd.DataFrame, improvements: pd.DataFrame,
-                    items: dict[str, dict], detailed_services: int = DETAILED_SERVICES
-                    ) -> list[dict]:
+def service_content(
+    services: pd.DataFrame,
+    improvements: pd.DataFrame,
+    items: dict[str, dict],
+    detailed_services: int = DETAILED_SERVICES,
+) -> list[dict]:
     """One entry per service in rank order, each with its improvements' page items.
 
     The first `detailed_services` entries are `detailed` (full cards); the rest compact rows.
@@ -83,15 +99,21 @@ def service_content(services: pd.DataFrame, improvements: pd.DataFrame,
     entries = []
     for position, service in enumerate(_records(ranked)):
         ids = by_service.get(service["location_id"], [])
-        entries.append({**service, "anchor": f"svc-{position + 1}",
-                        "open": position < OPEN_SERVICES,
-                        "detailed": position < detailed_services,
-                        "improvement_list": [items[i] for i in ids]})
+        entries.append(
+            {
+                **service,
+                "anchor": f"svc-{position + 1}",
+                "open": position < OPEN_SERVICES,
+                "detailed": position < detailed_services,
+                "improvement_list": [items[i] for i in ids],
+            }
+        )
     return entries
 
 
-def detailed_service_ids(services: pd.DataFrame,
-                         detailed_services: int = DETAILED_SERVICES) -> set[str]:
+def detailed_service_ids(
+    services: pd.DataFrame, detailed_services: int = DETAILED_SERVICES
+) -> set[str]:
     """Location ids of the services shown in full (the first in the oversight ranking)."""
     ranked = tables.ranked_services(services)
     return set(ranked["location_id"].head(max(detailed_services, 0)))
@@ -106,34 +128,47 @@ def recent_timeline(timeline: pd.DataFrame, reviews: int = LATEST_REVIEWS_SHOWN)
     if timeline.empty:
         return timeline
     is_review = timeline["event"].astype("str") == "review"
-    latest = (timeline[is_review].sort_values(["improvement_id", "date"], kind="mergesort")
-              .groupby("improvement_id", sort=False).tail(reviews))
+    latest = (
+        timeline[is_review]
+        .sort_values(["improvement_id", "date"], kind="mergesort")
+        .groupby("improvement_id", sort=False)
+        .tail(reviews)
+    )
     return pd.concat([timeline[~is_review], latest]).sort_values(
-        ["improvement_id", "date", "event"], kind="mergesort")
+        ["improvement_id", "date", "event"], kind="mergesort"
+    )
 
 
-def improvement_items(improvements: pd.DataFrame, factors: pd.DataFrame,
-                      timeline: pd.DataFrame, points: pd.DataFrame,
-                      charts: dict[str, dict]) -> dict[str, dict]:
+def improvement_items(
+    improvements: pd.DataFrame,
+    factors: pd.DataFrame,
+    timeline: pd.DataFrame,
+    points: pd.DataFrame,
+    charts: dict[str, dict],
+) -> dict[str, dict]:
     """Page items per improvement id: scores, factors, timeline, latest compliance, charts."""
     factor_lists = _grouped_records(factors, ["term", "value", "contribution", "direction"])
     event_lists = _grouped_records(recent_timeline(timeline), ["date", "event", "detail"])
-    latest = points.groupby("improvement_id").agg(months=("y", "size"), latest=("y", "last"),
-                                                    standard=("standard", "last"))
+    latest = points.groupby("improvement_id").agg(
+        months=("y", "size"), latest=("y", "last"), standard=("standard", "last")
+    )
     rows = improvements.join(latest, on="improvement_id")
     items = {}
     for row in _records(rows):
         key = row["improvement_id"]
         items[key] = {
-            **row, **NO_CHARTS, **charts.get(key, {}),
-            "stage_class": _css_token(row["stage"]), "claim_class": _css_token(row["claim_check"]),
-            "factors": factor_lists.get(key, []), "timeline": event_lists.get(key, []),
+            **row,
+            **NO_CHARTS,
+            **charts.get(key, {}),
+            "stage_class": _css_token(row["stage"]),
+            "claim_class": _css_token(row["claim_check"]),
+            "factors": factor_lists.get(key, []),
+            "timeline": event_lists.get(key, []),
         }
     return items
 
 
-def model_content(outputs: RunOutputs, reliability_svg: str | None,
-                  shapes_svg: str | None) -> dict:
+def model_content(outputs: RunOutputs, reliability_svg: str | None, shapes_svg: str | None) -> dict:
     """The analysts' section: backtest tables, charts, evidence threshold and model card."""
     threshold = outputs.evidence_threshold
     return {
@@ -149,6 +184,7 @@ def model_content(outputs: RunOutputs, reliability_svg: str | None,
 def _linked(anchors: pd.DataFrame):
     def link(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.merge(anchors, on="improvement_id", how="left")
+
     return link
 
 

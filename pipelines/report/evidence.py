@@ -24,10 +24,20 @@ def spc_points(monthly: pd.DataFrame) -> pd.DataFrame:
     present = present.reset_index(drop=True)
     if present.empty:
         return present.assign(y=[], mean=[], lpl=[], upl=[], point_type=[])
-    chart = xmr_by_group(present, group="improvement_id", value="compliance", order="month",
-                         improvement_direction="increase")
-    return pd.concat([present[["improvement_id", "month", "standard"]],
-                      chart[["y", "mean", "lpl", "upl", "point_type"]]], axis=1)
+    chart = xmr_by_group(
+        present,
+        group="improvement_id",
+        value="compliance",
+        order="month",
+        improvement_direction="increase",
+    )
+    return pd.concat(
+        [
+            present[["improvement_id", "month", "standard"]],
+            chart[["y", "mean", "lpl", "upl", "point_type"]],
+        ],
+        axis=1,
+    )
 
 
 def top_factors(contributions: pd.DataFrame, each_way: int = TOP_FACTORS_EACH_WAY) -> pd.DataFrame:
@@ -40,19 +50,26 @@ def top_factors(contributions: pd.DataFrame, each_way: int = TOP_FACTORS_EACH_WA
     signed = contributions.dropna(subset=["contribution"])
     signed = signed[signed["contribution"] != 0].assign(
         direction=lambda f: f["contribution"].gt(0).map({True: "raises", False: "lowers"}),
-        size=lambda f: f["contribution"].abs())
-    ordered = signed.sort_values(["improvement_id", "direction", "size"],
-                                 ascending=[True, False, False], kind="stable")
+        size=lambda f: f["contribution"].abs(),
+    )
+    ordered = signed.sort_values(
+        ["improvement_id", "direction", "size"], ascending=[True, False, False], kind="stable"
+    )
     place = ordered.groupby(["improvement_id", "direction"]).cumcount()
     kept = ordered[place < each_way]
     return kept[["improvement_id", "term", "value", "contribution", "direction"]].reset_index(
-        drop=True)
+        drop=True
+    )
 
 
 def timelines(timeline: pd.DataFrame) -> pd.DataFrame:
     """Timeline events in date order per improvement (identified, action, reviews, declared)."""
     order = {"identified": 0, "action_started": 1, "review": 2, "declared": 3}
-    return (timeline.assign(_order=timeline["event"].map(order).fillna(9),
-                            date=pd.to_datetime(timeline["date"]))
-            .sort_values(["improvement_id", "date", "_order"], kind="stable")
-            .drop(columns="_order").reset_index(drop=True))
+    return (
+        timeline.assign(
+            _order=timeline["event"].map(order).fillna(9), date=pd.to_datetime(timeline["date"])
+        )
+        .sort_values(["improvement_id", "date", "_order"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )

@@ -18,27 +18,75 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 SCORE_COLUMNS = (
-    "improvement_id", "location_id", "provider_id", "theme", "key_question", "severity",
-    "as_of", "p_hold", "p_hold_low", "p_hold_high", "stage", "stage_reasons",
-    "declared_status", "claim_check", "cross_check", "triggers", "top_factors",
-    "model_version", "escalations", "cross_check_sentence", "stable_reasons",
-    "fragile_reasons", "next_rm_review_due", "next_senior_review_due", "review_overdue",
+    "improvement_id",
+    "location_id",
+    "provider_id",
+    "theme",
+    "key_question",
+    "severity",
+    "as_of",
+    "p_hold",
+    "p_hold_low",
+    "p_hold_high",
+    "stage",
+    "stage_reasons",
+    "declared_status",
+    "claim_check",
+    "cross_check",
+    "triggers",
+    "top_factors",
+    "model_version",
+    "escalations",
+    "cross_check_sentence",
+    "stable_reasons",
+    "fragile_reasons",
+    "next_rm_review_due",
+    "next_senior_review_due",
+    "review_overdue",
 )
 SERVICE_COLUMNS = (
-    "rank", "location_id", "provider_id", "name", "priority_score", "priority_low",
-    "priority_high", "improvements", "n_not_started", "n_emerging", "n_consolidating",
-    "n_embedded", "n_slipping", "overclaims", "triggers", "main_reason",
+    "rank",
+    "location_id",
+    "provider_id",
+    "name",
+    "priority_score",
+    "priority_low",
+    "priority_high",
+    "improvements",
+    "n_not_started",
+    "n_emerging",
+    "n_consolidating",
+    "n_embedded",
+    "n_slipping",
+    "overclaims",
+    "triggers",
+    "main_reason",
 )
 MONTHLY_COLUMNS = ("improvement_id", "month", "sampled", "met", "compliance", "standard")
 TIMELINE_COLUMNS = ("improvement_id", "date", "event", "detail")
 CONTRIBUTION_COLUMNS = ("improvement_id", "term", "value", "contribution")
-BACKTEST_COLUMNS = ("model", "cutoff", "auroc", "brier", "log_loss", "ece", "n",
-                    "fit_seconds", "score_seconds")
+BACKTEST_COLUMNS = (
+    "model",
+    "cutoff",
+    "auroc",
+    "brier",
+    "log_loss",
+    "ece",
+    "n",
+    "fit_seconds",
+    "score_seconds",
+)
 RELIABILITY_COLUMNS = ("model", "bin", "mean_predicted", "observed_rate", "n")
 SHAPE_COLUMNS = ("term", "x", "x_label", "feature2", "x2", "x2_label", "contribution")
 # Columns that hold several items in one cell: "; "-joined text or a Parquet list.
-LIST_COLUMNS = ("stage_reasons", "triggers", "top_factors", "escalations", "stable_reasons",
-                "fragile_reasons")
+LIST_COLUMNS = (
+    "stage_reasons",
+    "triggers",
+    "top_factors",
+    "escalations",
+    "stable_reasons",
+    "fragile_reasons",
+)
 DATE_COLUMNS = ("as_of", "next_rm_review_due", "next_senior_review_due")
 
 
@@ -87,13 +135,27 @@ def read_run_outputs(out_dir: Path) -> RunOutputs:
     card = _text(model / "model_card.md", absent)
     previous = _previous_scores(folder, manifest.get("previous_run_id"), absent)
     outputs = RunOutputs(
-        folder=folder, manifest=manifest, scores=scores, services=services, monthly=monthly,
-        timeline=timeline, contributions=contributions, backtest=backtest,
-        reliability=reliability, shape_functions=shapes, evidence_threshold=threshold,
-        model_card=card, previous_scores=previous, absent=tuple(absent),
+        folder=folder,
+        manifest=manifest,
+        scores=scores,
+        services=services,
+        monthly=monthly,
+        timeline=timeline,
+        contributions=contributions,
+        backtest=backtest,
+        reliability=reliability,
+        shape_functions=shapes,
+        evidence_threshold=threshold,
+        model_card=card,
+        previous_scores=previous,
+        absent=tuple(absent),
     )
-    log.info("read run outputs: %d improvements, %d services, %d absent pieces",
-             len(outputs.scores), len(outputs.services), len(absent))
+    log.info(
+        "read run outputs: %d improvements, %d services, %d absent pieces",
+        len(outputs.scores),
+        len(outputs.services),
+        len(absent),
+    )
     return outputs
 
 

@@ -20,33 +20,38 @@ import pandas as pd
 
 # Printing should show every section, including the collapsed ones; without JavaScript
 # (email clients) the page still reads, sections simply stay as the reader left them.
-PRINT_SCRIPT = ("addEventListener('beforeprint',function(){"
-                "document.querySelectorAll('details').forEach(function(d){d.open=true})});")
+PRINT_SCRIPT = (
+    "addEventListener('beforeprint',function(){"
+    "document.querySelectorAll('details').forEach(function(d){d.open=true})});"
+)
 MISSING = "—"
 
 
 def content_security_policy(script: str = PRINT_SCRIPT) -> str:
     """A policy that allows inline styles, data: images and only `script` (by its hash)."""
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    return (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-            f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'")
+    return (
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    )
 
 
 def render_report(content: dict) -> str:
     """The report page as one HTML string."""
     template = report_environment().get_template("report.html.j2")
-    return template.render(**content, print_script=PRINT_SCRIPT,
-                           csp=content_security_policy())
+    return template.render(**content, print_script=PRINT_SCRIPT, csp=content_security_policy())
 
 
 def report_environment() -> jinja2.Environment:
     """The Jinja2 environment: package templates, autoescape on, undefined values are errors."""
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("pipelines.report", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
-    environment.filters.update(percent=percent, day=day, words=words, number=number,
-                               text=text)
+    environment.filters.update(percent=percent, day=day, words=words, number=number, text=text)
     return environment
 
 

@@ -34,8 +34,9 @@ def write_spreadsheet_tables(tables: dict[str, pd.DataFrame], folder: Path) -> l
     written = []
     for name, frame in tables.items():
         path = folder / f"{name}.csv"
-        spreadsheet_frame(frame).to_csv(path, index=False, encoding="utf-8-sig",
-                                        lineterminator="\r\n")
+        spreadsheet_frame(frame).to_csv(
+            path, index=False, encoding="utf-8-sig", lineterminator="\r\n"
+        )
         written.append(path)
     return written
 

@@ -47,9 +47,13 @@ def inline_svg(svg: str, label: str) -> str:
     fragment = _NO_ROTATION.sub("", fragment)
     fragment = _LINE_BREAK.sub(" ", fragment).replace("> <", "><")
     fragment = _SIZE.sub(
-        lambda m: f'<svg{m.group(1)} width="{m.group(2)}pt" height="{m.group(3)}pt" '
-                  f'role="img" aria-label="{html.escape(label, quote=True)}"',
-        fragment, count=1)
+        lambda m: (
+            f'<svg{m.group(1)} width="{m.group(2)}pt" height="{m.group(3)}pt" '
+            f'role="img" aria-label="{html.escape(label, quote=True)}"'
+        ),
+        fragment,
+        count=1,
+    )
     _refuse_active_content(fragment)
     return fragment.strip()
 

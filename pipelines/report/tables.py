@@ -31,30 +31,50 @@ def stage_counts(scores: pd.DataFrame) -> pd.DataFrame:
 def with_service_names(scores: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
     """Scores with the service's name and oversight rank beside each improvement."""
     names = services[["location_id", "name", "rank"]].rename(
-        columns={"name": "service", "rank": "service_rank"})
+        columns={"name": "service", "rank": "service_rank"}
+    )
     return scores.merge(names, on="location_id", how="left")
 
 
 def overclaims(named_scores: pd.DataFrame) -> pd.DataFrame:
     """Improvements whose leaders declare more than the evidence shows (claim_check overclaim)."""
     picked = named_scores[named_scores["claim_check"] == "overclaim"]
-    columns = ["service_rank", "service", "improvement_id", "theme", "declared_status", "stage",
-               "p_hold", "p_hold_low", "p_hold_high"]
+    columns = [
+        "service_rank",
+        "service",
+        "improvement_id",
+        "theme",
+        "declared_status",
+        "stage",
+        "p_hold",
+        "p_hold_low",
+        "p_hold_high",
+    ]
     return picked.sort_values(["service_rank", "improvement_id"])[columns].reset_index(drop=True)
 
 
 def triggered(named_scores: pd.DataFrame) -> pd.DataFrame:
     """Improvements with at least one escalation trigger, with the recommended escalations."""
     picked = named_scores[named_scores["triggers"].map(len) > 0]
-    columns = ["service_rank", "service", "improvement_id", "theme", "stage", "triggers",
-               "escalations"]
+    columns = [
+        "service_rank",
+        "service",
+        "improvement_id",
+        "theme",
+        "stage",
+        "triggers",
+        "escalations",
+    ]
     return picked.sort_values(["service_rank", "improvement_id"])[columns].reset_index(drop=True)
 
 
 def needs_attention(scores: pd.DataFrame) -> pd.Series:
     """True for improvements a reader must look at: a trigger, an over-claim or slipping."""
-    return ((scores["triggers"].map(len) > 0) | (scores["claim_check"] == "overclaim")
-            | (scores["stage"] == "slipping"))
+    return (
+        (scores["triggers"].map(len) > 0)
+        | (scores["claim_check"] == "overclaim")
+        | (scores["stage"] == "slipping")
+    )
 
 
 def changes_since_previous(scores: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
@@ -67,15 +87,24 @@ def changes_since_previous(scores: pd.DataFrame, previous: pd.DataFrame | None) 
     columns = ["improvement_id", "location_id", "change", "before", "after"]
     if previous is None:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
-    both = scores.merge(previous, on="improvement_id", how="outer", suffixes=("", "_before"),
-                        indicator=True)
+    both = scores.merge(
+        previous, on="improvement_id", how="outer", suffixes=("", "_before"), indicator=True
+    )
     both = both.assign(location_id=both["location_id"].fillna(both["location_id_before"]))
-    parts = [_new_and_gone(both), _stage_changes(both), _new_triggers(both),
-             _probability_moves(both)]
+    parts = [
+        _new_and_gone(both),
+        _stage_changes(both),
+        _new_triggers(both),
+        _probability_moves(both),
+    ]
     changes = pd.concat([p[columns] for p in parts], ignore_index=True)
     order = changes["change"].map({c: i for i, c in enumerate(CHANGE_ORDER)})
-    return changes.assign(_order=order).sort_values(["_order", "improvement_id"]).drop(
-        columns="_order").reset_index(drop=True)
+    return (
+        changes.assign(_order=order)
+        .sort_values(["_order", "improvement_id"])
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def change_summary(changes: pd.DataFrame) -> pd.DataFrame:
@@ -90,24 +119,31 @@ def backtest_summary(backtest: pd.DataFrame) -> pd.DataFrame:
         return backtest
     metrics = ["auroc", "brier", "log_loss", "ece", "fit_seconds", "score_seconds"]
     summary = backtest.groupby("model", sort=False)[metrics].mean()
-    summary = summary.assign(cutoffs=backtest.groupby("model", sort=False)["cutoff"].nunique(),
-                             n=backtest.groupby("model", sort=False)["n"].sum())
+    summary = summary.assign(
+        cutoffs=backtest.groupby("model", sort=False)["cutoff"].nunique(),
+        n=backtest.groupby("model", sort=False)["n"].sum(),
+    )
     return summary.sort_values("auroc", ascending=False).reset_index()
 
 
 def _new_and_gone(both: pd.DataFrame) -> pd.DataFrame:
     new = both[both["_merge"] == "left_only"].assign(
-        change="new", before="", after=lambda f: f["stage"].astype("str"))
+        change="new", before="", after=lambda f: f["stage"].astype("str")
+    )
     gone = both[both["_merge"] == "right_only"].assign(
-        change="no_longer_scored", before=lambda f: f["stage_before"].astype("str"), after="")
+        change="no_longer_scored", before=lambda f: f["stage_before"].astype("str"), after=""
+    )
     return pd.concat([new, gone])
 
 
 def _stage_changes(both: pd.DataFrame) -> pd.DataFrame:
     matched = both[both["_merge"] == "both"]
     moved = matched[matched["stage"].astype("str") != matched["stage_before"].astype("str")]
-    return moved.assign(change="stage_changed", before=moved["stage_before"].astype("str"),
-                        after=moved["stage"].astype("str"))
+    return moved.assign(
+        change="stage_changed",
+        before=moved["stage_before"].astype("str"),
+        after=moved["stage"].astype("str"),
+    )
 
 
 def _new_triggers(both: pd.DataFrame) -> pd.DataFrame:
@@ -116,18 +152,25 @@ def _new_triggers(both: pd.DataFrame) -> pd.DataFrame:
     before = matched[["improvement_id", "triggers_before"]].explode("triggers_before")
     joined = now.dropna(subset=["triggers"]).merge(
         before.rename(columns={"triggers_before": "triggers"}),
-        on=["improvement_id", "triggers"], how="left", indicator="_seen")
+        on=["improvement_id", "triggers"],
+        how="left",
+        indicator="_seen",
+    )
     fresh = joined[joined["_seen"] == "left_only"]
-    return (fresh.groupby(["improvement_id", "location_id"], as_index=False)["triggers"]
-            .agg("; ".join)
-            .assign(change="new_trigger", before="")
-            .rename(columns={"triggers": "after"}))
+    return (
+        fresh.groupby(["improvement_id", "location_id"], as_index=False)["triggers"]
+        .agg("; ".join)
+        .assign(change="new_trigger", before="")
+        .rename(columns={"triggers": "after"})
+    )
 
 
 def _probability_moves(both: pd.DataFrame) -> pd.DataFrame:
     matched = both[both["_merge"] == "both"]
     delta = matched["p_hold"] - matched["p_hold_before"]
     moved = matched[delta.abs() >= NOTABLE_PROBABILITY_CHANGE]
-    return moved.assign(change="probability_moved",
-                        before=moved["p_hold_before"].map("{:.0%}".format),
-                        after=moved["p_hold"].map("{:.0%}".format))
+    return moved.assign(
+        change="probability_moved",
+        before=moved["p_hold_before"].map("{:.0%}".format),
+        after=moved["p_hold"].map("{:.0%}".format),
+    )

@@ -57,9 +57,15 @@ class Simulation:
     truth_draws: int = 200
 
 
-def simulate_group(services: int, years: float, seed: int, *, end: date = DEFAULT_END,
-                   truth_as_of: Sequence[date] | None = None, truth_draws: int = 200
-                   ) -> Simulation:
+def simulate_group(
+    services: int,
+    years: float,
+    seed: int,
+    *,
+    end: date = DEFAULT_END,
+    truth_as_of: Sequence[date] | None = None,
+    truth_draws: int = 200,
+) -> Simulation:
     """Simulate `services` services over the `round(years * 12)` calendar months to `end`.
 
     The same arguments give the same frames and truth. `truth_as_of` (month-end dates on or
@@ -72,8 +78,12 @@ def simulate_group(services: int, years: float, seed: int, *, end: date = DEFAUL
     group_rng, export_rng, truth_rng = np.random.default_rng(seed).spawn(3)
     group = draw_group(services, calendar, p, group_rng)
     truth_months = _truth_months(calendar, truth_as_of)
-    log.info("simulating %d services, %d improvements, %d months", services,
-             group.improvements, calendar.months)
+    log.info(
+        "simulating %d services, %d improvements, %d months",
+        services,
+        group.improvements,
+        calendar.months,
+    )
     recorder, state, truth_parts = Recorder(group, p), initial_state(group), []
     for month in range(calendar.months):
         before = state
@@ -81,15 +91,22 @@ def simulate_group(services: int, years: float, seed: int, *, end: date = DEFAUL
         recorder.add(month, before, state, out, export_rng)
         if month in truth_months:
             truth_parts.append(_truth_at(group, p, state, out, month, truth_rng, truth_draws))
-    frames = export_frames(group, p, recorder.column_arrays(), state.declared[0],
-                           recorder.last_declared_month, np.stack(recorder.instability),
-                           export_rng)
+    frames = export_frames(
+        group,
+        p,
+        recorder.column_arrays(),
+        state.declared[0],
+        recorder.last_declared_month,
+        np.stack(recorder.instability),
+        export_rng,
+    )
     truth = _with_realised(group, frames, truth_parts, end, p.horizon_months)
     return Simulation(frames=frames, truth=truth, end=end, truth_draws=truth_draws)
 
 
-def write_simulation(sim: Simulation, out_dir: Path,
-                     fmt: Literal["csv", "parquet"] = "csv") -> tuple[Path, Path]:
+def write_simulation(
+    sim: Simulation, out_dir: Path, fmt: Literal["csv", "parquet"] = "csv"
+) -> tuple[Path, Path]:
     """Write OUT_DIR/export/ (the seven files) and OUT_DIR/truth/ (truth.parquet, README.md)."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, not {fmt!r}")
@@ -118,8 +135,9 @@ def _truth_months(calendar, truth_as_of: Sequence[date] | None) -> dict[int, pd.
     return wanted
 
 
-def _truth_at(group: Group, p: Parameters, state: State, out, month: int, rng, draws: int
-              ) -> pd.DataFrame:
+def _truth_at(
+    group: Group, p: Parameters, state: State, out, month: int, rng, draws: int
+) -> pd.DataFrame:
     summary = latent_summary(group, p, state, out, month)
     p_hold, p_observed = hold_probabilities(group, p, state, month, rng, draws)
     imp = summary["improvement"].to_numpy()
@@ -133,14 +151,17 @@ def _with_realised(group: Group, frames, parts, end: date, horizon: int) -> pd.D
         return pd.DataFrame()
     latent = pd.concat(parts, ignore_index=True)
     latent.insert(0, "improvement_id", pd.array(ids[latent["improvement"]], dtype="str"))
-    latent.insert(1, "location_id", pd.array(group.location_id[group.loc[latent["improvement"]]],
-                                             dtype="str"))
+    latent.insert(
+        1, "location_id", pd.array(group.location_id[group.loc[latent["improvement"]]], dtype="str")
+    )
     latent["standard"] = group.standard[latent["improvement"]]
     as_of = pd.DatetimeIndex(sorted(latent["as_of"].unique()))
     realised = realised_labels(frames, as_of, end, horizon)
     latent["as_of"] = latent["as_of"].astype("datetime64[ns]")
     merged = latent.drop(columns="improvement").merge(
-        realised, on=["improvement_id", "as_of"], how="left", validate="one_to_one")
+        realised, on=["improvement_id", "as_of"], how="left", validate="one_to_one"
+    )
     first = ["improvement_id", "location_id", "as_of"]
     return merged[first + [c for c in merged.columns if c not in first]].sort_values(
-        ["as_of", "improvement_id"], ignore_index=True)
+        ["as_of", "improvement_id"], ignore_index=True
+    )

@@ -36,13 +36,20 @@ class State:
 
     def replicate(self, draws: int) -> State:
         """The same state repeated `draws` times along the draw axis (from one draw)."""
-        return State(**{f.name: np.repeat(getattr(self, f.name), draws, axis=0)
-                        for f in fields(self)})
+        return State(
+            **{f.name: np.repeat(getattr(self, f.name), draws, axis=0) for f in fields(self)}
+        )
 
     def subset(self, improvements: np.ndarray) -> State:
         """The state of the given improvements only (workforce unchanged)."""
-        return State(**{f.name: getattr(self, f.name) if f.name == "instability_noise"
-                        else getattr(self, f.name)[:, improvements] for f in fields(self)})
+        return State(
+            **{
+                f.name: getattr(self, f.name)
+                if f.name == "instability_noise"
+                else getattr(self, f.name)[:, improvements]
+                for f in fields(self)
+            }
+        )
 
 
 @dataclass
@@ -73,8 +80,15 @@ def initial_state(group: Group, draws: int = 1) -> State:
     )
 
 
-def advance(group: Group, p: Parameters, state: State, month: int, rng: np.random.Generator,
-            *, primary_only: bool = False) -> tuple[State, Month]:
+def advance(
+    group: Group,
+    p: Parameters,
+    state: State,
+    month: int,
+    rng: np.random.Generator,
+    *,
+    primary_only: bool = False,
+) -> tuple[State, Month]:
     """Move every draw one calendar month on; return the new state and what happened."""
     noise = _next_instability_noise(state.instability_noise, p, rng)
     instability = p.service_instability_weight * group.base_instability[None, :, None] + noise
@@ -86,14 +100,16 @@ def advance(group: Group, p: Parameters, state: State, month: int, rng: np.rando
     compliance = _team_compliance(group, p, status, held, team_instability, rng)
     valid = group.team_valid
     mean = np.where(identified, (compliance * valid).sum(-1) / valid.sum(-1), np.nan)
-    check_at, sampled, met = _checks(group, p, state.declared, compliance, identified, acting,
-                                     rng, primary_only=primary_only)
+    check_at, sampled, met = _checks(
+        group, p, state.declared, compliance, identified, acting, rng, primary_only=primary_only
+    )
     incidents = _theme_incident_counts(group, p, mean, identified, rng)
     declared, run, changed = _next_declared(group, p, state, mean, acting, rng)
     lagged = _next_lagged(state.lagged_compliance, mean, p)
     new = State(noise, status, held, declared, run, lagged)
-    return new, Month(instability, compliance, mean, hazard, check_at, sampled, met,
-                      incidents, changed)
+    return new, Month(
+        instability, compliance, mean, hazard, check_at, sampled, met, incidents, changed
+    )
 
 
 def slip_hazard(group: Group, p: Parameters, state: State, team_instability) -> np.ndarray:
@@ -103,12 +119,14 @@ def slip_hazard(group: Group, p: Parameters, state: State, team_instability) -> 
     valid = group.team_valid
     ever = ((state.status > NOT_ADOPTED) & valid).sum(-1) / valid.sum(-1)
     never_share = np.where(ever > 0, 1 - ever, 0.0)
-    logit = (p.hazard_floor_logit
-             + p.hazard_new_boost * np.exp(-state.held_months / p.hazard_decay_months)
-             - p.hazard_leadership * group.leadership[group.loc][None, :, None]
-             + p.hazard_instability * team_instability
-             + p.hazard_overconfidence * group.overconfidence[group.loc][None, :, :]
-             + p.hazard_concentration * never_share[..., None])
+    logit = (
+        p.hazard_floor_logit
+        + p.hazard_new_boost * np.exp(-state.held_months / p.hazard_decay_months)
+        - p.hazard_leadership * group.leadership[group.loc][None, :, None]
+        + p.hazard_instability * team_instability
+        + p.hazard_overconfidence * group.overconfidence[group.loc][None, :, :]
+        + p.hazard_concentration * never_share[..., None]
+    )
     return sigmoid(logit)
 
 
@@ -122,13 +140,16 @@ def _next_team_status(group: Group, state: State, hazard, acting, rng):
     """Adoption (willing teams once action has started), slips and recoveries."""
     u = rng.random(state.status.shape)
     status, held = state.status, state.held_months
-    adopt = ((status == NOT_ADOPTED) & group.willing[None] & acting[None, :, None]
-             & (u < group.adoption_chance[None, :, None]))
+    adopt = (
+        (status == NOT_ADOPTED)
+        & group.willing[None]
+        & acting[None, :, None]
+        & (u < group.adoption_chance[None, :, None])
+    )
     slip = (status == HOLDING) & (u < hazard)
     recover = (status == SLIPPED) & (u < group.recovery_chance[None, :, None])
     new_status = np.where(adopt | recover, HOLDING, np.where(slip, SLIPPED, status))
-    new_held = np.where(adopt | recover | slip, 0,
-                        np.where(status == HOLDING, held + 1, held))
+    new_held = np.where(adopt | recover | slip, 0, np.where(status == HOLDING, held + 1, held))
     return new_status.astype(np.int8), new_held.astype(np.int16)
 
 
@@ -136,11 +157,13 @@ def _team_compliance(group: Group, p: Parameters, status, held, team_instability
     """Latent share of items a team gets right this month."""
     ramp = np.minimum(1.0, (held + 1) / p.ramp_months)
     gained = np.where(status == HOLDING, ramp, np.where(status == SLIPPED, p.slipped_level, 0.0))
-    level = (group.baseline[None, :, None]
-             + (group.target - group.baseline)[None, :, None] * gained
-             + group.team_offset[None]
-             - p.instability_compliance * team_instability
-             + rng.standard_normal(status.shape) * p.monthly_noise_sd)
+    level = (
+        group.baseline[None, :, None]
+        + (group.target - group.baseline)[None, :, None] * gained
+        + group.team_offset[None]
+        - p.instability_compliance * team_instability
+        + rng.standard_normal(status.shape) * p.monthly_noise_sd
+    )
     return np.clip(level, 0.02, 0.995)
 
 
@@ -154,8 +177,17 @@ def check_frequency(group: Group, p: Parameters, declared, identified, acting) -
     return freq[:, :, None, :] * group.team_valid[None, :, :, None]
 
 
-def _checks(group: Group, p: Parameters, declared, compliance, identified, acting, rng, *,
-            primary_only: bool):
+def _checks(
+    group: Group,
+    p: Parameters,
+    declared,
+    compliance,
+    identified,
+    acting,
+    rng,
+    *,
+    primary_only: bool,
+):
     freq = check_frequency(group, p, declared, identified, acting)
     if primary_only:
         freq = freq[..., :PRIMARY]
@@ -167,8 +199,11 @@ def _checks(group: Group, p: Parameters, declared, compliance, identified, actin
     sampled = _sampled(p, source, rng)
     level = compliance[at[0], at[1], at[2]]
     # A competency assessment tests knowledge; over-confident staff do a little worse.
-    level = np.where(source == 3, np.clip(
-        level + 0.03 - 0.05 * group.overconfidence[group.loc[at[1]], at[2]], 0.02, 0.995), level)
+    level = np.where(
+        source == 3,
+        np.clip(level + 0.03 - 0.05 * group.overconfidence[group.loc[at[1]], at[2]], 0.02, 0.995),
+        level,
+    )
     # Check-to-check variation beyond binomial sampling (who was on shift, which records were
     # picked): the spread of a beta with concentration `check_concentration`, drawn as normal.
     spread = np.sqrt(level * (1 - level) / (p.check_concentration + 1))
@@ -188,8 +223,11 @@ def _sampled(p: Parameters, source, rng) -> np.ndarray:
 def theme_incident_rate(group: Group, p: Parameters, mean_compliance) -> np.ndarray:
     """Incidents a month caused by the improvement's gap: more when compliance is low."""
     gap = group.standard[None, :] - np.nan_to_num(mean_compliance, nan=0.0)
-    return (p.theme_incidents_per_month * group.size[group.loc][None, :]
-            * np.exp(p.incident_compliance_gradient * gap))
+    return (
+        p.theme_incidents_per_month
+        * group.size[group.loc][None, :]
+        * np.exp(p.incident_compliance_gradient * gap)
+    )
 
 
 def _theme_incident_counts(group: Group, p: Parameters, mean, identified, rng) -> np.ndarray:
@@ -222,10 +260,16 @@ def _next_declared(group: Group, p: Parameters, state: State, mean, acting, rng)
     to_emerging = acting[None, :] & (d == NONE)
     to_embedded = (d == EMERGING) & (run >= claim)
     to_closed = (d == EMBEDDED) & (run >= claim + p.close_after_months) & (u < p.close_monthly)
-    reopen = ((d >= EMBEDDED) & (perceived < group.standard[None, :] - p.reopen_margin)
-              & (u < p.reopen_monthly))
-    new = np.where(to_emerging | reopen, EMERGING,
-                   np.where(to_embedded, EMBEDDED, np.where(to_closed, CLOSED, d)))
+    reopen = (
+        (d >= EMBEDDED)
+        & (perceived < group.standard[None, :] - p.reopen_margin)
+        & (u < p.reopen_monthly)
+    )
+    new = np.where(
+        to_emerging | reopen,
+        EMERGING,
+        np.where(to_embedded, EMBEDDED, np.where(to_closed, CLOSED, d)),
+    )
     return new.astype(np.int8), run, new != d
 
 

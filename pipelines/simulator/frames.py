@@ -29,9 +29,15 @@ SOURCES = np.array(["audit", "care_records", "staff_practice", "competency"], dt
 DECLARED_NAMES = {EMERGING: "emerging", EMBEDDED: "embedded", CLOSED: "closed"}
 
 
-def export_frames(group: Group, p: Parameters, columns: dict, declared: np.ndarray,
-                  declared_month: np.ndarray, instability: np.ndarray,
-                  rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def export_frames(
+    group: Group,
+    p: Parameters,
+    columns: dict,
+    declared: np.ndarray,
+    declared_month: np.ndarray,
+    instability: np.ndarray,
+    rng: np.random.Generator,
+) -> dict[str, pd.DataFrame]:
     """All seven contract files of the export."""
     improvement_ids = improvement_id_array(group)
     return {
@@ -53,18 +59,21 @@ def improvement_id_array(group: Group) -> pa.Array:
 def services_frame(group: Group) -> pd.DataFrame:
     order = np.argsort(group.location_id, kind="stable")
     beds = group.beds[order]
-    return _typed({
-        "location_id": group.location_id[order],
-        "provider_id": np.full(group.services, group.provider_id, dtype=object),
-        "name": group.service_name[order],
-        "service_type": group.service_type[order],
-        "region": group.region[order],
-        "beds": np.where(np.isnan(beds), -1, beds).astype(np.int64),
-    }, FILES_BY_NAME["services"], missing_integer=-1)
+    return _typed(
+        {
+            "location_id": group.location_id[order],
+            "provider_id": np.full(group.services, group.provider_id, dtype=object),
+            "name": group.service_name[order],
+            "service_type": group.service_type[order],
+            "region": group.region[order],
+            "beds": np.where(np.isnan(beds), -1, beds).astype(np.int64),
+        },
+        FILES_BY_NAME["services"],
+        missing_integer=-1,
+    )
 
 
-def improvements_frame(group: Group, ids: pa.Array, declared, declared_month,
-                       rng) -> pd.DataFrame:
+def improvements_frame(group: Group, ids: pa.Array, declared, declared_month, rng) -> pd.DataFrame:
     cal = group.calendar
     started = group.action_month < cal.months
     action_on = _month_day(cal, np.where(started, group.action_month, 0), group.action_day)
@@ -74,120 +83,152 @@ def improvements_frame(group: Group, ids: pa.Array, declared, declared_month,
     hi = cal.days[month]
     day = lo + np.floor(rng.random(group.improvements) * (hi - lo + 1)).astype(np.int64)
     theme = np.array(THEMES, dtype=object)[group.theme]
-    return _typed({
-        "improvement_id": ids,
-        "location_id": group.location_id[group.loc],
-        "theme": theme,
-        "key_question": np.array([THEME_KEY_QUESTION[t] for t in THEMES], dtype=object)[group.theme],
-        "framework_ref": group.framework_ref,
-        "severity": group.severity,
-        "origin": group.origin,
-        "identified_on": _month_day(cal, group.identified_month, group.identified_day),
-        "action_started_on": np.where(started, action_on, np.datetime64("NaT")),
-        "standard": group.standard,
-        "declared_status": np.array([DECLARED_NAMES.get(d, "") for d in range(4)],
-                                    dtype=object)[declared],
-        "declared_on": np.where(has_claim, _month_day(cal, month, day), np.datetime64("NaT")),
-    }, FILES_BY_NAME["improvements"])
+    return _typed(
+        {
+            "improvement_id": ids,
+            "location_id": group.location_id[group.loc],
+            "theme": theme,
+            "key_question": np.array([THEME_KEY_QUESTION[t] for t in THEMES], dtype=object)[
+                group.theme
+            ],
+            "framework_ref": group.framework_ref,
+            "severity": group.severity,
+            "origin": group.origin,
+            "identified_on": _month_day(cal, group.identified_month, group.identified_day),
+            "action_started_on": np.where(started, action_on, np.datetime64("NaT")),
+            "standard": group.standard,
+            "declared_status": np.array(
+                [DECLARED_NAMES.get(d, "") for d in range(4)], dtype=object
+            )[declared],
+            "declared_on": np.where(has_claim, _month_day(cal, month, day), np.datetime64("NaT")),
+        },
+        FILES_BY_NAME["improvements"],
+    )
 
 
 def checks_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
     imp, team = rows["improvement"], rows["team"].astype(np.int64)
     order = np.lexsort((rows["source"], team, imp, rows["date"]))
     imp, team = imp[order], team[order]
-    return _typed({
-        "check_id": _ids("CHK-", len(order), 9),
-        "improvement_id": ids.take(pa.array(imp)),
-        "team": _team_names(group, group.loc[imp], team),
-        "source": SOURCES[rows["source"][order]],
-        "checked_on": rows["date"][order],
-        "sampled": rows["sampled"][order],
-        "met": rows["met"][order],
-        "repeat_gaps": rows["repeat_gaps"][order],
-        "prompts_needed": rows["prompts_needed"][order],
-        "self_rated_confidence": rows["self_rated_confidence"][order].astype(np.float64),
-    }, FILES_BY_NAME["checks"], missing_integer=-1)
+    return _typed(
+        {
+            "check_id": _ids("CHK-", len(order), 9),
+            "improvement_id": ids.take(pa.array(imp)),
+            "team": _team_names(group, group.loc[imp], team),
+            "source": SOURCES[rows["source"][order]],
+            "checked_on": rows["date"][order],
+            "sampled": rows["sampled"][order],
+            "met": rows["met"][order],
+            "repeat_gaps": rows["repeat_gaps"][order],
+            "prompts_needed": rows["prompts_needed"][order],
+            "self_rated_confidence": rows["self_rated_confidence"][order].astype(np.float64),
+        },
+        FILES_BY_NAME["checks"],
+        missing_integer=-1,
+    )
 
 
 def feedback_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
     order = np.argsort(rows["date"], kind="stable")
     r = {k: v[order] for k, v in rows.items()}
     texts = feedback_texts()
-    return _typed({
-        "feedback_id": _ids("FB-", len(order), 8),
-        "location_id": group.location_id[r["location"]],
-        "improvement_id": _optional_ids(ids, r["improvement"]),
-        "team": _team_names(group, r["location"], r["team"]),
-        "received_on": r["date"],
-        "channel": CHANNELS[r["channel"]],
-        "respondent": RESPONDENTS[r["respondent"]],
-        "theme": np.array(THEMES, dtype=object)[r["theme"]],
-        "sentiment": r["sentiment"].astype(np.int64),
-        "rating": r["rating"].astype(np.int64),
-        "text": np.where(r["text"] >= 0, texts[np.maximum(r["text"], 0)], ""),
-    }, FILES_BY_NAME["feedback"], missing_integer=-1)
+    return _typed(
+        {
+            "feedback_id": _ids("FB-", len(order), 8),
+            "location_id": group.location_id[r["location"]],
+            "improvement_id": _optional_ids(ids, r["improvement"]),
+            "team": _team_names(group, r["location"], r["team"]),
+            "received_on": r["date"],
+            "channel": CHANNELS[r["channel"]],
+            "respondent": RESPONDENTS[r["respondent"]],
+            "theme": np.array(THEMES, dtype=object)[r["theme"]],
+            "sentiment": r["sentiment"].astype(np.int64),
+            "rating": r["rating"].astype(np.int64),
+            "text": np.where(r["text"] >= 0, texts[np.maximum(r["text"], 0)], ""),
+        },
+        FILES_BY_NAME["feedback"],
+        missing_integer=-1,
+    )
 
 
 def incidents_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
     order = np.argsort(rows["date"], kind="stable")
     r = {k: v[order] for k, v in rows.items()}
-    return _typed({
-        "incident_id": _ids("INC-", len(order), 8),
-        "location_id": group.location_id[r["location"]],
-        "improvement_id": _optional_ids(ids, r["improvement"]),
-        "team": _team_names(group, r["location"], r["team"]),
-        "occurred_on": r["date"],
-        "theme": np.array(THEMES, dtype=object)[r["theme"]],
-        "harm": HARMS[r["harm"]],
-    }, FILES_BY_NAME["incidents"])
+    return _typed(
+        {
+            "incident_id": _ids("INC-", len(order), 8),
+            "location_id": group.location_id[r["location"]],
+            "improvement_id": _optional_ids(ids, r["improvement"]),
+            "team": _team_names(group, r["location"], r["team"]),
+            "occurred_on": r["date"],
+            "theme": np.array(THEMES, dtype=object)[r["theme"]],
+            "harm": HARMS[r["harm"]],
+        },
+        FILES_BY_NAME["incidents"],
+    )
 
 
 def reviews_frame(ids: pa.Array, rows: dict) -> pd.DataFrame:
     order = np.argsort(rows["date"], kind="stable")
-    return _typed({
-        "review_id": _ids("REV-", len(order), 8),
-        "improvement_id": ids.take(pa.array(rows["improvement"][order])),
-        "reviewed_on": rows["date"][order],
-        "level": LEVELS[rows["level"][order]],
-        "classification": CLASSIFICATIONS[rows["classification"][order]],
-    }, FILES_BY_NAME["reviews"])
+    return _typed(
+        {
+            "review_id": _ids("REV-", len(order), 8),
+            "improvement_id": ids.take(pa.array(rows["improvement"][order])),
+            "reviewed_on": rows["date"][order],
+            "level": LEVELS[rows["level"][order]],
+            "classification": CLASSIFICATIONS[rows["classification"][order]],
+        },
+        FILES_BY_NAME["reviews"],
+    )
 
 
-def workforce_frame(group: Group, p: Parameters, instability: np.ndarray,
-                    rng: np.random.Generator) -> pd.DataFrame:
+def workforce_frame(
+    group: Group, p: Parameters, instability: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
     """One row per team per week (Mondays from the first in the export to `end`); the
     week's agency, unfilled and leaver rates follow its month's team instability."""
     cal = group.calendar
     mondays = _mondays(cal)
-    month = (mondays.astype("datetime64[M]") - cal.month_starts[0].astype("datetime64[M]"))
+    month = mondays.astype("datetime64[M]") - cal.month_starts[0].astype("datetime64[M]")
     month = month.astype(np.int64)
     loc, team = np.nonzero(np.arange(group.max_teams)[None, :] < group.teams[:, None])
     week = np.tile(np.arange(len(mondays)), len(loc))
     loc, team = np.repeat(loc, len(mondays)), np.repeat(team, len(mondays))
     level = instability[month[week], loc, team].astype(np.float64)
     n = len(week)
-    agency_share = sigmoid(p.agency_logit + p.agency_instability * level
-                           + rng.normal(0, p.weekly_share_noise_sd, n))
-    unfilled_share = sigmoid(p.unfilled_logit + p.unfilled_instability * level
-                             + rng.normal(0, p.weekly_share_noise_sd, n))
+    agency_share = sigmoid(
+        p.agency_logit + p.agency_instability * level + rng.normal(0, p.weekly_share_noise_sd, n)
+    )
+    unfilled_share = sigmoid(
+        p.unfilled_logit
+        + p.unfilled_instability * level
+        + rng.normal(0, p.weekly_share_noise_sd, n)
+    )
     planned = rng.poisson(group.team_size_shifts[loc, team])
     agency = rng.binomial(planned, agency_share)
     unfilled = rng.binomial(planned - agency, unfilled_share)
     leavers = rng.poisson(p.leavers_per_team_week * np.exp(p.leavers_instability * level))
     worked = np.maximum(planned, 1)
-    continuity = np.round(np.clip(0.85 - 0.9 * agency / worked - 0.5 * unfilled / worked
-                                  + rng.normal(0, 0.04, n), 0, 1), 2)
+    continuity = np.round(
+        np.clip(
+            0.85 - 0.9 * agency / worked - 0.5 * unfilled / worked + rng.normal(0, 0.04, n), 0, 1
+        ),
+        2,
+    )
     order = np.lexsort((week, team, group.location_id[loc]))
-    return _typed({
-        "location_id": group.location_id[loc][order],
-        "team": _team_names(group, loc[order], team[order]),
-        "week_start": mondays[week][order],
-        "shifts_planned": planned[order],
-        "shifts_agency": agency[order],
-        "shifts_unfilled": unfilled[order],
-        "leavers": leavers[order],
-        "keyworker_continuity": continuity[order],
-    }, FILES_BY_NAME["workforce"])
+    return _typed(
+        {
+            "location_id": group.location_id[loc][order],
+            "team": _team_names(group, loc[order], team[order]),
+            "week_start": mondays[week][order],
+            "shifts_planned": planned[order],
+            "shifts_agency": agency[order],
+            "shifts_unfilled": unfilled[order],
+            "leavers": leavers[order],
+            "keyworker_continuity": continuity[order],
+        },
+        FILES_BY_NAME["workforce"],
+    )
 
 
 # --- internals -----------------------------------------------------------------------------

@@ -20,31 +20,67 @@ from pipelines.simulator.words import region_names, service_names, team_names
 NEVER = np.iinfo(np.int32).max  # month index of an action that never starts
 
 THEME_SHARES = {
-    "documentation": 0.13, "medicines": 0.15, "falls": 0.08, "pressure_care": 0.07,
-    "infection_prevention": 0.08, "safeguarding": 0.05, "nutrition_hydration": 0.06,
-    "staffing": 0.06, "training_competency": 0.08, "consent_capacity": 0.06,
-    "person_centred_care": 0.07, "complaints_handling": 0.03, "governance": 0.05,
-    "environment": 0.02, "other": 0.01,
+    "documentation": 0.13,
+    "medicines": 0.15,
+    "falls": 0.08,
+    "pressure_care": 0.07,
+    "infection_prevention": 0.08,
+    "safeguarding": 0.05,
+    "nutrition_hydration": 0.06,
+    "staffing": 0.06,
+    "training_competency": 0.08,
+    "consent_capacity": 0.06,
+    "person_centred_care": 0.07,
+    "complaints_handling": 0.03,
+    "governance": 0.05,
+    "environment": 0.02,
+    "other": 0.01,
 }
 # Background incidents: falls and medicines dominate what care services report.
 BACKGROUND_THEME_SHARES = {
-    "documentation": 0.03, "medicines": 0.22, "falls": 0.32, "pressure_care": 0.1,
-    "infection_prevention": 0.05, "safeguarding": 0.08, "nutrition_hydration": 0.04,
-    "staffing": 0.03, "training_competency": 0.01, "consent_capacity": 0.01,
-    "person_centred_care": 0.03, "complaints_handling": 0.01, "governance": 0.01,
-    "environment": 0.04, "other": 0.02,
+    "documentation": 0.03,
+    "medicines": 0.22,
+    "falls": 0.32,
+    "pressure_care": 0.1,
+    "infection_prevention": 0.05,
+    "safeguarding": 0.08,
+    "nutrition_hydration": 0.04,
+    "staffing": 0.03,
+    "training_competency": 0.01,
+    "consent_capacity": 0.01,
+    "person_centred_care": 0.03,
+    "complaints_handling": 0.01,
+    "governance": 0.01,
+    "environment": 0.04,
+    "other": 0.02,
 }
 THEME_KEY_QUESTION = {
-    "documentation": "well_led", "medicines": "safe", "falls": "safe", "pressure_care": "safe",
-    "infection_prevention": "safe", "safeguarding": "safe", "nutrition_hydration": "effective",
-    "staffing": "safe", "training_competency": "effective", "consent_capacity": "effective",
-    "person_centred_care": "responsive", "complaints_handling": "responsive",
-    "governance": "well_led", "environment": "safe", "other": "caring",
+    "documentation": "well_led",
+    "medicines": "safe",
+    "falls": "safe",
+    "pressure_care": "safe",
+    "infection_prevention": "safe",
+    "safeguarding": "safe",
+    "nutrition_hydration": "effective",
+    "staffing": "safe",
+    "training_competency": "effective",
+    "consent_capacity": "effective",
+    "person_centred_care": "responsive",
+    "complaints_handling": "responsive",
+    "governance": "well_led",
+    "environment": "safe",
+    "other": "caring",
 }
 SEVERITY_SHARES = {"routine": 0.55, "significant": 0.35, "serious": 0.10}
 ORIGIN_SHARES = {
-    "internal_audit": 0.45, "incident": 0.14, "complaint": 0.1, "inspection": 0.15,
-    "safeguarding": 0.05, "whistleblowing": 0.02, "commissioner": 0.07, "other": 0.02,
+    "internal_audit": 0.45,
+    "incident": 0.14,
+    "complaint": 0.1,
+    "inspection": 0.15,
+    "safeguarding": 0.05,
+    "whistleblowing": 0.02,
+    "commissioner": 0.07,
+    "other": 0.02,
 }
 
 
@@ -130,9 +166,25 @@ class Group:
 
 
 IMPROVEMENT_FIELDS = (
-    "loc", "theme", "severity", "origin", "framework_ref", "identified_month", "identified_day",
-    "action_month", "action_day", "standard", "baseline", "target", "team_offset", "willing",
-    "adoption_chance", "recovery_chance", "source_used", "optimism", "claim_months",
+    "loc",
+    "theme",
+    "severity",
+    "origin",
+    "framework_ref",
+    "identified_month",
+    "identified_day",
+    "action_month",
+    "action_day",
+    "standard",
+    "baseline",
+    "target",
+    "team_offset",
+    "willing",
+    "adoption_chance",
+    "recovery_chance",
+    "source_used",
+    "optimism",
+    "claim_months",
 )
 
 
@@ -146,8 +198,7 @@ def calendar_for(end: date, years: float) -> Calendar:
     return Calendar(month_starts=starts, days=days, end=end)
 
 
-def draw_group(services: int, calendar: Calendar, p: Parameters,
-               rng: np.random.Generator) -> Group:
+def draw_group(services: int, calendar: Calendar, p: Parameters, rng: np.random.Generator) -> Group:
     """Draw the services, their teams and every improvement of the run."""
     svc = _draw_services(services, p, rng)
     imp = _draw_improvements(svc, calendar, p, rng)
@@ -194,13 +245,20 @@ def _draw_services(n: int, p: Parameters, rng: np.random.Generator) -> dict:
     )
 
 
-def _draw_improvements(svc: dict, calendar: Calendar, p: Parameters,
-                       rng: np.random.Generator) -> dict:
+def _draw_improvements(
+    svc: dict, calendar: Calendar, p: Parameters, rng: np.random.Generator
+) -> dict:
     n_services = len(svc["teams"])
-    per_month = np.vstack([
-        rng.poisson(p.backlog_per_service, n_services),
-        rng.poisson(p.arrivals_per_service_year / 12, (calendar.months - 1, n_services)),
-    ]) if calendar.months > 1 else rng.poisson(p.backlog_per_service, (1, n_services))
+    per_month = (
+        np.vstack(
+            [
+                rng.poisson(p.backlog_per_service, n_services),
+                rng.poisson(p.arrivals_per_service_year / 12, (calendar.months - 1, n_services)),
+            ]
+        )
+        if calendar.months > 1
+        else rng.poisson(p.backlog_per_service, (1, n_services))
+    )
     month_idx, loc = np.nonzero(per_month)
     counts = per_month[month_idx, loc]
     month_idx, loc = np.repeat(month_idx, counts), np.repeat(loc, counts)
@@ -218,10 +276,12 @@ def _draw_improvements(svc: dict, calendar: Calendar, p: Parameters,
     return dict(
         loc=loc,
         theme=theme,
-        severity=rng.choice(np.array(list(SEVERITY_SHARES), dtype=object), size=n,
-                            p=list(SEVERITY_SHARES.values())),
-        origin=rng.choice(np.array(list(ORIGIN_SHARES), dtype=object), size=n,
-                          p=list(ORIGIN_SHARES.values())),
+        severity=rng.choice(
+            np.array(list(SEVERITY_SHARES), dtype=object), size=n, p=list(SEVERITY_SHARES.values())
+        ),
+        origin=rng.choice(
+            np.array(list(ORIGIN_SHARES), dtype=object), size=n, p=list(ORIGIN_SHARES.values())
+        ),
         framework_ref=_framework_refs(theme, rng),
         identified_month=month_idx,
         identified_day=day,

@@ -16,8 +16,13 @@ class Parameters:
 
     # --- the group ----------------------------------------------------------------------
     service_types: tuple[str, ...] = (
-        "care_home_residential", "care_home_nursing", "domiciliary_care", "supported_living",
-        "extra_care", "hospice", "other",
+        "care_home_residential",
+        "care_home_nursing",
+        "domiciliary_care",
+        "supported_living",
+        "extra_care",
+        "hospice",
+        "other",
     )
     service_type_shares: tuple[float, ...] = (0.36, 0.26, 0.22, 0.10, 0.03, 0.01, 0.02)
     team_counts: tuple[int, ...] = (2, 3, 4, 5, 6)

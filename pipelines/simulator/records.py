@@ -24,15 +24,19 @@ from pipelines.simulator.group import THEME_SHARES, Group, theme_shares
 from pipelines.simulator.parameters import Parameters
 from pipelines.simulator.words import feedback_text_index
 
-CHANNELS = np.array(["survey", "complaint", "compliment", "meeting", "review_site",
-                     "staff_survey", "other"], dtype=object)
+CHANNELS = np.array(
+    ["survey", "complaint", "compliment", "meeting", "review_site", "staff_survey", "other"],
+    dtype=object,
+)
 # Channel mix by sentiment (-1, 0, 1): complaints come from unhappy people, compliments
 # from happy ones, surveys from everyone.
-CHANNEL_SHARES = np.array([
-    [0.30, 0.45, 0.00, 0.10, 0.12, 0.00, 0.03],
-    [0.65, 0.00, 0.00, 0.28, 0.05, 0.00, 0.02],
-    [0.40, 0.00, 0.38, 0.05, 0.15, 0.00, 0.02],
-])
+CHANNEL_SHARES = np.array(
+    [
+        [0.30, 0.45, 0.00, 0.10, 0.12, 0.00, 0.03],
+        [0.65, 0.00, 0.00, 0.28, 0.05, 0.00, 0.02],
+        [0.40, 0.00, 0.38, 0.05, 0.15, 0.00, 0.02],
+    ]
+)
 RESPONDENTS = np.array(["person", "family", "staff", "professional"], dtype=object)
 HARMS = np.array(["none", "low", "moderate", "severe", "death"], dtype=object)
 LEVELS = np.array(["registered_manager", "senior_leadership", "board"], dtype=object)
@@ -50,8 +54,9 @@ class Recorder:
         self.last_declared_month = np.full(group.improvements, -1, np.int64)
         self.instability: list[np.ndarray] = []
 
-    def add(self, month: int, before: State, after: State, out: Month,
-            rng: np.random.Generator) -> None:
+    def add(
+        self, month: int, before: State, after: State, out: Month, rng: np.random.Generator
+    ) -> None:
         """Record month `month` of the single export draw."""
         self._checks(month, after, out, rng)
         self._theme_incidents(month, out, rng)
@@ -75,8 +80,12 @@ class Recorder:
         self.previous_failed[imp, team, source] = failed
         prompts = rng.poisson(p.prompts_per_failed_item * failed + 0.2)
         prompts = np.where(source == 2, prompts, -1)
-        confidence = (1 + 4 * met / sampled + g.overconfidence[g.loc[imp], team]
-                      + rng.normal(0, 0.3, len(imp)))
+        confidence = (
+            1
+            + 4 * met / sampled
+            + g.overconfidence[g.loc[imp], team]
+            + rng.normal(0, 0.3, len(imp))
+        )
         confidence = np.where(source == 3, np.round(np.clip(confidence, 1, 5), 1), np.nan)
         rows = self.rows["checks"]
         rows["improvement"].append(imp.astype(np.int32))
@@ -94,16 +103,28 @@ class Recorder:
         g, p = self.group, self.p
         imp = np.repeat(np.arange(g.improvements), out.theme_incidents[0])
         named = rng.random(len(imp)) < p.named_incident_share
-        self._incident_rows(month, g.loc[imp], g.theme[imp], np.where(named, imp, -1), rng,
-                            dates=self._dates(month, imp, rng, after_action=False))
+        self._incident_rows(
+            month,
+            g.loc[imp],
+            g.theme[imp],
+            np.where(named, imp, -1),
+            rng,
+            dates=self._dates(month, imp, rng, after_action=False),
+        )
 
     def _background_incidents(self, month: int, rng) -> None:
         g = self.group
         rate = background_rate(g, self.p).sum(axis=1)
         loc = np.repeat(np.arange(g.services), rng.poisson(rate))
         theme = rng.choice(len(THEMES), size=len(loc), p=_background_mix(g, self.p))
-        self._incident_rows(month, loc, theme, np.full(len(loc), -1), rng,
-                            dates=self._service_dates(month, len(loc), rng))
+        self._incident_rows(
+            month,
+            loc,
+            theme,
+            np.full(len(loc), -1),
+            rng,
+            dates=self._service_dates(month, len(loc), rng),
+        )
 
     def _incident_rows(self, month, loc, theme, improvement, rng, *, dates) -> None:
         p = self.p
@@ -123,12 +144,22 @@ class Recorder:
         imp = np.repeat(np.arange(g.improvements), rng.poisson(rate))
         lagged = before.lagged_compliance[0, imp]
         lagged = np.where(np.isnan(lagged), out.mean_compliance[0, imp], lagged)
-        z = (p.feedback_compliance_gradient * (lagged - g.standard[imp])
-             + p.feedback_culture * g.culture[g.loc[imp]] + rng.standard_normal(len(imp)))
+        z = (
+            p.feedback_compliance_gradient * (lagged - g.standard[imp])
+            + p.feedback_culture * g.culture[g.loc[imp]]
+            + rng.standard_normal(len(imp))
+        )
         respondent = rng.choice([0, 1, 3], size=len(imp), p=[0.45, 0.45, 0.1])
         named = rng.random(len(imp)) < p.named_feedback_share
-        self._feedback_rows(g.loc[imp], g.theme[imp], np.where(named, imp, -1), respondent,
-                            _sentiment(z), self._dates(month, imp, rng, after_action=False), rng)
+        self._feedback_rows(
+            g.loc[imp],
+            g.theme[imp],
+            np.where(named, imp, -1),
+            respondent,
+            _sentiment(z),
+            self._dates(month, imp, rng, after_action=False),
+            rng,
+        )
         self._staff_feedback(month, out, rng)
         self._background_feedback(month, rng)
 
@@ -138,25 +169,45 @@ class Recorder:
         counts = rng.poisson(p.staff_feedback_per_team_month * valid)
         loc, team = np.nonzero(counts)
         loc, team = np.repeat(loc, counts[loc, team]), np.repeat(team, counts[loc, team])
-        z = (-0.9 * out.instability[0, loc, team] + 0.4 * g.leadership[loc]
-             + rng.standard_normal(len(loc)))
+        z = (
+            -0.9 * out.instability[0, loc, team]
+            + 0.4 * g.leadership[loc]
+            + rng.standard_normal(len(loc))
+        )
         theme_pick = rng.choice(len(STAFF_THEMES), size=len(loc), p=list(STAFF_THEMES.values()))
         theme = np.array([THEMES.index(t) for t in STAFF_THEMES])[theme_pick]
-        self._feedback_rows(loc, theme, np.full(len(loc), -1), np.full(len(loc), 2),
-                            _sentiment(z), self._service_dates(month, len(loc), rng), rng,
-                            team=team)
+        self._feedback_rows(
+            loc,
+            theme,
+            np.full(len(loc), -1),
+            np.full(len(loc), 2),
+            _sentiment(z),
+            self._service_dates(month, len(loc), rng),
+            rng,
+            team=team,
+        )
 
     def _background_feedback(self, month: int, rng) -> None:
         g, p = self.group, self.p
-        loc = np.repeat(np.arange(g.services), rng.poisson(p.background_feedback_per_month * g.size))
+        loc = np.repeat(
+            np.arange(g.services), rng.poisson(p.background_feedback_per_month * g.size)
+        )
         theme = rng.choice(len(THEMES), size=len(loc), p=theme_shares(THEME_SHARES))
         z = 0.4 + p.feedback_culture * g.culture[loc] + rng.standard_normal(len(loc))
         respondent = rng.choice([0, 1, 3], size=len(loc), p=[0.4, 0.45, 0.15])
-        self._feedback_rows(loc, theme, np.full(len(loc), -1), respondent, _sentiment(z),
-                            self._service_dates(month, len(loc), rng), rng)
+        self._feedback_rows(
+            loc,
+            theme,
+            np.full(len(loc), -1),
+            respondent,
+            _sentiment(z),
+            self._service_dates(month, len(loc), rng),
+            rng,
+        )
 
-    def _feedback_rows(self, loc, theme, improvement, respondent, sentiment, dates, rng, *,
-                       team=None) -> None:
+    def _feedback_rows(
+        self, loc, theme, improvement, respondent, sentiment, dates, rng, *, team=None
+    ) -> None:
         p = self.p
         n = len(loc)
         if team is None:
@@ -164,8 +215,7 @@ class Recorder:
         staff = respondent == 2
         channel = _channels(sentiment, staff, rng)
         rated = np.isin(channel, (0, 4))
-        rating = np.clip(3 + sentiment + rng.choice([-1, 0, 0, 1], size=n) * (sentiment != 0),
-                         1, 5)
+        rating = np.clip(3 + sentiment + rng.choice([-1, 0, 0, 1], size=n) * (sentiment != 0), 1, 5)
         rows = self.rows["feedback"]
         rows["location"].append(loc.astype(np.int32))
         rows["improvement"].append(improvement.astype(np.int32))
@@ -176,8 +226,11 @@ class Recorder:
         rows["theme"].append(theme.astype(np.int8))
         rows["sentiment"].append(sentiment.astype(np.int8))
         rows["rating"].append(np.where(rated, rating, -1).astype(np.int8))
-        rows["text"].append(np.where(rng.random(n) < p.feedback_with_text_share,
-                                     _text_choice(sentiment, theme, rng), -1).astype(np.int32))
+        rows["text"].append(
+            np.where(
+                rng.random(n) < p.feedback_with_text_share, _text_choice(sentiment, theme, rng), -1
+            ).astype(np.int32)
+        )
 
     # --- governance reviews ---------------------------------------------------------------
     def _reviews(self, month: int, before: State, after: State, out: Month, rng) -> None:
@@ -187,15 +240,19 @@ class Recorder:
         for level in range(len(LEVELS)):
             open_chance, closed_chance = p.review_monthly[level]
             if level == 2:
-                open_chance = np.where(g.severity == "serious", p.board_serious_monthly,
-                                       open_chance)
+                open_chance = np.where(
+                    g.severity == "serious", p.board_serious_monthly, open_chance
+                )
             chance = np.where(closed, closed_chance, open_chance) * acting
             imp = np.flatnonzero(rng.random(g.improvements) < chance)
-            perceived = (leaders_perceived(g, p, out.mean_compliance, rng)[0, imp]
-                         + p.review_optimism[level])
+            perceived = (
+                leaders_perceived(g, p, out.mean_compliance, rng)[0, imp] + p.review_optimism[level]
+            )
             classification = np.where(
-                (perceived >= g.standard[imp]) & (after.run_at_standard[0, imp] >= 2), 1,
-                np.where(perceived < g.standard[imp] - p.not_assured_margin, 2, 0))
+                (perceived >= g.standard[imp]) & (after.run_at_standard[0, imp] >= 2),
+                1,
+                np.where(perceived < g.standard[imp] - p.not_assured_margin, 2, 0),
+            )
             rows = self.rows["reviews"]
             rows["improvement"].append(imp.astype(np.int32))
             rows["date"].append(self._dates(month, imp, rng, after_action=True))
@@ -226,8 +283,10 @@ class Recorder:
 
     def column_arrays(self) -> dict[str, dict[str, np.ndarray]]:
         """Every recorded column, months concatenated."""
-        return {name: {col: np.concatenate(parts) for col, parts in cols.items()}
-                for name, cols in self.rows.items()}
+        return {
+            name: {col: np.concatenate(parts) for col, parts in cols.items()}
+            for name, cols in self.rows.items()
+        }
 
 
 def _sentiment(z: np.ndarray) -> np.ndarray:
@@ -251,4 +310,3 @@ def _text_choice(sentiment, theme, rng) -> np.ndarray:
 def _background_mix(group: Group, p: Parameters) -> np.ndarray:
     rate = background_rate(group, p)[0]
     return rate / rate.sum()
-

@@ -29,8 +29,9 @@ from pipelines.simulator.parameters import Parameters
 DECLARED_LATENT = np.array(["none", "emerging", "embedded", "closed"], dtype=object)
 
 
-def latent_summary(group: Group, p: Parameters, state: State, out: Month, month: int
-                   ) -> pd.DataFrame:
+def latent_summary(
+    group: Group, p: Parameters, state: State, out: Month, month: int
+) -> pd.DataFrame:
     """One row per improvement identified by the end of `month`: its hidden state then.
 
     teams_adopted_share: teams that ever took the change up / teams; teams_holding_share:
@@ -47,24 +48,27 @@ def latent_summary(group: Group, p: Parameters, state: State, out: Month, month:
     team_instability = out.instability[:, group.loc, :]
     hazard = slip_hazard(group, p, state, team_instability)[0, imp]
     loc = group.loc[imp]
-    return pd.DataFrame({
-        "improvement": imp,
-        "teams": teams,
-        "action_started": month >= group.action_month[imp],
-        "teams_adopted_share": ((status != NOT_ADOPTED) & valid).sum(1) / teams,
-        "teams_holding_share": holding.sum(1) / teams,
-        "months_embedded_mean": _masked_mean(held, holding),
-        "latent_compliance": out.mean_compliance[0, imp],
-        "slip_hazard_mean": _masked_mean(hazard, holding),
-        "leadership": group.leadership[loc],
-        "instability_mean": _masked_mean(out.instability[0, loc, :], valid),
-        "overconfidence_mean": _masked_mean(group.overconfidence[loc], valid),
-        "declared_latent": DECLARED_LATENT[state.declared[0, imp]],
-    })
+    return pd.DataFrame(
+        {
+            "improvement": imp,
+            "teams": teams,
+            "action_started": month >= group.action_month[imp],
+            "teams_adopted_share": ((status != NOT_ADOPTED) & valid).sum(1) / teams,
+            "teams_holding_share": holding.sum(1) / teams,
+            "months_embedded_mean": _masked_mean(held, holding),
+            "latent_compliance": out.mean_compliance[0, imp],
+            "slip_hazard_mean": _masked_mean(hazard, holding),
+            "leadership": group.leadership[loc],
+            "instability_mean": _masked_mean(out.instability[0, loc, :], valid),
+            "overconfidence_mean": _masked_mean(group.overconfidence[loc], valid),
+            "declared_latent": DECLARED_LATENT[state.declared[0, imp]],
+        }
+    )
 
 
-def hold_probabilities(group: Group, p: Parameters, state: State, month: int,
-                       rng: np.random.Generator, draws: int) -> tuple[np.ndarray, np.ndarray]:
+def hold_probabilities(
+    group: Group, p: Parameters, state: State, month: int, rng: np.random.Generator, draws: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(p_hold_true, p_observed_true) per improvement for the window after `month`.
 
     p_hold_true is P(held | observed): among draws whose label is observed, the share with
@@ -80,7 +84,8 @@ def hold_probabilities(group: Group, p: Parameters, state: State, month: int,
     for start in range(0, draws, chunk):
         size = min(chunk, draws - start)
         chunk_held, chunk_observed = _window_labels(
-            window_group, p, window_state.replicate(size), month, rng)
+            window_group, p, window_state.replicate(size), month, rng
+        )
         held += chunk_held.sum(0)
         observed += chunk_observed.sum(0)
     p_hold, p_observed = np.full(group.improvements, np.nan), np.zeros(group.improvements)
@@ -109,8 +114,9 @@ def _window_labels(group: Group, p: Parameters, state: State, month: int, rng):
             below[h] = values[h] & (met / sampled < group.standard[None, :])
         caused = rng.binomial(out.theme_incidents, serious_share)
         keys = (np.arange(draws)[:, None] * len(background) + group_of[None, :]).ravel()
-        serious += np.bincount(keys, weights=caused.ravel(),
-                               minlength=draws * len(background)).reshape(draws, -1)
+        serious += np.bincount(
+            keys, weights=caused.ravel(), minlength=draws * len(background)
+        ).reshape(draws, -1)
         serious += rng.poisson(background * serious_share, (draws, len(background)))
     incident = serious[:, group_of] > 0
     slip = (below[:-1] & below[1:]).any(0) | incident
@@ -134,8 +140,9 @@ def _masked_mean(values, mask) -> np.ndarray:
         return np.where(count > 0, total / count, np.nan)
 
 
-def realised_labels(frames: dict[str, pd.DataFrame], as_of: pd.DatetimeIndex, end,
-                    horizon: int = 6) -> pd.DataFrame:
+def realised_labels(
+    frames: dict[str, pd.DataFrame], as_of: pd.DatetimeIndex, end, horizon: int = 6
+) -> pd.DataFrame:
     """The spec's label computed from the export's files, for every improvement x as_of.
 
     held_realised: 1 held, 0 slipped, <NA> censored or window not complete;
@@ -145,8 +152,9 @@ def realised_labels(frames: dict[str, pd.DataFrame], as_of: pd.DatetimeIndex, en
     """
     improvements = frames["improvements"]
     ids = improvements["improvement_id"].to_numpy()
-    first = min(pd.Timestamp(t).to_period("M")
-                for t in [improvements["identified_on"].min(), *as_of])
+    first = min(
+        pd.Timestamp(t).to_period("M") for t in [improvements["identified_on"].min(), *as_of]
+    )
     last = pd.Timestamp(end).to_period("M")
     months = (last - first).n + 1 + horizon
     has, below = _monthly_below(frames["checks"], improvements, first, months)
@@ -157,19 +165,22 @@ def realised_labels(frames: dict[str, pd.DataFrame], as_of: pd.DatetimeIndex, en
     any_incident = incident_w.any(-1)
     slip = (below_w[..., :-1] & below_w[..., 1:]).any(-1) | any_incident
     observed = (has_w.sum(-1) >= 2) | any_incident
-    window_end = np.array([(pd.Timestamp(t).to_period("M") + horizon).end_time.normalize()
-                           for t in as_of])
+    window_end = np.array(
+        [(pd.Timestamp(t).to_period("M") + horizon).end_time.normalize() for t in as_of]
+    )
     complete = window_end <= pd.Timestamp(end)
     held = pd.array(np.where(observed & ~slip, 1, 0).ravel(), dtype="Int64")
     held[~(observed & complete[None, :]).ravel()] = pd.NA
-    return pd.DataFrame({
-        "improvement_id": np.repeat(ids, len(as_of)),
-        "as_of": np.tile(np.asarray(as_of, dtype="datetime64[ns]"), len(ids)),
-        "held_realised": held,
-        "label_observed_realised": (observed & complete[None, :]).ravel(),
-        "window_complete": np.tile(complete, len(ids)),
-        "eligible": _eligible(frames, improvements, as_of).ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "improvement_id": np.repeat(ids, len(as_of)),
+            "as_of": np.tile(np.asarray(as_of, dtype="datetime64[ns]"), len(ids)),
+            "held_realised": held,
+            "label_observed_realised": (observed & complete[None, :]).ravel(),
+            "window_complete": np.tile(complete, len(ids)),
+            "eligible": _eligible(frames, improvements, as_of).ravel(),
+        }
+    )
 
 
 def _monthly_below(checks, improvements, first, months):
@@ -179,10 +190,12 @@ def _monthly_below(checks, improvements, first, months):
     month = _month_codes(primary["checked_on"], first)
     n = len(improvements)
     flat = row * months + month
-    sampled = np.bincount(flat, weights=primary["sampled"].to_numpy(np.float64),
-                          minlength=n * months).reshape(n, months)
-    met = np.bincount(flat, weights=primary["met"].to_numpy(np.float64),
-                      minlength=n * months).reshape(n, months)
+    sampled = np.bincount(
+        flat, weights=primary["sampled"].to_numpy(np.float64), minlength=n * months
+    ).reshape(n, months)
+    met = np.bincount(
+        flat, weights=primary["met"].to_numpy(np.float64), minlength=n * months
+    ).reshape(n, months)
     has = sampled > 0
     standard = improvements["standard"].to_numpy()[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -197,15 +210,17 @@ def _qualifying_incident_months(incidents, improvements, first, months) -> np.nd
     if incidents is None or incidents.empty:
         return out
     serious = incidents[incidents["harm"].isin(SERIOUS_HARMS)]
-    keys = improvements[["improvement_id", "location_id", "theme"]].astype(
-        {"theme": "str"})
+    keys = improvements[["improvement_id", "location_id", "theme"]].astype({"theme": "str"})
     by_theme = serious.astype({"theme": "str"}).merge(
-        keys, on=["location_id", "theme"], suffixes=("_named", ""))
+        keys, on=["location_id", "theme"], suffixes=("_named", "")
+    )
     by_name = serious[serious["improvement_id"].notna()]
-    pairs = pd.concat([
-        by_theme[["incident_id", "improvement_id", "occurred_on"]],
-        by_name[["incident_id", "improvement_id", "occurred_on"]],
-    ]).drop_duplicates(["incident_id", "improvement_id"])
+    pairs = pd.concat(
+        [
+            by_theme[["incident_id", "improvement_id", "occurred_on"]],
+            by_name[["incident_id", "improvement_id", "occurred_on"]],
+        ]
+    ).drop_duplicates(["incident_id", "improvement_id"])
     row = _improvement_codes(pairs["improvement_id"], improvements)
     month = _month_codes(pairs["occurred_on"], first)
     inside = (month >= 0) & (month < months)

@@ -7,14 +7,41 @@ import numpy as np
 from features.contract import THEMES
 
 REGIONS = (
-    "North East", "North West", "Yorkshire and the Humber", "East Midlands", "West Midlands",
-    "East of England", "London", "South East", "South West",
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East",
+    "South West",
 )
 PLACES = (
-    "Ashfield", "Beechwood", "Cedar", "Dunmore", "Elmhurst", "Fernlea", "Glenview", "Hawthorn",
-    "Ivydene", "Juniper", "Kingsmead", "Larchfield", "Meadowbank", "Northgate", "Oakridge",
-    "Parkside", "Queensway", "Riverside", "Southfields", "Thornbury", "Upton", "Valley View",
-    "Willowbrook", "Yewtree",
+    "Ashfield",
+    "Beechwood",
+    "Cedar",
+    "Dunmore",
+    "Elmhurst",
+    "Fernlea",
+    "Glenview",
+    "Hawthorn",
+    "Ivydene",
+    "Juniper",
+    "Kingsmead",
+    "Larchfield",
+    "Meadowbank",
+    "Northgate",
+    "Oakridge",
+    "Parkside",
+    "Queensway",
+    "Riverside",
+    "Southfields",
+    "Thornbury",
+    "Upton",
+    "Valley View",
+    "Willowbrook",
+    "Yewtree",
 )
 SUFFIXES = {
     "care_home_residential": ("House", "Lodge", "Court", "Manor"),
@@ -26,55 +53,115 @@ SUFFIXES = {
     "other": ("Care Service",),
 }
 TEAM_STYLES = {
-    "care_home": ("Rose Wing", "Lavender Wing", "Bluebell Unit", "Ground Floor", "First Floor",
-                  "Second Floor", "Night Team", "Memory Lane Unit"),
-    "community": ("North Branch", "South Branch", "East Patch", "West Patch", "Town Centre Round",
-                  "Rural Round", "Night Support", "Weekend Team"),
-    "supported": ("Maple House", "Birch House", "Cherry Flat", "Holly Flats", "Outreach Team",
-                  "Day Team", "Waking Nights", "Sleep-in Team"),
+    "care_home": (
+        "Rose Wing",
+        "Lavender Wing",
+        "Bluebell Unit",
+        "Ground Floor",
+        "First Floor",
+        "Second Floor",
+        "Night Team",
+        "Memory Lane Unit",
+    ),
+    "community": (
+        "North Branch",
+        "South Branch",
+        "East Patch",
+        "West Patch",
+        "Town Centre Round",
+        "Rural Round",
+        "Night Support",
+        "Weekend Team",
+    ),
+    "supported": (
+        "Maple House",
+        "Birch House",
+        "Cherry Flat",
+        "Holly Flats",
+        "Outreach Team",
+        "Day Team",
+        "Waking Nights",
+        "Sleep-in Team",
+    ),
 }
 STYLE_OF_TYPE = {
-    "care_home_residential": "care_home", "care_home_nursing": "care_home", "hospice": "care_home",
-    "domiciliary_care": "community", "extra_care": "community", "other": "community",
+    "care_home_residential": "care_home",
+    "care_home_nursing": "care_home",
+    "hospice": "care_home",
+    "domiciliary_care": "community",
+    "extra_care": "community",
+    "other": "community",
     "supported_living": "supported",
 }
 # Invented first names: staff are named in praise and in complaints alike.
 FIRST_NAMES = (
-    "Priya", "Tomasz", "Aisha", "Gareth", "Mei", "Olu", "Bronwen", "Dariusz", "Fatima", "Callum",
-    "Ngozi", "Siobhan", "Ravi", "Elena", "Kwame", "Hannah",
+    "Priya",
+    "Tomasz",
+    "Aisha",
+    "Gareth",
+    "Mei",
+    "Olu",
+    "Bronwen",
+    "Dariusz",
+    "Fatima",
+    "Callum",
+    "Ngozi",
+    "Siobhan",
+    "Ravi",
+    "Elena",
+    "Kwame",
+    "Hannah",
 )
 THEME_WORDS = {
-    "documentation": "the care records", "medicines": "the medicines round",
-    "falls": "falls and moving about", "pressure_care": "skin and pressure care",
-    "infection_prevention": "cleanliness and hand hygiene", "safeguarding": "feeling safe",
-    "nutrition_hydration": "meals and drinks", "staffing": "staffing levels",
-    "training_competency": "how well staff are trained", "consent_capacity": "being asked first",
-    "person_centred_care": "being treated as a person", "complaints_handling": "how complaints are handled",
-    "governance": "how the home is run", "environment": "the building and garden",
+    "documentation": "the care records",
+    "medicines": "the medicines round",
+    "falls": "falls and moving about",
+    "pressure_care": "skin and pressure care",
+    "infection_prevention": "cleanliness and hand hygiene",
+    "safeguarding": "feeling safe",
+    "nutrition_hydration": "meals and drinks",
+    "staffing": "staffing levels",
+    "training_competency": "how well staff are trained",
+    "consent_capacity": "being asked first",
+    "person_centred_care": "being treated as a person",
+    "complaints_handling": "how complaints are handled",
+    "governance": "how the home is run",
+    "environment": "the building and garden",
     "other": "day-to-day care",
 }
 TEMPLATES = {
-    -1: ("Not happy with {topic}, it has slipped again.",
-         "Mum told us {topic} was poor this month, nobody seemed to know her plan.",
-         "Raised {topic} twice, still waiting for an answer.",
-         "Worried about {topic}; agency staff did not know the routine."),
-    0: ("{topic} is fine, some days better than others.",
+    -1: (
+        "Not happy with {topic}, it has slipped again.",
+        "Mum told us {topic} was poor this month, nobody seemed to know her plan.",
+        "Raised {topic} twice, still waiting for an answer.",
+        "Worried about {topic}; agency staff did not know the routine.",
+    ),
+    0: (
+        "{topic} is fine, some days better than others.",
         "No real change in {topic} that we have noticed.",
-        "Mixed: {topic} good in the week, less so at weekends."),
-    1: ("Really pleased with {topic}, thank you.",
+        "Mixed: {topic} good in the week, less so at weekends.",
+    ),
+    1: (
+        "Really pleased with {topic}, thank you.",
         "{topic} has improved a lot, Dad is much more settled.",
-        "Lovely team, {topic} is much better now."),
+        "Lovely team, {topic} is much better now.",
+    ),
 }
-NAMED_SUFFIXES = (" {name} was brilliant.", " Please thank {name}.", " {name} was rude to us.",
-                  " Spoke to {name} about it.")
+NAMED_SUFFIXES = (
+    " {name} was brilliant.",
+    " Please thank {name}.",
+    " {name} was rude to us.",
+    " Spoke to {name} about it.",
+)
 
 
 def service_names(service_type: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """'<place> <suffix>' names that fit each service type (not unique)."""
     place = np.array(PLACES, dtype=object)[rng.integers(0, len(PLACES), len(service_type))]
     pick = rng.random(len(service_type))
-    suffix = np.array([_pick(SUFFIXES[t], u) for t, u in zip(service_type, pick, strict=True)],
-                      dtype=object)
+    suffix = np.array(
+        [_pick(SUFFIXES[t], u) for t, u in zip(service_type, pick, strict=True)], dtype=object
+    )
     return place + " " + suffix
 
 
@@ -84,8 +171,9 @@ def region_names(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.where(rng.random(n) < 0.05, "", region).astype(object)
 
 
-def team_names(service_type: np.ndarray, teams: np.ndarray, width: int,
-               rng: np.random.Generator) -> np.ndarray:
+def team_names(
+    service_type: np.ndarray, teams: np.ndarray, width: int, rng: np.random.Generator
+) -> np.ndarray:
     """(S, width) distinct team names per service in its style; '' beyond its team count."""
     styles = np.array([STYLE_OF_TYPE[t] for t in service_type], dtype=object)
     out = np.full((len(teams), width), "", dtype=object)
@@ -117,8 +205,12 @@ def feedback_text_index(sentiment, theme, named, rng: np.random.Generator) -> np
     n = len(sentiment)
     template = rng.integers(0, 4, n)
     name_variant = 1 + rng.integers(0, variants - 1, n)
-    return ((sentiment + 1) * len(THEMES) * per_theme + theme * per_theme
-            + template * variants + np.where(named, name_variant, 0))
+    return (
+        (sentiment + 1) * len(THEMES) * per_theme
+        + theme * per_theme
+        + template * variants
+        + np.where(named, name_variant, 0)
+    )
 
 
 def _templates(sentiment: int) -> tuple[str, ...]:

@@ -38,50 +38,105 @@ def base_frames() -> dict[str, pd.DataFrame]:
     i = pd.RangeIndex(1, N + 1)
     imp = "IMP-" + i.astype(str)
     month = (i % 9 + 1).astype(str).str.zfill(2)
-    services = pd.DataFrame({
-        "location_id": LOCATION, "provider_id": "1-100000001",
-        "name": "Service " + i.astype(str), "service_type": "care_home_nursing",
-        "region": "North West", "beds": (i + 10).astype(str),
-    })
-    improvements = pd.DataFrame({
-        "improvement_id": imp, "location_id": LOCATION,
-        "theme": [THEMES[k % 5] for k in range(N)], "key_question": "safe",
-        "framework_ref": "saf-2023:qs07", "severity": "significant", "origin": "internal_audit",
-        "identified_on": "2025-" + month + "-05", "action_started_on": "2025-" + month + "-10",
-        "standard": "0.9", "declared_status": "emerging", "declared_on": "2026-01-15",
-    })
+    services = pd.DataFrame(
+        {
+            "location_id": LOCATION,
+            "provider_id": "1-100000001",
+            "name": "Service " + i.astype(str),
+            "service_type": "care_home_nursing",
+            "region": "North West",
+            "beds": (i + 10).astype(str),
+        }
+    )
+    improvements = pd.DataFrame(
+        {
+            "improvement_id": imp,
+            "location_id": LOCATION,
+            "theme": [THEMES[k % 5] for k in range(N)],
+            "key_question": "safe",
+            "framework_ref": "saf-2023:qs07",
+            "severity": "significant",
+            "origin": "internal_audit",
+            "identified_on": "2025-" + month + "-05",
+            "action_started_on": "2025-" + month + "-10",
+            "standard": "0.9",
+            "declared_status": "emerging",
+            "declared_on": "2026-01-15",
+        }
+    )
     c = pd.RangeIndex(1, 2 * N + 1)
-    checks = pd.DataFrame({
-        "check_id": "C-" + c.astype(str), "improvement_id": "IMP-" + ((c + 1) // 2).astype(str),
-        "team": "Ground floor", "source": "audit",
-        "checked_on": "2026-0" + (c % 9 + 1).astype(str) + "-12",
-        "sampled": "10", "met": "8", "repeat_gaps": "1", "prompts_needed": "0",
-        "self_rated_confidence": "4",
-    })
-    feedback = pd.DataFrame({
-        "feedback_id": "F-" + i.astype(str), "location_id": LOCATION, "improvement_id": imp,
-        "team": "Ground floor", "received_on": "2026-03-03", "channel": "survey",
-        "respondent": "family", "theme": "falls", "sentiment": "1", "rating": "4",
-        "text": "Staff were kind to Mum",
-    })
-    incidents = pd.DataFrame({
-        "incident_id": "INC-" + i.astype(str), "location_id": LOCATION, "improvement_id": imp,
-        "team": "Ground floor", "occurred_on": "2026-04-04", "theme": "falls", "harm": "low",
-    })
+    checks = pd.DataFrame(
+        {
+            "check_id": "C-" + c.astype(str),
+            "improvement_id": "IMP-" + ((c + 1) // 2).astype(str),
+            "team": "Ground floor",
+            "source": "audit",
+            "checked_on": "2026-0" + (c % 9 + 1).astype(str) + "-12",
+            "sampled": "10",
+            "met": "8",
+            "repeat_gaps": "1",
+            "prompts_needed": "0",
+            "self_rated_confidence": "4",
+        }
+    )
+    feedback = pd.DataFrame(
+        {
+            "feedback_id": "F-" + i.astype(str),
+            "location_id": LOCATION,
+            "improvement_id": imp,
+            "team": "Ground floor",
+            "received_on": "2026-03-03",
+            "channel": "survey",
+            "respondent": "family",
+            "theme": "falls",
+            "sentiment": "1",
+            "rating": "4",
+            "text": "Staff were kind to Mum",
+        }
+    )
+    incidents = pd.DataFrame(
+        {
+            "incident_id": "INC-" + i.astype(str),
+            "location_id": LOCATION,
+            "improvement_id": imp,
+            "team": "Ground floor",
+            "occurred_on": "2026-04-04",
+            "theme": "falls",
+            "harm": "low",
+        }
+    )
     # Two teams per service (rows i and 25 + i), so one duplicated team-week (2 rows) stays
     # under the blocking share.
-    workforce = pd.DataFrame({
-        "location_id": LOCATION * 2, "team": ["Ground floor"] * N + ["First floor"] * N,
-        "week_start": "2026-06-01", "shifts_planned": "40", "shifts_agency": "5",
-        "shifts_unfilled": "2", "leavers": "0", "keyworker_continuity": "0.8",
-    })
-    reviews = pd.DataFrame({
-        "review_id": "R-" + i.astype(str), "improvement_id": imp, "reviewed_on": "2026-05-05",
-        "level": "registered_manager", "classification": "emerging",
-    })
-    return {"services": services, "improvements": improvements, "checks": checks,
-            "feedback": feedback, "incidents": incidents, "workforce": workforce,
-            "reviews": reviews}
+    workforce = pd.DataFrame(
+        {
+            "location_id": LOCATION * 2,
+            "team": ["Ground floor"] * N + ["First floor"] * N,
+            "week_start": "2026-06-01",
+            "shifts_planned": "40",
+            "shifts_agency": "5",
+            "shifts_unfilled": "2",
+            "leavers": "0",
+            "keyworker_continuity": "0.8",
+        }
+    )
+    reviews = pd.DataFrame(
+        {
+            "review_id": "R-" + i.astype(str),
+            "improvement_id": imp,
+            "reviewed_on": "2026-05-05",
+            "level": "registered_manager",
+            "classification": "emerging",
+        }
+    )
+    return {
+        "services": services,
+        "improvements": improvements,
+        "checks": checks,
+        "feedback": feedback,
+        "incidents": incidents,
+        "workforce": workforce,
+        "reviews": reviews,
+    }
 
 
 def write_frames(frames: dict[str, pd.DataFrame], folder: Path) -> Path:
@@ -93,10 +148,12 @@ def write_frames(frames: dict[str, pd.DataFrame], folder: Path) -> Path:
 
 def set_cell(file: str, row: int, column: str, value: str) -> Callable:
     """A breach: one cell (1-based data row) of one file set to `value`."""
+
     def apply(frames):
         frame = frames[file].copy()
         frame.loc[frame.index[row - 1], column] = value
         return {**frames, file: frame}
+
     return apply
 
 
@@ -105,6 +162,7 @@ def set_cells(*changes: tuple[str, int, str, str]) -> Callable:
         for change in changes:
             frames = set_cell(*change)(frames)
         return frames
+
     return apply
 
 
@@ -121,15 +179,19 @@ def drop_file(file: str) -> Callable:
 
 
 def map_column(file: str, column: str, change: Callable[[pd.Series], pd.Series]) -> Callable:
-    return lambda frames: {**frames, file: frames[file].assign(**{column: change(
-        frames[file][column])})}
+    return lambda frames: {
+        **frames,
+        file: frames[file].assign(**{column: change(frames[file][column])}),
+    }
 
 
 def raw_bytes(file: str, content: Callable[[bytes], bytes]) -> Callable[[Path], None]:
     """A breach in the bytes of a written file (encoding, delimiter, header...)."""
+
     def apply(folder: Path) -> None:
         path = folder / f"{file}.csv"
         path.write_bytes(content(path.read_bytes()))
+
     return apply
 
 
@@ -223,179 +285,375 @@ def _big_text(frames):
 
 CASES: tuple[Case, ...] = (
     # --- blocking: the export cannot be trusted as a whole ---------------------------------
-    Case("missing_required_file", frames=drop_file("checks"),
-         blocked_by=("checks", "required file is missing")),
-    Case("missing_required_column", frames=drop_column("checks", "sampled"),
-         blocked_by=("checks", "required column sampled must be present")),
-    Case("missing_required_column_optional_file", frames=drop_column("incidents", "harm"),
-         blocked_by=("incidents", "required column harm must be present")),
-    Case("duplicate_service_id", frames=set_cell("services", 2, "location_id", LOCATION[0]),
-         blocked_by=("services", "location_id must be unique")),
-    Case("duplicate_improvement_id", frames=set_cell("improvements", 5, "improvement_id",
-                                                     "IMP-4"),
-         blocked_by=("improvements", "improvement_id must be unique")),
-    Case("empty_file", raw=raw_bytes("services", lambda _: b""),
-         blocked_by=("services", "file is empty")),
-    Case("header_only_required_file", raw=raw_bytes("checks", _header_only),
-         blocked_by=("checks", "a required file must have data rows")),
-    Case("wrong_delimiter", raw=raw_bytes("incidents", _semicolons),
-         blocked_by=("incidents", "separated by semicolons")),
-    Case("non_utf8_bytes", raw=raw_bytes("services", _latin1_name),
-         blocked_by=("services", "is not UTF-8")),
-    Case("duplicated_header", raw=raw_bytes("improvements", _duplicated_header),
-         blocked_by=("improvements", "column 'theme' appears twice")),
-    Case("too_many_failing_rows", frames=set_cells(
-        ("checks", 1, "met", "11"), ("checks", 2, "met", "11"), ("checks", 3, "met", "11")),
-         blocked_by=("checks", "more than 5% of judged rows")),
+    Case(
+        "missing_required_file",
+        frames=drop_file("checks"),
+        blocked_by=("checks", "required file is missing"),
+    ),
+    Case(
+        "missing_required_column",
+        frames=drop_column("checks", "sampled"),
+        blocked_by=("checks", "required column sampled must be present"),
+    ),
+    Case(
+        "missing_required_column_optional_file",
+        frames=drop_column("incidents", "harm"),
+        blocked_by=("incidents", "required column harm must be present"),
+    ),
+    Case(
+        "duplicate_service_id",
+        frames=set_cell("services", 2, "location_id", LOCATION[0]),
+        blocked_by=("services", "location_id must be unique"),
+    ),
+    Case(
+        "duplicate_improvement_id",
+        frames=set_cell("improvements", 5, "improvement_id", "IMP-4"),
+        blocked_by=("improvements", "improvement_id must be unique"),
+    ),
+    Case(
+        "empty_file",
+        raw=raw_bytes("services", lambda _: b""),
+        blocked_by=("services", "file is empty"),
+    ),
+    Case(
+        "header_only_required_file",
+        raw=raw_bytes("checks", _header_only),
+        blocked_by=("checks", "a required file must have data rows"),
+    ),
+    Case(
+        "wrong_delimiter",
+        raw=raw_bytes("incidents", _semicolons),
+        blocked_by=("incidents", "separated by semicolons"),
+    ),
+    Case(
+        "non_utf8_bytes",
+        raw=raw_bytes("services", _latin1_name),
+        blocked_by=("services", "is not UTF-8"),
+    ),
+    Case(
+        "duplicated_header",
+        raw=raw_bytes("improvements", _duplicated_header),
+        blocked_by=("improvements", "column 'theme' appears twice"),
+    ),
+    Case(
+        "too_many_failing_rows",
+        frames=set_cells(
+            ("checks", 1, "met", "11"), ("checks", 2, "met", "11"), ("checks", 3, "met", "11")
+        ),
+        blocked_by=("checks", "more than 5% of judged rows"),
+    ),
     # --- row level: quarantined with the rule broken ----------------------------------------
-    Case("service_id_form", frames=set_cells(
-        ("services", 4, "location_id", "1-123"), ("improvements", 4, "location_id", "1-123"),
-        ("feedback", 4, "location_id", "1-123"), ("incidents", 4, "location_id", "1-123"),
-        ("workforce", 4, "location_id", "1-123"), ("workforce", 29, "location_id", "1-123")),
-         quarantined=service_and_dependants(4, "location_id must be a CQC ID (1- then 9 to 11 "
-                                               "digits) or an ODS code (3 to 5 upper-case "
-                                               "letters or digits)")),
-    Case("provider_id_lower_case", frames=set_cell("services", 6, "provider_id", "rrk15"),
-         quarantined=service_and_dependants(6, "provider_id must be a CQC ID (1- then 9 to 11 "
-                                               "digits) or an ODS code (3 to 5 upper-case "
-                                               "letters or digits)")),
-    Case("service_type_vocabulary", frames=set_cell("services", 2, "service_type",
-                                                    "nursing_home"),
-         quarantined=service_and_dependants(2, "service_type must be one of: "
-                                               "care_home_nursing, care_home_residential, "
-                                               "domiciliary_care, supported_living, extra_care, "
-                                               "hospice, hospital, community, other")),
-    Case("beds_negative", frames=set_cell("services", 3, "beds", "-2"),
-         quarantined=service_and_dependants(3, "beds must be at least 0")),
-    Case("service_name_missing", frames=set_cell("services", 5, "name", ""),
-         quarantined=service_and_dependants(5, "name must not be empty")),
-    Case("improvement_unknown_location", frames=set_cell("improvements", 7, "location_id",
-                                                         "1-999999999"),
-         quarantined=improvement_and_dependants(
-             7, "location_id must exist in services.location_id")),
-    Case("theme_vocabulary", frames=set_cell("improvements", 8, "theme", "falls_prevention"),
-         quarantined=improvement_and_dependants(
-             8, "theme must be one of: documentation, medicines, falls, pressure_care, "
-                "infection_prevention, safeguarding, nutrition_hydration, staffing, "
-                "training_competency, consent_capacity, person_centred_care, "
-                "complaints_handling, governance, environment, other")),
-    Case("severity_missing", frames=set_cell("improvements", 9, "severity", ""),
-         quarantined=improvement_and_dependants(9, "severity must not be empty")),
-    Case("identified_before_2000", frames=set_cells(
-        ("improvements", 10, "identified_on", "1999-12-31"),
-        ("improvements", 10, "action_started_on", "2000-01-03")),
-         quarantined=improvement_and_dependants(
-             10, "identified_on must be from 2000-01-01 to the day of the run")),
-    Case("identified_after_today", frames=set_cells(
-        ("improvements", 11, "identified_on", "2027-01-04"),
-        ("improvements", 11, "action_started_on", "")),
-         quarantined=improvement_and_dependants(
-             11, "identified_on must be from 2000-01-01 to the day of the run")),
-    Case("action_before_identified", frames=set_cell("improvements", 12, "action_started_on",
-                                                     "2024-12-01"),
-         quarantined=improvement_and_dependants(
-             12, "action_started_on must not be before identified_on")),
-    Case("standard_zero", frames=set_cell("improvements", 13, "standard", "0"),
-         quarantined=improvement_and_dependants(
-             13, "standard must be more than 0 and at most 1")),
-    Case("standard_as_percent", frames=set_cell("improvements", 14, "standard", "90"),
-         quarantined=improvement_and_dependants(
-             14, "standard must be more than 0 and at most 1")),
-    Case("declared_status_without_date", frames=set_cell("improvements", 15, "declared_on", ""),
-         quarantined=improvement_and_dependants(
-             15, "declared_on must be set when declared_status is set")),
-    Case("duplicate_check_id", frames=set_cell("checks", 6, "check_id", "C-5"),
-         quarantined={"checks": {5: "check_id must be unique", 6: "check_id must be unique"}}),
-    Case("check_unknown_improvement", frames=set_cell("checks", 7, "improvement_id", "IMP-99"),
-         quarantined={"checks": {7: "improvement_id must exist in improvements.improvement_id"}}),
-    Case("check_team_missing", frames=set_cell("checks", 8, "team", ""),
-         quarantined={"checks": {8: "team must not be empty"}}),
-    Case("check_source_vocabulary", frames=set_cell("checks", 9, "source", "spot_check"),
-         quarantined={"checks": {9: "source must be one of: audit, care_records, "
-                                    "staff_practice, competency"}}),
-    Case("sampled_zero", frames=set_cells(("checks", 10, "sampled", "0"),
-                                          ("checks", 10, "met", "0"),
-                                          ("checks", 10, "repeat_gaps", "0")),
-         quarantined={"checks": {10: "sampled must be at least 1"}}),
-    Case("met_above_sampled", frames=set_cells(("checks", 11, "met", "12"),
-                                               ("checks", 11, "repeat_gaps", "")),
-         quarantined={"checks": {11: "met must not exceed sampled"}}),
-    Case("repeat_gaps_above_unmet", frames=set_cell("checks", 12, "repeat_gaps", "3"),
-         quarantined={"checks": {12: "repeat_gaps must not exceed sampled - met"}}),
-    Case("prompts_negative", frames=set_cell("checks", 13, "prompts_needed", "-1"),
-         quarantined={"checks": {13: "prompts_needed must be at least 0"}}),
-    Case("confidence_above_five", frames=set_cell("checks", 14, "self_rated_confidence", "6"),
-         quarantined={"checks": {14: "self_rated_confidence must be between 1 and 5"}}),
-    Case("thousands_separator", frames=set_cells(("checks", 15, "sampled", "1,200"),
-                                                 ("checks", 15, "met", "1,100")),
-         quarantined={"checks": {15: "sampled must be a whole number; "
-                                     "met must be a whole number"}}),
-    Case("day_month_year_date", frames=set_cell("checks", 16, "checked_on", "12/03/2026"),
-         quarantined={"checks": {16: "checked_on must be a date in YYYY-MM-DD form"}}),
-    Case("impossible_date", frames=set_cell("checks", 17, "checked_on", "2026-02-30"),
-         quarantined={"checks": {17: "checked_on must be a date in YYYY-MM-DD form"}}),
-    Case("sentiment_vocabulary", frames=set_cell("feedback", 3, "sentiment", "2"),
-         quarantined={"feedback": {3: "sentiment must be one of: -1, 0, 1"}}),
-    Case("rating_above_five", frames=set_cell("feedback", 4, "rating", "7"),
-         quarantined={"feedback": {4: "rating must be between 1 and 5"}}),
-    Case("feedback_unknown_improvement", frames=set_cell("feedback", 5, "improvement_id",
-                                                         "IMP-404"),
-         quarantined={"feedback": {5: "improvement_id must exist in improvements.improvement_id"}}),
-    Case("incident_harm_vocabulary", frames=set_cell("incidents", 6, "harm", "catastrophic"),
-         quarantined={"incidents": {6: "harm must be one of: none, low, moderate, severe, "
-                                       "death"}}),
-    Case("incident_unknown_location", frames=set_cell("incidents", 7, "location_id", "ZZZ99"),
-         quarantined={"incidents": {7: "location_id must exist in services.location_id"}}),
-    Case("week_start_not_monday", frames=set_cell("workforce", 8, "week_start", "2026-06-03"),
-         quarantined={"workforce": {8: "week_start must be a Monday"}}),
-    Case("agency_above_planned", frames=set_cells(("workforce", 9, "shifts_agency", "41"),
-                                                  ("workforce", 9, "shifts_unfilled", "0")),
-         quarantined={"workforce": {9: "shifts_agency must not exceed shifts_planned; "
-                                       "shifts_agency + shifts_unfilled must not exceed "
-                                       "shifts_planned"}}),
-    Case("agency_plus_unfilled_above_planned", frames=set_cell("workforce", 10,
-                                                               "shifts_unfilled", "36"),
-         quarantined={"workforce": {10: "shifts_agency + shifts_unfilled must not exceed "
-                                        "shifts_planned"}}),
-    Case("duplicate_team_week", frames=set_cell("workforce", 12, "location_id", LOCATION[10]),
-         quarantined={"workforce": {11: "(location_id, team, week_start) must be unique",
-                                    12: "(location_id, team, week_start) must be unique"}}),
-    Case("continuity_above_one", frames=set_cell("workforce", 13, "keyworker_continuity",
-                                                 "1.2"),
-         quarantined={"workforce": {13: "keyworker_continuity must be between 0 and 1"}}),
-    Case("review_level_vocabulary", frames=set_cell("reviews", 14, "level", "ceo"),
-         quarantined={"reviews": {14: "level must be one of: registered_manager, "
-                                     "senior_leadership, board"}}),
-    Case("review_unknown_improvement", frames=set_cell("reviews", 15, "improvement_id",
-                                                       "IMP-0"),
-         quarantined={"reviews": {15: "improvement_id must exist in improvements.improvement_id"}}),
-    Case("quarantined_formula_name", frames=set_cells(
-        ("services", 16, "name", '=HYPERLINK("http://x.example","click")'),
-        ("services", 16, "beds", "-1")),
-         quarantined=service_and_dependants(16, "beds must be at least 0")),
+    Case(
+        "service_id_form",
+        frames=set_cells(
+            ("services", 4, "location_id", "1-123"),
+            ("improvements", 4, "location_id", "1-123"),
+            ("feedback", 4, "location_id", "1-123"),
+            ("incidents", 4, "location_id", "1-123"),
+            ("workforce", 4, "location_id", "1-123"),
+            ("workforce", 29, "location_id", "1-123"),
+        ),
+        quarantined=service_and_dependants(
+            4,
+            "location_id must be a CQC ID (1- then 9 to 11 "
+            "digits) or an ODS code (3 to 5 upper-case "
+            "letters or digits)",
+        ),
+    ),
+    Case(
+        "provider_id_lower_case",
+        frames=set_cell("services", 6, "provider_id", "rrk15"),
+        quarantined=service_and_dependants(
+            6,
+            "provider_id must be a CQC ID (1- then 9 to 11 "
+            "digits) or an ODS code (3 to 5 upper-case "
+            "letters or digits)",
+        ),
+    ),
+    Case(
+        "service_type_vocabulary",
+        frames=set_cell("services", 2, "service_type", "nursing_home"),
+        quarantined=service_and_dependants(
+            2,
+            "service_type must be one of: "
+            "care_home_nursing, care_home_residential, "
+            "domiciliary_care, supported_living, extra_care, "
+            "hospice, hospital, community, other",
+        ),
+    ),
+    Case(
+        "beds_negative",
+        frames=set_cell("services", 3, "beds", "-2"),
+        quarantined=service_and_dependants(3, "beds must be at least 0"),
+    ),
+    Case(
+        "service_name_missing",
+        frames=set_cell("services", 5, "name", ""),
+        quarantined=service_and_dependants(5, "name must not be empty"),
+    ),
+    Case(
+        "improvement_unknown_location",
+        frames=set_cell("improvements", 7, "location_id", "1-999999999"),
+        quarantined=improvement_and_dependants(7, "location_id must exist in services.location_id"),
+    ),
+    Case(
+        "theme_vocabulary",
+        frames=set_cell("improvements", 8, "theme", "falls_prevention"),
+        quarantined=improvement_and_dependants(
+            8,
+            "theme must be one of: documentation, medicines, falls, pressure_care, "
+            "infection_prevention, safeguarding, nutrition_hydration, staffing, "
+            "training_competency, consent_capacity, person_centred_care, "
+            "complaints_handling, governance, environment, other",
+        ),
+    ),
+    Case(
+        "severity_missing",
+        frames=set_cell("improvements", 9, "severity", ""),
+        quarantined=improvement_and_dependants(9, "severity must not be empty"),
+    ),
+    Case(
+        "identified_before_2000",
+        frames=set_cells(
+            ("improvements", 10, "identified_on", "1999-12-31"),
+            ("improvements", 10, "action_started_on", "2000-01-03"),
+        ),
+        quarantined=improvement_and_dependants(
+            10, "identified_on must be from 2000-01-01 to the day of the run"
+        ),
+    ),
+    Case(
+        "identified_after_today",
+        frames=set_cells(
+            ("improvements", 11, "identified_on", "2027-01-04"),
+            ("improvements", 11, "action_started_on", ""),
+        ),
+        quarantined=improvement_and_dependants(
+            11, "identified_on must be from 2000-01-01 to the day of the run"
+        ),
+    ),
+    Case(
+        "action_before_identified",
+        frames=set_cell("improvements", 12, "action_started_on", "2024-12-01"),
+        quarantined=improvement_and_dependants(
+            12, "action_started_on must not be before identified_on"
+        ),
+    ),
+    Case(
+        "standard_zero",
+        frames=set_cell("improvements", 13, "standard", "0"),
+        quarantined=improvement_and_dependants(13, "standard must be more than 0 and at most 1"),
+    ),
+    Case(
+        "standard_as_percent",
+        frames=set_cell("improvements", 14, "standard", "90"),
+        quarantined=improvement_and_dependants(14, "standard must be more than 0 and at most 1"),
+    ),
+    Case(
+        "declared_status_without_date",
+        frames=set_cell("improvements", 15, "declared_on", ""),
+        quarantined=improvement_and_dependants(
+            15, "declared_on must be set when declared_status is set"
+        ),
+    ),
+    Case(
+        "duplicate_check_id",
+        frames=set_cell("checks", 6, "check_id", "C-5"),
+        quarantined={"checks": {5: "check_id must be unique", 6: "check_id must be unique"}},
+    ),
+    Case(
+        "check_unknown_improvement",
+        frames=set_cell("checks", 7, "improvement_id", "IMP-99"),
+        quarantined={"checks": {7: "improvement_id must exist in improvements.improvement_id"}},
+    ),
+    Case(
+        "check_team_missing",
+        frames=set_cell("checks", 8, "team", ""),
+        quarantined={"checks": {8: "team must not be empty"}},
+    ),
+    Case(
+        "check_source_vocabulary",
+        frames=set_cell("checks", 9, "source", "spot_check"),
+        quarantined={
+            "checks": {9: "source must be one of: audit, care_records, staff_practice, competency"}
+        },
+    ),
+    Case(
+        "sampled_zero",
+        frames=set_cells(
+            ("checks", 10, "sampled", "0"),
+            ("checks", 10, "met", "0"),
+            ("checks", 10, "repeat_gaps", "0"),
+        ),
+        quarantined={"checks": {10: "sampled must be at least 1"}},
+    ),
+    Case(
+        "met_above_sampled",
+        frames=set_cells(("checks", 11, "met", "12"), ("checks", 11, "repeat_gaps", "")),
+        quarantined={"checks": {11: "met must not exceed sampled"}},
+    ),
+    Case(
+        "repeat_gaps_above_unmet",
+        frames=set_cell("checks", 12, "repeat_gaps", "3"),
+        quarantined={"checks": {12: "repeat_gaps must not exceed sampled - met"}},
+    ),
+    Case(
+        "prompts_negative",
+        frames=set_cell("checks", 13, "prompts_needed", "-1"),
+        quarantined={"checks": {13: "prompts_needed must be at least 0"}},
+    ),
+    Case(
+        "confidence_above_five",
+        frames=set_cell("checks", 14, "self_rated_confidence", "6"),
+        quarantined={"checks": {14: "self_rated_confidence must be between 1 and 5"}},
+    ),
+    Case(
+        "thousands_separator",
+        frames=set_cells(("checks", 15, "sampled", "1,200"), ("checks", 15, "met", "1,100")),
+        quarantined={"checks": {15: "sampled must be a whole number; met must be a whole number"}},
+    ),
+    Case(
+        "day_month_year_date",
+        frames=set_cell("checks", 16, "checked_on", "12/03/2026"),
+        quarantined={"checks": {16: "checked_on must be a date in YYYY-MM-DD form"}},
+    ),
+    Case(
+        "impossible_date",
+        frames=set_cell("checks", 17, "checked_on", "2026-02-30"),
+        quarantined={"checks": {17: "checked_on must be a date in YYYY-MM-DD form"}},
+    ),
+    Case(
+        "sentiment_vocabulary",
+        frames=set_cell("feedback", 3, "sentiment", "2"),
+        quarantined={"feedback": {3: "sentiment must be one of: -1, 0, 1"}},
+    ),
+    Case(
+        "rating_above_five",
+        frames=set_cell("feedback", 4, "rating", "7"),
+        quarantined={"feedback": {4: "rating must be between 1 and 5"}},
+    ),
+    Case(
+        "feedback_unknown_improvement",
+        frames=set_cell("feedback", 5, "improvement_id", "IMP-404"),
+        quarantined={"feedback": {5: "improvement_id must exist in improvements.improvement_id"}},
+    ),
+    Case(
+        "incident_harm_vocabulary",
+        frames=set_cell("incidents", 6, "harm", "catastrophic"),
+        quarantined={"incidents": {6: "harm must be one of: none, low, moderate, severe, death"}},
+    ),
+    Case(
+        "incident_unknown_location",
+        frames=set_cell("incidents", 7, "location_id", "ZZZ99"),
+        quarantined={"incidents": {7: "location_id must exist in services.location_id"}},
+    ),
+    Case(
+        "week_start_not_monday",
+        frames=set_cell("workforce", 8, "week_start", "2026-06-03"),
+        quarantined={"workforce": {8: "week_start must be a Monday"}},
+    ),
+    Case(
+        "agency_above_planned",
+        frames=set_cells(
+            ("workforce", 9, "shifts_agency", "41"), ("workforce", 9, "shifts_unfilled", "0")
+        ),
+        quarantined={
+            "workforce": {
+                9: "shifts_agency must not exceed shifts_planned; "
+                "shifts_agency + shifts_unfilled must not exceed "
+                "shifts_planned"
+            }
+        },
+    ),
+    Case(
+        "agency_plus_unfilled_above_planned",
+        frames=set_cell("workforce", 10, "shifts_unfilled", "36"),
+        quarantined={
+            "workforce": {10: "shifts_agency + shifts_unfilled must not exceed shifts_planned"}
+        },
+    ),
+    Case(
+        "duplicate_team_week",
+        frames=set_cell("workforce", 12, "location_id", LOCATION[10]),
+        quarantined={
+            "workforce": {
+                11: "(location_id, team, week_start) must be unique",
+                12: "(location_id, team, week_start) must be unique",
+            }
+        },
+    ),
+    Case(
+        "continuity_above_one",
+        frames=set_cell("workforce", 13, "keyworker_continuity", "1.2"),
+        quarantined={"workforce": {13: "keyworker_continuity must be between 0 and 1"}},
+    ),
+    Case(
+        "review_level_vocabulary",
+        frames=set_cell("reviews", 14, "level", "ceo"),
+        quarantined={
+            "reviews": {14: "level must be one of: registered_manager, senior_leadership, board"}
+        },
+    ),
+    Case(
+        "review_unknown_improvement",
+        frames=set_cell("reviews", 15, "improvement_id", "IMP-0"),
+        quarantined={"reviews": {15: "improvement_id must exist in improvements.improvement_id"}},
+    ),
+    Case(
+        "quarantined_formula_name",
+        frames=set_cells(
+            ("services", 16, "name", '=HYPERLINK("http://x.example","click")'),
+            ("services", 16, "beds", "-1"),
+        ),
+        quarantined=service_and_dependants(16, "beds must be at least 0"),
+    ),
     # --- normalised, not rejected: the export validates clean -------------------------------
     Case("byte_order_mark", raw=raw_bytes("services", lambda d: b"\xef\xbb\xbf" + d)),
-    Case("whitespace_around_ids_and_words", frames=set_cells(
-        ("services", 1, "location_id", f"  {LOCATION[0]} "), ("checks", 1, "source", " audit "),
-        ("checks", 2, "improvement_id", " IMP-1"), ("improvements", 1, "theme", "medicines  "))),
-    Case("mixed_case_vocabulary", frames=set_cells(
-        ("improvements", 2, "key_question", "Safe"), ("checks", 3, "source", "AUDIT"),
-        ("incidents", 1, "harm", "Low")), also=("incidents",)),
-    Case("timestamps_with_time_zones", frames=set_cells(
-        ("checks", 4, "checked_on", "2026-03-01T23:30:00+01:00"),
-        ("improvements", 3, "identified_on", "2025-04-05 08:15:00Z"))),
-    Case("formula_in_name", frames=set_cell(
-        "services", 17, "name", '=HYPERLINK("http://x.example","click")')),
+    Case(
+        "whitespace_around_ids_and_words",
+        frames=set_cells(
+            ("services", 1, "location_id", f"  {LOCATION[0]} "),
+            ("checks", 1, "source", " audit "),
+            ("checks", 2, "improvement_id", " IMP-1"),
+            ("improvements", 1, "theme", "medicines  "),
+        ),
+    ),
+    Case(
+        "mixed_case_vocabulary",
+        frames=set_cells(
+            ("improvements", 2, "key_question", "Safe"),
+            ("checks", 3, "source", "AUDIT"),
+            ("incidents", 1, "harm", "Low"),
+        ),
+        also=("incidents",),
+    ),
+    Case(
+        "timestamps_with_time_zones",
+        frames=set_cells(
+            ("checks", 4, "checked_on", "2026-03-01T23:30:00+01:00"),
+            ("improvements", 3, "identified_on", "2025-04-05 08:15:00Z"),
+        ),
+    ),
+    Case(
+        "formula_in_name",
+        frames=set_cell("services", 17, "name", '=HYPERLINK("http://x.example","click")'),
+    ),
     Case("header_only_optional_file", raw=raw_bytes("reviews", _header_only), also=("reviews",)),
     Case("extra_column", frames=add_column("checks", "legacy_code", "A7")),
-    Case("absent_optional_file", frames=drop_file("workforce"),
-         also=("feedback", "incidents", "reviews")),
-    Case("rows_after_as_of_set_aside", frames=set_cells(
-        ("checks", 18, "checked_on", "2026-11-20"),
-        ("improvements", 20, "identified_on", "2026-11-02"),
-        ("improvements", 20, "action_started_on", "2026-11-03")),
-         set_aside={"checks": 3, "improvements": 1, "feedback": 1, "incidents": 1,
-                    "reviews": 1}),
+    Case(
+        "absent_optional_file",
+        frames=drop_file("workforce"),
+        also=("feedback", "incidents", "reviews"),
+    ),
+    Case(
+        "rows_after_as_of_set_aside",
+        frames=set_cells(
+            ("checks", 18, "checked_on", "2026-11-20"),
+            ("improvements", 20, "identified_on", "2026-11-02"),
+            ("improvements", 20, "action_started_on", "2026-11-03"),
+        ),
+        set_aside={"checks": 3, "improvements": 1, "feedback": 1, "incidents": 1, "reviews": 1},
+    ),
     Case("huge_free_text_cell", frames=_big_text, also=("feedback",), large=True),
 )
 
