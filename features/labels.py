@@ -38,8 +38,10 @@ from features.params import LabelParams
 
 
 def build_labels(
-    tables: dict[str, pd.DataFrame], as_of_dates: Iterable, params: LabelParams = LabelParams()
-) -> pd.DataFrame:  # noqa: B008
+    tables: dict[str, pd.DataFrame],
+    as_of_dates: Iterable,
+    params: LabelParams = LabelParams(),  # noqa: B008
+) -> pd.DataFrame:
     """Labels of every improvement identified on or before each as-of date.
 
     Returns improvement_id, as_of, held (Int64: 1 held, 0 slipped, <NA> censored),

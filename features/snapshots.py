@@ -65,8 +65,8 @@ def build_training_snapshots(
     *,
     observable_by=None,
     feature_params: FeatureParams = FeatureParams(),  # noqa: B008
-    label_params: LabelParams = LabelParams(),
-) -> pd.DataFrame:  # noqa: B008
+    label_params: LabelParams = LabelParams(),  # noqa: B008
+) -> pd.DataFrame:
     """Features (features.build) and label (features.labels) of every eligible pair.
 
     With `observable_by` (a date: the last day the export covers), only as-of dates whose
