@@ -16,9 +16,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+$(STAMP): $(BIN)/python pyproject.toml simulator/pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade "pip>=24"
 	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install -q -c constraints.txt --no-deps -e ./simulator
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -30,11 +31,12 @@ system-deps:
 demo: setup
 	$(BIN)/takehold demo
 
-test: setup system-deps
+test: setup system-deps lint
 	$(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done

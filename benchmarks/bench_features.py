@@ -31,15 +31,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from features.build import build_feature_frame  # noqa: E402
-from features.contract import (  # noqa: E402
+from contracts.export import (  # noqa: E402
     CHECK_SOURCES,
     KEY_QUESTIONS,
     ORIGINS,
     SEVERITIES,
     THEMES,
 )
-from pipelines.io import read_export, write_export  # noqa: E402
+from features.build import build_feature_frame  # noqa: E402
+from pipelines.io import read_export  # noqa: E402
+from simulator.export import write_export  # noqa: E402
 
 START, END = pd.Timestamp("2023-11-01"), pd.Timestamp("2026-10-31")
 TARGET_RATIO = 5.0

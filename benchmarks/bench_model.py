@@ -37,8 +37,8 @@ def simulated_snapshots(seed: int, services: int, years: float, truth_draws: int
     """(snapshots, truth, cutoffs, seconds) of one simulated group."""
     from features.snapshots import build_training_snapshots
     from models.backtest import default_cutoffs
-    from pipelines.simulator import simulate_group
-    from pipelines.simulator.core import DEFAULT_END
+    from simulator import simulate_group
+    from simulator.core import DEFAULT_END
 
     end = pd.Timestamp(DEFAULT_END)
     dates = as_of_dates(end, years)

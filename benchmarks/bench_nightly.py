@@ -60,7 +60,7 @@ def environment(home: Path) -> dict[str, str]:
 def simulate(services: int, folder: Path) -> tuple[Path, str]:
     code = (
         "import sys; from datetime import date; from pathlib import Path;"
-        "from pipelines.simulator import simulate_group, write_simulation;"
+        "from simulator import simulate_group, write_simulation;"
         f"s = simulate_group({services}, 3, seed=1, truth_as_of=[date(2026, 10, 31)], "
         "truth_draws=10);"
         f"write_simulation(s, Path(r'{folder}'), fmt='parquet'); print(s.end)"

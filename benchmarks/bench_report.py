@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from report_fixtures import write_run_outputs  # noqa: E402
 
-from pipelines.report import build_report  # noqa: E402
+from report import build_report  # noqa: E402
 
 TARGET_SECONDS = 30
 TARGET_MEGABYTES = 20

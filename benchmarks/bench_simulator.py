@@ -26,7 +26,7 @@ TRUTH_AS_OF = date(2026, 3, 31)
 
 def run_case(services: int, years: float) -> dict:
     """Simulate and write one group; return timings, row counts and peak memory."""
-    from pipelines.simulator import simulate_group, write_simulation
+    from simulator import simulate_group, write_simulation
 
     started = time.perf_counter()
     cpu = time.process_time()

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from features.contract import CHECK_SOURCES, THEMES  # noqa: E402
+from contracts.export import CHECK_SOURCES, THEMES  # noqa: E402
 
 AS_OF = date(2026, 10, 31)
 TODAY = date(2026, 11, 26)

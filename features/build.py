@@ -15,15 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from features.columns import (
-    AS_OF,
-    CATEGORICAL_FEATURES,
-    FEATURE_NAMES,
-    IMPROVEMENT_ID,
-    LOCATION_ID,
-)
-from features.context import NONE, context_features
-from features.contract import (
+from contracts.export import (
     DECLARED_STATUSES,
     KEY_QUESTIONS,
     ORIGINS,
@@ -33,10 +25,18 @@ from features.contract import (
     SEVERITIES,
     THEMES,
 )
+from contracts.params import FeatureParams
+from features.columns import (
+    AS_OF,
+    CATEGORICAL_FEATURES,
+    FEATURE_NAMES,
+    IMPROVEMENT_ID,
+    LOCATION_ID,
+)
+from features.context import NONE, context_features
 from features.evidence import AsOfView, Evidence, as_of_view, prepare_evidence
 from features.experience import experience_features
 from features.panels import DaySorted, day_numbers, text
-from features.params import FeatureParams
 from features.recurrence import recurrence_features
 from features.spc_features import spc_features
 from features.spread import spread_features

@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from contracts.params import FeatureParams
 from features.panels import (
     DaySorted,
     MonthlyMatrices,
@@ -35,7 +36,6 @@ from features.panels import (
     text,
     workforce_weeks,
 )
-from features.params import FeatureParams
 
 # Review levels, lowest first: on a day with several reviews the most senior one counts.
 REVIEW_LEVEL_ORDER = {"registered_manager": 0, "senior_leadership": 1, "board": 2}

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.contract import EVIDENCE_CATEGORIES, PEOPLES_EXPERIENCE
+from contracts.export import EVIDENCE_CATEGORIES, PEOPLES_EXPERIENCE
+from contracts.params import FeatureParams
 from features.evidence import AsOfView
 from features.panels import group_sum, ratio
-from features.params import FeatureParams
 
 PEOPLE = EVIDENCE_CATEGORIES.index(PEOPLES_EXPERIENCE)
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from contracts.params import LabelParams
 from features.columns import AS_OF, HELD, IMPROVEMENT_ID, LABEL_OBSERVED, SLIP_REASON
 from features.panels import (
     check_days,
@@ -34,7 +35,6 @@ from features.panels import (
     ratio,
     text,
 )
-from features.params import LabelParams
 
 
 def build_labels(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.contract import PRIMARY_CHECK_SOURCES
+from contracts.export import PRIMARY_CHECK_SOURCES
 from features.panels import (
     DaySorted,
     MonthlyMatrices,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.contract import (
+from contracts.export import (
     CHECK_SOURCE_CATEGORY,
     CHECK_SOURCES,
     EVIDENCE_CATEGORIES,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from contracts.params import FeatureParams
 from features.evidence import AsOfView
 from features.panels import group_sum, ratio
-from features.params import FeatureParams
 from features.series import forward_filled
 
 DAYS_PER_MONTH = 365.25 / 12

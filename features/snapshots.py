@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from contracts.export import CHECK_SOURCES, PRIMARY_CHECK_SOURCES
+from contracts.params import FeatureParams, LabelParams
 from features.build import build_feature_frame
 from features.columns import AS_OF, IMPROVEMENT_ID, KEY_COLUMNS
-from features.contract import CHECK_SOURCES, PRIMARY_CHECK_SOURCES
 from features.labels import build_labels
 from features.panels import day_numbers, text, vocabulary_codes
-from features.params import FeatureParams, LabelParams
 
 
 def month_ends(start, end) -> pd.DatetimeIndex:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from contracts.params import FeatureParams
 from features.evidence import AsOfView
 from features.panels import group_sum
-from features.params import FeatureParams
 from features.spc import xmr_by_group
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import EVIDENCE_CATEGORIES, PEOPLES_EXPERIENCE
+from contracts.export import EVIDENCE_CATEGORIES, PEOPLES_EXPERIENCE
+from contracts.params import FeatureParams
 from features.evidence import AsOfView
 from features.panels import SOURCE_CATEGORY_CODE, group_max, group_sum, ratio
-from features.params import FeatureParams
 
 
 def spread_features(view: AsOfView, params: FeatureParams) -> dict[str, np.ndarray]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.contract import CHECK_SOURCES
+from contracts.export import CHECK_SOURCES
+from contracts.params import FeatureParams
 from features.evidence import AsOfView
 from features.panels import group_sum, ratio
-from features.params import FeatureParams
 
 COMPETENCY = CHECK_SOURCES.index("competency")
 STAFF_PRACTICE = CHECK_SOURCES.index("staff_practice")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from contracts.params import FeatureParams
 from features.evidence import AsOfView
-from features.params import FeatureParams
 from features.series import last_columns, last_index, take, theil_sen_slopes
 
 

@@ -13,14 +13,10 @@ The public entry with the defaults is `models.rules.review_cadence`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
+from contracts.params import EvidenceThreshold
 from features.columns import IMPROVEMENT_ID
-
-if TYPE_CHECKING:
-    from models.rules import EvidenceThreshold
 
 RM_LEVELS = ("registered_manager",)
 SENIOR_LEVELS = ("senior_leadership", "board")

@@ -10,34 +10,18 @@ Everything else is `agree`. Rows without a stage or a probability get <NA>.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-AGREE = "agree"
-MODEL_MORE_CAUTIOUS = "model_more_cautious"
-RULES_MORE_CAUTIOUS = "rules_more_cautious"
-
-
-@dataclass(frozen=True)
-class CrossCheckBands:
-    """Probability bands of the cross-check (P(holds over the next horizon))."""
-
-    low: float = 0.5  # below this, a stage of `confident_stages` is more than the model sees
-    high: float = 0.8  # at or above this, a stage of `cautious_stages` undersells the evidence
-    confident_stages: tuple[str, ...] = ("embedded",)
-    cautious_stages: tuple[str, ...] = ("emerging", "slipping")
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.low <= self.high <= 1:
-            raise ValueError("bands need 0 <= low <= high <= 1")
+from contracts.params import CrossCheckBands
+from contracts.vocabulary import AGREE, MODEL_MORE_CAUTIOUS, RULES_MORE_CAUTIOUS
 
 
 def cross_check(
-    stage: pd.Series, p_hold: pd.Series, bands: CrossCheckBands = CrossCheckBands()
+    stage: pd.Series, p_hold: pd.Series, bands: CrossCheckBands | None = None
 ) -> pd.Series:
     """agree, model_more_cautious or rules_more_cautious per row (<NA> without both inputs)."""
+    bands = bands or CrossCheckBands()
     p = pd.to_numeric(p_hold).astype(float)
     stage_text = stage.astype("str")
     model_cautious = stage_text.isin(bands.confident_stages) & (p < bands.low)

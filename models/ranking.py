@@ -8,39 +8,23 @@ ends are not jointly attained). Nothing here reads free text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 
-STAGES = ("not_started", "emerging", "consolidating", "embedded", "slipping")
-
-
-@dataclass(frozen=True)
-class RankingParams:
-    """Weights that turn an expected slip into oversight priority."""
-
-    severity_weights: dict[str, float] = field(
-        default_factory=lambda: {"routine": 1.0, "significant": 2.0, "serious": 3.0}
-    )
-    overclaim_weight: float = 0.5  # added per over-claimed improvement: credibility risk
-
-    def to_dict(self) -> dict:
-        return {
-            "severity_weights": dict(self.severity_weights),
-            "overclaim_weight": self.overclaim_weight,
-        }
+from contracts.params import RankingParams
+from contracts.vocabulary import OVERCLAIM, STAGES
 
 
 def rank_services(
-    scores: pd.DataFrame, services: pd.DataFrame, params: RankingParams = RankingParams()
+    scores: pd.DataFrame, services: pd.DataFrame, params: RankingParams | None = None
 ) -> pd.DataFrame:
     """One row per service with a scored improvement, most in need of oversight first.
 
     `scores` needs location_id, improvement_id, theme, severity, p_hold, p_hold_low,
     p_hold_high, stage, claim_check, triggers; `services` needs location_id, provider_id, name.
     """
+    params = params or RankingParams()
     weights = scores["severity"].astype("str").map(params.severity_weights).fillna(1.0)
-    overclaim = (scores["claim_check"] == "overclaim").astype(float)
+    overclaim = (scores["claim_check"] == OVERCLAIM).astype(float)
     has_trigger = scores["triggers"].fillna("").astype("str").str.len() > 0
     frame = scores.assign(
         _expected=weights * (1 - scores["p_hold"]) + params.overclaim_weight * overclaim,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
 from typing import NamedTuple
 
 import numpy as np
@@ -32,111 +31,26 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from contracts.export import EVIDENCE_CATEGORIES
+from contracts.params import EvidenceThreshold
+from contracts.tables import LIST_SEPARATOR
+from contracts.vocabulary import (
+    CONSISTENT,
+    CONSOLIDATING,
+    EMBEDDED,
+    EMERGING,
+    NO_CLAIM,
+    NOT_STARTED,
+    OVERCLAIM,
+    SLIPPING,
+    UNDERCLAIM,
+)
 from features.columns import AS_OF, IMPROVEMENT_ID, KEY_COLUMNS
-from features.contract import EVIDENCE_CATEGORIES
 from models import cadence, triggers
 
 log = logging.getLogger(__name__)
 
-NOT_STARTED = "not_started"
-EMERGING = "emerging"
-CONSOLIDATING = "consolidating"
-EMBEDDED = "embedded"
-SLIPPING = "slipping"
-STAGES = (NOT_STARTED, EMERGING, CONSOLIDATING, EMBEDDED, SLIPPING)
-
-OVERCLAIM = "overclaim"
-UNDERCLAIM = "underclaim"
-CONSISTENT = "consistent"
-NO_CLAIM = "no_claim"
-CLAIM_CHECKS = (OVERCLAIM, UNDERCLAIM, CONSISTENT, NO_CLAIM)
-
-REASON_SEPARATOR = "; "
-# The feature frame counts serious incidents over this fixed window
-# (`serious_theme_incidents_90d_count`); a different lookback needs a new feature.
-FEATURE_INCIDENT_WINDOW_DAYS = 90
-
-
-@dataclass(frozen=True)
-class EvidenceThreshold:
-    """Every threshold the rules use, in one place. A provider group may set its own.
-
-    Embedded (all must hold):
-        min_consecutive_months: monthly review cycles in a row at or above the standard.
-        min_evidence_categories: CQC evidence categories (of six) showing improvement in the
-            90 days to as_of.
-        require_peoples_experience: people's and families' feedback must be among them.
-        min_teams_meeting_share: share of teams whose latest check (90 days) met the standard.
-        incident_lookback_days: window for moderate-or-worse theme incidents; fixed at 90 by
-            the feature frame.
-        max_serious_incidents: moderate-or-worse theme incidents allowed in that window.
-        max_incident_rate_change_per_month: theme incidents per month since action minus before
-            action must be strictly below this (fewer than before); no theme incident in the
-            last 180 days with an unchanged rate also passes.
-        min_competency_margin: competency pass share (180 days) minus the standard.
-        max_confidence_gap_points: self-rated confidence above demonstrated competency (1-5).
-    Consolidating:
-        consolidating_min_consecutive_months, consolidating_min_evidence_categories.
-    Slipping:
-        slipping_min_slips: falls from at-or-above to below the standard since action.
-    Triggers (see `models.triggers`):
-        trigger_max_prompts_per_observation: prompts per staff-practice observation (90 days)
-            above which staff understanding is weak.
-        trigger_min_incident_judgement_days: days since action needed before a fall in
-            incidents can be judged.
-    Claim check:
-        embedded_claims: declared statuses / review classifications that claim embedding.
-        overclaim_stages: stages that contradict a claim of embedding.
-    Review cadence (see `models.cadence`):
-        rm_review_interval_months, senior_review_interval_months, review_grace_days.
-    """
-
-    min_consecutive_months: int = 3
-    min_evidence_categories: int = 3
-    require_peoples_experience: bool = True
-    min_teams_meeting_share: float = 0.8
-    incident_lookback_days: int = 90
-    max_serious_incidents: int = 0
-    max_incident_rate_change_per_month: float = 0.0
-    min_competency_margin: float = 0.0
-    max_confidence_gap_points: float = 0.5
-    consolidating_min_consecutive_months: int = 2
-    consolidating_min_evidence_categories: int = 2
-    slipping_min_slips: int = 1
-    trigger_max_prompts_per_observation: float = 1.0
-    trigger_min_incident_judgement_days: int = 180
-    embedded_claims: tuple[str, ...] = ("embedded", "closed")
-    overclaim_stages: tuple[str, ...] = (NOT_STARTED, EMERGING, SLIPPING)
-    rm_review_interval_months: int = 1
-    senior_review_interval_months: int = 3
-    review_grace_days: int = 0
-
-    def __post_init__(self) -> None:
-        if self.incident_lookback_days != FEATURE_INCIDENT_WINDOW_DAYS:
-            raise ValueError(
-                f"incident_lookback_days={self.incident_lookback_days}: the feature frame counts "
-                f"serious incidents over {FEATURE_INCIDENT_WINDOW_DAYS} days only"
-            )
-        if not 0 <= self.min_teams_meeting_share <= 1:
-            raise ValueError("min_teams_meeting_share must be a share in [0, 1]")
-        if not 0 <= self.min_evidence_categories <= len(EVIDENCE_CATEGORIES):
-            raise ValueError(f"min_evidence_categories must be 0 to {len(EVIDENCE_CATEGORIES)}")
-        unknown = set(self.overclaim_stages) - set(STAGES)
-        if unknown:
-            raise ValueError(f"overclaim_stages has unknown stage(s): {sorted(unknown)}")
-
-    def to_dict(self) -> dict:
-        """Every threshold by name, JSON-ready (tuples become lists), for the run record."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> EvidenceThreshold:
-        """A threshold from a provider group's settings; unknown names are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown evidence threshold setting(s): {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+REASON_SEPARATOR = LIST_SEPARATOR
 
 
 DEFAULT_THRESHOLD = EvidenceThreshold()

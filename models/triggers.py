@@ -4,22 +4,20 @@ A trigger is a small named predicate over the feature frame (a boolean Series pe
 escalation an assessor would recommend when it fires. Missing evidence (NaN) never fires a
 trigger: the rules' stages and reasons already say what evidence is absent.
 
-Thresholds come from `models.rules.EvidenceThreshold` (passed in; the public entry with the
+Thresholds come from `contracts.params.EvidenceThreshold` (passed in; the public entry with the
 defaults is `models.rules.escalation_triggers`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from contracts.params import EvidenceThreshold
 from features.columns import AS_OF, IMPROVEMENT_ID
-
-if TYPE_CHECKING:
-    from models.rules import EvidenceThreshold
 
 SEPARATOR = "; "
 

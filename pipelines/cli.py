@@ -158,8 +158,9 @@ def validate_command(
     verbose: VerboseOption = False,
 ) -> None:
     """Check an export against the contract: exit 0 usable, 1 blocked, 2 usage error."""
+    from contracts.params import ValidationParams
     from pipelines.io import ExportError, read_export
-    from validation import ValidationParams, validate_export, write_validation_outputs
+    from validation import validate_export, write_validation_outputs
 
     setup_logging(verbose)
     try:
@@ -194,8 +195,8 @@ def report_command(
     """Write OUT/report.html (self-contained, offline) and OUT/tables/*.csv from a run's outputs."""
     from pathlib import Path
 
-    from pipelines.report import build_report
-    from pipelines.report.reading import RunOutputsError
+    from report import build_report
+    from report.reading import RunOutputsError
 
     setup_logging(verbose)
     try:
@@ -227,16 +228,20 @@ def simulate_command(
     ] = 200,
 ) -> None:
     """Write a simulated provider group's export and, beside it, its ground truth."""
-    from pipelines.simulator import simulate_group, write_simulation
-    from pipelines.simulator.core import DEFAULT_END
+    from pipelines.runs import simulator_package
+
+    simulator = simulator_package()
+    if simulator is None:
+        raise typer.Exit(1)
+    from simulator.core import DEFAULT_END
 
     if fmt not in ("csv", "parquet"):
         typer.echo("Error: --format must be csv or parquet", err=True)
         raise typer.Exit(2)
-    simulation = simulate_group(
+    simulation = simulator.simulate_group(
         services, years, seed, end=end.date() if end else DEFAULT_END, truth_draws=truth_draws
     )
-    export_dir, truth_dir = write_simulation(simulation, out_dir, fmt)  # type: ignore[arg-type]
+    export_dir, truth_dir = simulator.write_simulation(simulation, out_dir, fmt)  # type: ignore[arg-type]
     typer.echo(f"Export: {export_dir}")
     for name, frame in simulation.frames.items():
         typer.echo(f"  {name}: {len(frame):,} rows")

@@ -18,14 +18,10 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from features.params import FeatureParams, LabelParams
-from models.crosscheck import CrossCheckBands
-from models.ranking import RankingParams
-from models.rules import EvidenceThreshold
-from validation import ValidationParams
+from contracts.params import SECTIONS, RunConfig
 
 # Telemetry must be off or a first run on a fresh SQLite database fails with
 # "database is locked" (shared/STACK_NOTES.md).
@@ -90,67 +86,6 @@ def prepare_environment(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
-@dataclass(frozen=True)
-class ModelSettings:
-    """How the hold model is trained, banded, promoted and cross-checked."""
-
-    random_state: int = 0
-    # OpenMP threads per boosting fit: on a shared 2-core machine one thread was 8x faster
-    # than two (threads spin-wait on each other under load); raise it on a dedicated host.
-    threads: int = 1
-    band_refits: int = 8  # bootstrap refits (over improvements) behind p_hold_low / p_hold_high
-    band_quantiles: tuple[float, float] = (0.1, 0.9)
-    promotion_tolerance: float = 0.005  # AUROC may drop / Brier may rise by at most this much
-    backtest_peers: tuple[str, ...] = (
-        "ga2m",
-        "rules_stage",
-        "declared_status",
-        "hgb_unconstrained",
-    )
-    min_training_rows: int = 200
-
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    """How much of the governance report is drawn in full (see docs/report.md)."""
-
-    detailed_services: int = 30  # services shown as full improvement cards; the rest as rows
-    detailed_charts: int = 150  # improvements needing attention with SPC and factor charts
-    chart_workers: int = 0  # processes drawing charts; 0: the usable CPUs, at most 4
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Every parameter of a run, in one frozen object, written into each run's record."""
-
-    features: FeatureParams = field(default_factory=FeatureParams)
-    labels: LabelParams = field(default_factory=LabelParams)
-    threshold: EvidenceThreshold = field(default_factory=EvidenceThreshold)
-    validation: ValidationParams = field(default_factory=ValidationParams)
-    ranking: RankingParams = field(default_factory=RankingParams)
-    model: ModelSettings = field(default_factory=ModelSettings)
-    cross_check: CrossCheckBands = field(default_factory=CrossCheckBands)
-    report: ReportSettings = field(default_factory=ReportSettings)
-
-    def to_dict(self) -> dict:
-        return {name: _as_dict(getattr(self, name)) for name in SECTIONS}
-
-
-SECTIONS = (
-    "features",
-    "labels",
-    "threshold",
-    "validation",
-    "ranking",
-    "model",
-    "cross_check",
-    "report",
-)
-
-
 def load_run_config(path: Path | None = None) -> RunConfig:
     """The run configuration: defaults, overridden by a TOML file's sections when given.
 
@@ -179,9 +114,3 @@ def _override(default, values: dict, where: str):
         raise ValueError(f"{where}: unknown setting(s) {sorted(unknown)}")
     typed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return replace(default, **typed)
-
-
-def _as_dict(part) -> dict:
-    if hasattr(part, "to_dict"):
-        return part.to_dict()
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(part).items()}

@@ -17,16 +17,11 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from contracts.params import ReportSettings, RunConfig
 from features.columns import FEATURE_NAMES
 from models.ga2m import MODEL_FEATURES
 from pipelines import outputs, stages, tracking
-from pipelines.config import (
-    ReportSettings,
-    RunConfig,
-    Settings,
-    load_run_config,
-    load_settings,
-)
+from pipelines.config import Settings, load_run_config, load_settings
 from pipelines.io import read_export
 
 log = logging.getLogger(__name__)
@@ -78,7 +73,7 @@ fit_task = task(stages.fit_banded_model, name="fit model", cache_policy=NONE)
 
 @task(name="governance report", cache_policy=NONE)
 def governance_report(run_folder: Path, settings: ReportSettings) -> Path:
-    from pipelines.report import build_report
+    from report import build_report
 
     return build_report(
         run_folder,

@@ -26,7 +26,7 @@ import io
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 
 import fsspec
@@ -36,12 +36,20 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from features.contract import EXPORT_FILES, FILES_BY_NAME, Column, ExportFile
+from contracts.export import EXPORT_FILES, FILES_BY_NAME, Column, ExportFile
+from contracts.files import (
+    ROW_INDEX,
+    Export,
+    ExportError,
+    LoadedFile,
+    column_dtype,
+    empty_problems,
+    empty_series,
+)
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
-ROW_INDEX = "row"
 
 _DATE_RE = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?"
 _INT_RE = r"[+-]?\d+(\.0+)?"
@@ -49,93 +57,6 @@ _NUMBER_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 # Arrow parses CSV in blocks of this size; a block must hold whole rows.
 _CSV_BLOCK_BYTES = 1 << 24
 _MAX_BLOCK_BYTES = (1 << 31) - 1
-
-
-class ExportError(Exception):
-    """An export file that cannot be read at all. The message names the file and the problem."""
-
-    def __init__(self, file: str, problem: str):
-        self.file = file
-        self.problem = problem
-        super().__init__(f"{file}: {problem}")
-
-
-@dataclass
-class LoadedFile:
-    """One export file, read and typed. `frame` is indexed by 1-based data row number."""
-
-    name: str
-    path: str
-    format: str
-    sha256: str
-    frame: pd.DataFrame
-    ignored_columns: tuple[str, ...] = ()
-    missing_columns: tuple[str, ...] = ()
-    parse_problems: pd.DataFrame = field(default_factory=lambda: _empty_problems())
-    normalised_cells: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rows(self) -> int:
-        return len(self.frame)
-
-
-@dataclass(frozen=True)
-class FileSummary:
-    """An export file's identity and size, without its rows."""
-
-    name: str
-    path: str
-    format: str
-    sha256: str
-    rows: int
-
-
-@dataclass(frozen=True)
-class ExportSummary:
-    """An export's identity (`Export.summary()`)."""
-
-    source: str
-    files: dict[str, FileSummary]
-    absent: tuple[str, ...]
-    read_seconds: float = 0.0
-    read_ahead: bool = False
-
-
-@dataclass
-class Export:
-    """A whole export as read: present files by name, and the optional files that are absent.
-
-    `errors` lists the files that could not be used at all (a required file missing, a file
-    that cannot be read); it is filled only by `read_export(..., collect_errors=True)`, which
-    validation uses so that one run reports every unreadable file instead of the first.
-    """
-
-    source: str
-    files: dict[str, LoadedFile]
-    absent: tuple[str, ...]
-    errors: tuple[ExportError, ...] = ()
-    read_seconds: float = 0.0  # reading and typing every file
-    read_ahead: bool = False  # read by `prefetch_export` while the process started
-
-    def summary(self) -> ExportSummary:
-        """What the run's record needs (source, files with hashes and row counts, absent
-        files), without the frames: at 10M checks the frames are gigabytes."""
-        return ExportSummary(
-            source=self.source,
-            files={
-                name: FileSummary(f.name, f.path, f.format, f.sha256, f.rows)
-                for name, f in self.files.items()
-            },
-            absent=self.absent,
-            read_seconds=self.read_seconds,
-            read_ahead=self.read_ahead,
-        )
-
-    def frame(self, name: str) -> pd.DataFrame:
-        """The typed frame of a file; an empty frame with the contract's columns when absent."""
-        if name in self.files:
-            return self.files[name].frame
-        return empty_frame(FILES_BY_NAME[name])
 
 
 # Exports being read ahead by `prefetch_export`, by source, until `read_export` takes them.
@@ -249,7 +170,7 @@ def type_frame(
     normalised: dict[str, int] = {}
     for column in spec.columns:
         if column.name not in raw.columns:
-            typed[column.name] = _empty_series(column, len(raw), raw.index)
+            typed[column.name] = empty_series(column, len(raw), raw.index)
             continue
         values, bad, rule, changed = _coerce_distinct(raw[column.name], column)
         typed[column.name] = values
@@ -259,7 +180,7 @@ def type_frame(
             rows = raw.index[bad.to_numpy()]
             problems.append(pd.DataFrame({"row": rows, "column": column.name, "rule": rule}))
     frame = pd.DataFrame(typed, index=raw.index)
-    found = pd.concat(problems, ignore_index=True) if problems else _empty_problems()
+    found = pd.concat(problems, ignore_index=True) if problems else empty_problems()
     return LoadedFile(
         name=spec.name,
         path=path,
@@ -297,28 +218,6 @@ def load_export(source: str, as_of: date | None = None) -> tuple[Export, dict[st
     if as_of is None:
         return export, dict.fromkeys(export.files, 0)
     return split_at_as_of(export, as_of)
-
-
-def empty_frame(spec: ExportFile) -> pd.DataFrame:
-    index = pd.RangeIndex(1, 1, name=ROW_INDEX)
-    return pd.DataFrame({c.name: _empty_series(c, 0, index) for c in spec.columns}, index=index)
-
-
-def write_export(frames: dict[str, pd.DataFrame], folder: str, fmt: str = "csv") -> list[str]:
-    """Write contract frames to `folder` as CSV or Parquet; returns the written paths."""
-    fs, root = fsspec.core.url_to_fs(str(folder))
-    fs.makedirs(root, exist_ok=True)
-    written = []
-    for name, frame in frames.items():
-        path = f"{root.rstrip('/')}/{name}.{'parquet' if fmt == 'parquet' else 'csv'}"
-        out = _for_writing(frame, FILES_BY_NAME[name])
-        with fs.open(path, "wb") as handle:
-            if fmt == "parquet":
-                out.to_parquet(handle, index=False)
-            else:
-                out.to_csv(handle, index=False, lineterminator="\n", date_format="%Y-%m-%d")
-        written.append(path)
-    return written
 
 
 # --- internals -----------------------------------------------------------------------------
@@ -428,39 +327,6 @@ def _arrow_reason(exc: Exception) -> str:
     return ": ".join(str(exc).splitlines()[0].split(": ")[:2])
 
 
-def _empty_problems() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "row": pd.Series(dtype="int64"),
-            "column": pd.Series(dtype="str"),
-            "rule": pd.Series(dtype="str"),
-        }
-    )
-
-
-def _empty_series(column: Column, length: int, index: pd.Index) -> pd.Series:
-    dtype = _dtype(column)
-    if column.kind == "date":
-        return pd.Series(pd.NaT, index=index, dtype=dtype)
-    return pd.Series([pd.NA] * length if dtype != "float64" else np.nan, index=index, dtype=dtype)
-
-
-def _dtype(column: Column):
-    if column.coded:
-        return pd.CategoricalDtype(pd.Index([], dtype="str"))
-    return {
-        "id": "str",
-        "string": "str",
-        "text": "str",
-        "category": pd.CategoricalDtype(
-            [str(v) for v in column.vocabulary] if column.vocabulary else []
-        ),
-        "date": "datetime64[ns]",
-        "integer": "Int64",
-        "number": "float64",
-    }[column.kind]
-
-
 def _coerce_distinct(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series, str, int]:
     """`_coerce`, computed once per distinct text when a column repeats itself.
 
@@ -552,7 +418,7 @@ def _coerce_cells(raw: pd.Series, column: Column) -> tuple[pd.Series, pd.Series,
     if column.kind == "category":
         lowered = stripped.str.lower()
         changed = changed | (present & (lowered != stripped)).fillna(False).astype(bool)
-        values = pd.Categorical(lowered, categories=_dtype(column).categories)
+        values = pd.Categorical(lowered, categories=column_dtype(column).categories)
         values = pd.Series(values, index=raw.index)
         bad = present & values.isna()
         return values, bad, "not one of the allowed values", changed
@@ -604,12 +470,3 @@ def _replace_frame(loaded: LoadedFile, frame: pd.DataFrame) -> LoadedFile:
         parse_problems=loaded.parse_problems[loaded.parse_problems["row"].isin(frame.index)],
         normalised_cells=loaded.normalised_cells,
     )
-
-
-def _for_writing(frame: pd.DataFrame, spec: ExportFile) -> pd.DataFrame:
-    columns = [c for c in spec.column_names if c in frame.columns]
-    out = frame[columns].copy()
-    for name in spec.date_columns:
-        if name in out.columns:
-            out[name] = pd.to_datetime(out[name]).dt.strftime("%Y-%m-%d")
-    return out.reset_index(drop=True)

@@ -20,9 +20,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy
 
-# One rule for every CSV takehold writes for people: text cells a spreadsheet would run as a
-# formula get an apostrophe; numbers keep their type.
-from validation.outputs import spreadsheet_safe as neutralise_formulas
+from contracts.spreadsheet import spreadsheet_safe as neutralise_formulas
 
 log = logging.getLogger(__name__)
 

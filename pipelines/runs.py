@@ -121,7 +121,10 @@ def serve_command(
 def demo_command(services: int, years: float, seed: int) -> int:
     """Simulate, validate, train, score and report a demo provider group."""
     settings = _settings()
-    from pipelines.simulator import simulate_group, write_simulation
+    simulator = simulator_package()
+    if simulator is None:
+        return 1
+    simulate_group, write_simulation = simulator.simulate_group, simulator.write_simulation
 
     started = time.perf_counter()
     with console.status(f"Simulating {services} services over {years:g} years ..."):
@@ -154,6 +157,20 @@ def demo_command(services: int, years: float, seed: int) -> int:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def simulator_package():
+    """The demo simulator, or None (said in plain words) when it is not installed: a
+    production install of takehold leaves it out (simulator/pyproject.toml)."""
+    try:
+        import simulator
+    except ImportError:
+        console.print(
+            "[red]takehold stopped:[/red] the demo simulator is not installed. It is a "
+            "separate distribution: `pip install -e ./simulator` from the project (make does)."
+        )
+        return None
+    return simulator
 
 
 def _settings() -> Settings:
@@ -225,7 +242,7 @@ def _print_export_summary(source: str, as_of: date) -> None:
     table = Table(title=f"Export {source}")
     for column in ("file", "rows", "first date", "last date"):
         table.add_column(column, justify="right" if column == "rows" else "left")
-    from features.contract import FILES_BY_NAME
+    from contracts.export import FILES_BY_NAME
 
     for name, loaded in export.files.items():
         date_column = FILES_BY_NAME[name].date_column

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contracts.params import RunConfig
 from features.build import build_feature_frame, prepare_as_of
 from features.columns import AS_OF, HELD, IMPROVEMENT_ID
 from features.monthly import monthly_compliance
@@ -28,7 +29,6 @@ from models.ranking import rank_services
 from models.rules import claim_check, classify_stages, escalation_triggers, review_cadence
 from models.scoring import assemble_scores
 from models.uncertainty import BandedHoldModel
-from pipelines.config import RunConfig
 from validation import ValidationResult, validate_export
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.contract import FILES_BY_NAME
+from contracts.export import FILES_BY_NAME
 from pipelines.io import type_frame
 
 LOCATION = "1-123456789"

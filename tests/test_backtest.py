@@ -22,7 +22,7 @@ from models.metrics import (
     forecast_scores,
     reliability_table,
 )
-from models.synthetic import synthetic_snapshots
+from simulator.synthetic import synthetic_snapshots
 
 MONTHS_2024 = pd.Series(pd.date_range("2024-01-31", periods=12, freq="ME"))
 

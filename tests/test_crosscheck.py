@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.crosscheck import CrossCheckBands, cross_check, cross_check_sentence
+from contracts.params import CrossCheckBands
+from models.crosscheck import cross_check, cross_check_sentence
 
 STAGES = ["not_started", "emerging", "consolidating", "embedded", "slipping"]
 

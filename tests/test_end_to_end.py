@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
+from contracts.params import ModelSettings, RunConfig
 from models.scoring import SCORE_COLUMNS
-from pipelines.config import ModelSettings, RunConfig, load_settings, prepare_environment
+from pipelines.config import load_settings, prepare_environment
 from pipelines.stages import BlockedExport
 
 pytestmark = pytest.mark.slow
@@ -38,7 +39,7 @@ def harness():
 def demo(tmp_path_factory, harness):
     """A simulated export and a registered champion trained on it."""
     from pipelines.flows import train_model
-    from pipelines.simulator import simulate_group, write_simulation
+    from simulator import simulate_group, write_simulation
 
     root = tmp_path_factory.mktemp("e2e")
     simulation = simulate_group(16, 2.5, seed=21, truth_draws=10)
@@ -147,7 +148,7 @@ def test_two_runs_give_identical_scores(demo, tmp_path):
 
 
 def test_a_failing_stage_leaves_the_previous_outputs_untouched(demo, tmp_path, monkeypatch):
-    import pipelines.report
+    import report
 
     out = tmp_path / "out"
     first = score(demo, out, report=False)
@@ -156,7 +157,7 @@ def test_a_failing_stage_leaves_the_previous_outputs_untouched(demo, tmp_path, m
     def report_fails(folder, **settings):
         raise RuntimeError("the report stage failed")
 
-    monkeypatch.setattr(pipelines.report, "build_report", report_fails)
+    monkeypatch.setattr(report, "build_report", report_fails)
     with pytest.raises(RuntimeError, match="report stage failed"):
         score(demo, out)
     assert (out / "current").resolve().name == first.run_id

@@ -16,7 +16,7 @@ import pytest
 from features.columns import FEATURES_BY_NAME
 from features.labels import build_labels
 from features.snapshots import build_training_snapshots, eligible_as_of_dates
-from pipelines.simulator import simulate_group
+from simulator import simulate_group
 
 KEYS = ["improvement_id", "as_of"]
 

@@ -178,7 +178,7 @@ def test_large_repetitive_columns_type_exactly_as_cell_by_cell(monkeypatch):
     import numpy as np
 
     import pipelines.io as loader
-    from features.contract import FILES_BY_NAME
+    from contracts.export import FILES_BY_NAME
 
     rng = np.random.default_rng(3)
     n = 30_000

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from features_fixtures import LOCATION, OTHER_LOCATION, check, improvement, tables
 
+from contracts.params import LabelParams
 from features.labels import build_labels
-from features.params import LabelParams
 
 AS_OF = "2025-01-31"
 

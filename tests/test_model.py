@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.ga2m import MODEL_FEATURES, MONOTONE, PAIRS, HoldModel, platt_parameters
-from models.synthetic import synthetic_snapshots
+from simulator.synthetic import synthetic_snapshots
 
 
 def _model(**params) -> HoldModel:

@@ -12,7 +12,7 @@ from models.card import model_card, snapshots_summary, term_importance
 from models.explain import phrases, top_factors
 from models.figures import reliability_figure, shape_function_figures
 from models.ga2m import MODEL_FEATURES, HoldModel
-from models.synthetic import synthetic_snapshots
+from simulator.synthetic import synthetic_snapshots
 
 
 @pytest.fixture(scope="module")

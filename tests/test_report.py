@@ -23,14 +23,14 @@ from report_fixtures import (
     write_run_outputs,
 )
 
-from pipelines.report import build_report
-from pipelines.report.charts import FactorChartPainter, figure_svg, month_positions
-from pipelines.report.evidence import top_factors
-from pipelines.report.reading import RunOutputsError, read_run_outputs, text_items
-from pipelines.report.render import content_security_policy, day, percent
-from pipelines.report.spreadsheet import spreadsheet_frame
-from pipelines.report.svg import UnsafeSvgError, inline_svg
-from pipelines.report.tables import (
+from report import build_report
+from report.charts import FactorChartPainter, figure_svg, month_positions
+from report.evidence import top_factors
+from report.reading import RunOutputsError, read_run_outputs, text_items
+from report.render import content_security_policy, day, percent
+from report.spreadsheet import spreadsheet_frame
+from report.svg import UnsafeSvgError, inline_svg
+from report.tables import (
     change_summary,
     changes_since_previous,
     needs_attention,
@@ -470,7 +470,7 @@ def test_compact_rows_escape_hostile_values(tmp_path):
 
 
 def test_drawing_in_processes_gives_the_same_page(tmp_path, monkeypatch):
-    import pipelines.report.build as build
+    import report.build as build
 
     monkeypatch.setattr(build, "CHART_CHUNK", 3)  # several chunks even for a small group
     pages = []
@@ -484,7 +484,7 @@ def test_drawing_in_processes_gives_the_same_page(tmp_path, monkeypatch):
 def test_shape_panels_are_drawn_by_kind():
     from report_fixtures import _shape_functions
 
-    from pipelines.report.charts import shape_function_chart, shape_panel_kind
+    from report.charts import shape_function_chart, shape_panel_kind
 
     shapes = _shape_functions(np.random.default_rng(0))
     kinds = {term: shape_panel_kind(rows) for term, rows in shapes.groupby("term")}

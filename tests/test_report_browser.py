@@ -24,7 +24,7 @@ import pytest
 from report_fixtures import SCRIPT_NAME, write_run_outputs
 from websockets.sync.client import connect
 
-from pipelines.report import build_report
+from report import build_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [

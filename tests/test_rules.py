@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_rules_rows import EMBEDDED_ROW, classified, frame
 
+from contracts.params import EvidenceThreshold
+from contracts.vocabulary import STAGES
 from models.rules import (
     CRITERIA,
     CRITERION_COLUMNS,
-    STAGES,
-    EvidenceThreshold,
     classify_stages,
 )
 from pipelines.outputs import write_manifest

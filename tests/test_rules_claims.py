@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from test_rules_rows import frame
 
-from models.rules import EvidenceThreshold, claim_check, classify_stages, review_cadence
+from contracts.params import EvidenceThreshold
+from models.rules import claim_check, classify_stages, review_cadence
 
 NAN = np.nan
 EMERGING = {"consecutive_months_at_standard_count": 1.0}

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from contracts.params import EvidenceThreshold
 from features.columns import FEATURE_NAMES
-from models.rules import RULE_FEATURES, EvidenceThreshold, classify_stages
+from models.rules import RULE_FEATURES, classify_stages
 
 # Every value chosen so that the row meets every embedded criterion with some margin.
 EMBEDDED_ROW: dict = {

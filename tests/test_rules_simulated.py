@@ -14,7 +14,7 @@ import pytest
 
 from models.rules import classify_stages, escalation_triggers
 
-simulator = pytest.importorskip("pipelines.simulator", reason="the simulator is not there yet")
+simulator = pytest.importorskip("simulator", reason="the simulator is not there yet")
 build = pytest.importorskip("features.build", reason="the feature builder is not there yet")
 
 pytestmark = pytest.mark.slow

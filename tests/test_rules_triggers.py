@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from test_rules_rows import frame
 
-from models.rules import EvidenceThreshold, escalation_triggers
+from contracts.params import EvidenceThreshold
+from models.rules import escalation_triggers
 from models.triggers import TRIGGER_COLUMNS, TRIGGERS
 
 NAN = np.nan

@@ -396,7 +396,7 @@ def test_train_and_score_run_unchanged_against_the_servers(
         pytest.skip(f"pipelines.flows does not import yet ({reason})")
     from mlflow.tracking import MlflowClient
 
-    from pipelines.simulator import simulate_group, write_simulation
+    from simulator import simulate_group, write_simulation
 
     simulation = simulate_group(12, 2.5, seed=3)
     export_dir, _ = write_simulation(simulation, tmp_path / "demo")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from features.contract import (
+from contracts.export import (
     EARLIEST_DATE,
     EXPORT_FILES,
     FILES_BY_NAME,
@@ -22,8 +22,8 @@ from features.contract import (
     PRIMARY_CHECK_SOURCES,
 )
 from pipelines.io import read_export
-from pipelines.simulator import Simulation, simulate_group, write_simulation
-from pipelines.simulator.words import FIRST_NAMES
+from simulator import Simulation, simulate_group, write_simulation
+from simulator.words import FIRST_NAMES
 
 END = date(2026, 10, 31)
 

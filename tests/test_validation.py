@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from features.contract import EXPORT_FILES, FILES_BY_NAME
+from contracts.export import EXPORT_FILES, FILES_BY_NAME
+from contracts.params import ValidationParams
 from pipelines.cli import app
 from pipelines.io import read_export
-from validation import ValidationParams, validate_export, write_validation_outputs
+from validation import validate_export, write_validation_outputs
 from validation.outputs import spreadsheet_safe
 from validation.result import GX_VALUE_KEYS
 from validation.rules import contract_rules
@@ -266,10 +267,10 @@ def test_the_validate_command_exits_0_usable_1_blocked_2_usage(tmp_path, case, a
 
 def test_a_simulated_demo_export_validates_clean(tmp_path):
     simulator = pytest.importorskip(
-        "pipelines.simulator", reason="the simulator (issue 2) is not in this checkout"
+        "simulator", reason="the simulator (issue 2) is not in this checkout"
     )
     sim = simulator.simulate_group(4, 1.0, seed=3, truth_as_of=[date(2026, 10, 31)], truth_draws=1)
-    from pipelines.io import write_export
+    from simulator.export import write_export
 
     write_export(sim.frames, str(tmp_path / "export"))
     result = validate_export(read_export(str(tmp_path / "export")), sim.end, today=TODAY)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from broken_exports.corpus import AS_OF, CASES, CASES_BY_NAME, TODAY, base_frames, write_frames
 
-from features.contract import FILES_BY_NAME
+from contracts.export import FILES_BY_NAME
 from pipelines.io import read_export
 from validation.engine import build_suite, ephemeral_context, plan_parts, run_suite
 from validation.result import scrub_gx_result

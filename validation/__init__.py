@@ -7,11 +7,10 @@ what is quarantined, and which harmless variations are normalised rather than re
 """
 
 from validation.outputs import write_validation_outputs
-from validation.result import Finding, ValidationParams, ValidationResult
+from validation.result import Finding, ValidationResult
 
 __all__ = [
     "Finding",
-    "ValidationParams",
     "ValidationResult",
     "validate_export",
     "write_validation_outputs",

@@ -38,7 +38,7 @@ from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.validator.v1_validator import Validator
 
-from features.contract import ExportFile
+from contracts.export import ExportFile
 from validation.rules import Rule
 
 RESULT_FORMAT = {"result_format": "COMPLETE"}

@@ -14,13 +14,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
+from contracts.spreadsheet import spreadsheet_safe
 from validation.result import ValidationResult
 
 log = logging.getLogger(__name__)
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUARANTINE_DIR = "quarantine"
 DATA_DOCS_DIR = "data_docs"
 SUMMARY_FILE = "validation.json"
@@ -53,23 +51,6 @@ def write_quarantine(result: ValidationResult, folder: Path) -> list[Path]:
         )
         written.append(path)
     return written
-
-
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas (prefixed with `'`)."""
-    changed = {}
-    for name in frame.columns:
-        column = frame[name]
-        if not (
-            pd.api.types.is_string_dtype(column.dtype)
-            or isinstance(column.dtype, pd.CategoricalDtype)
-        ):
-            continue
-        text = column.astype("str").where(column.notna())
-        risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
-        if risky.any():
-            changed[name] = text.where(~risky, "'" + text)
-    return frame.assign(**changed)
 
 
 def write_data_docs(result: ValidationResult, folder: Path) -> Path:

@@ -31,20 +31,6 @@ GX_VALUE_KEYS = (
 
 
 @dataclass(frozen=True)
-class ValidationParams:
-    """How strict a run is.
-
-    `block_share`: a file whose rows break row-level rules of their own (not counting rows
-    quarantined only because a row they depend on was) in more than this share of its judged
-    rows (rows read minus rows set aside) blocks the run.
-    `sample_rows`: how many failing row numbers a finding names.
-    """
-
-    block_share: float = 0.05
-    sample_rows: int = 5
-
-
-@dataclass(frozen=True)
 class Finding:
     """One failed rule: where, what, how often, and the first failing data rows (1-based)."""
 

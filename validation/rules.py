@@ -26,7 +26,7 @@ from datetime import date, datetime
 import great_expectations.expectations as gxe
 import pandas as pd
 
-from features.contract import EARLIEST_DATE, Column, ExportFile
+from contracts.export import EARLIEST_DATE, Column, ExportFile
 from features.panels import positions_in
 
 # Files whose duplicate IDs make the whole export untrustworthy (every other file points at them).

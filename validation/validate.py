@@ -27,14 +27,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features.contract import EXPORT_FILES, FILES_BY_NAME, ExportFile
-from pipelines.io import Export, ExportError, LoadedFile
+from contracts.export import EXPORT_FILES, FILES_BY_NAME, ExportFile
+from contracts.files import Export, ExportError, LoadedFile
+from contracts.params import ValidationParams
 from validation.engine import build_suite, ephemeral_context, rule_outcomes, run_suite
 from validation.result import (
     BLOCKING,
     ROW_LEVEL,
     Finding,
-    ValidationParams,
     ValidationResult,
     scrub_gx_result,
 )

@@ -1,7 +1,7 @@
 """Everything the report page shows, assembled from run outputs as plain template data.
 
 Values are passed through untouched (the template escapes them); only chart SVG, cleaned by
-`pipelines.report.svg`, is marked safe. Anchors inside the page are positional (`svc-3`,
+`report.svg`, is marked safe. Anchors inside the page are positional (`svc-3`,
 `imp-41`), never built from export values.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 from markupsafe import Markup
 
-from pipelines.report import tables
-from pipelines.report.reading import RunOutputs
+from report import tables
+from report.reading import RunOutputs
 
 NO_CHARTS = {
     "spc_svg": None,

@@ -12,20 +12,20 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from pipelines.io import write_export
-from pipelines.simulator.dynamics import State, advance, initial_state
-from pipelines.simulator.frames import export_frames, improvement_id_array
-from pipelines.simulator.group import Group, calendar_for, draw_group
-from pipelines.simulator.parameters import Parameters
-from pipelines.simulator.records import Recorder
-from pipelines.simulator.truth import hold_probabilities, latent_summary, realised_labels
+from simulator.dynamics import State, advance, initial_state
+from simulator.export import write_export
+from simulator.frames import export_frames, improvement_id_array
+from simulator.group import Group, calendar_for, draw_group
+from simulator.parameters import Parameters
+from simulator.records import Recorder
+from simulator.truth import hold_probabilities, latent_summary, realised_labels
 
 log = logging.getLogger(__name__)
 
 DEFAULT_END = date(2026, 10, 31)
 TRUTH_README = """# Ground truth of a simulated provider group
 
-Written by `takehold simulate` / `pipelines.simulator.write_simulation`. Never part of the
+Written by `takehold simulate` / `simulator.write_simulation`. Never part of the
 export: a model must not see it. One row per improvement per month-end as-of date (from the
 month it was identified), or per requested as-of date.
 

@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from pipelines.report.svg import inline_svg
+from report.svg import inline_svg
 
 GREY = "#7b7d7d"
 BLUE = "#289de0"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.contract import THEMES
+from contracts.export import THEMES
 
 REGIONS = (
     "North East",

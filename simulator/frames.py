@@ -12,18 +12,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.contract import FILES_BY_NAME, THEMES, ExportFile
-from pipelines.simulator.dynamics import CLOSED, EMBEDDED, EMERGING
-from pipelines.simulator.group import THEME_KEY_QUESTION, Group, sigmoid
-from pipelines.simulator.parameters import Parameters
-from pipelines.simulator.records import (
+from contracts.export import FILES_BY_NAME, THEMES, ExportFile
+from simulator.dynamics import CLOSED, EMBEDDED, EMERGING
+from simulator.group import THEME_KEY_QUESTION, Group, sigmoid
+from simulator.parameters import Parameters
+from simulator.records import (
     CHANNELS,
     CLASSIFICATIONS,
     HARMS,
     LEVELS,
     RESPONDENTS,
 )
-from pipelines.simulator.words import feedback_texts
+from simulator.words import feedback_texts
 
 SOURCES = np.array(["audit", "care_records", "staff_practice", "competency"], dtype=object)
 DECLARED_NAMES = {EMERGING: "emerging", EMBEDDED: "embedded", CLOSED: "closed"}

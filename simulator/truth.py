@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import PRIMARY_CHECK_SOURCES, SERIOUS_HARMS, THEMES
-from pipelines.simulator.dynamics import (
+from contracts.export import PRIMARY_CHECK_SOURCES, SERIOUS_HARMS, THEMES
+from simulator.dynamics import (
     HOLDING,
     NOT_ADOPTED,
     PRIMARY,
@@ -23,8 +23,8 @@ from pipelines.simulator.dynamics import (
     background_rate,
     slip_hazard,
 )
-from pipelines.simulator.group import Group
-from pipelines.simulator.parameters import Parameters
+from simulator.group import Group
+from simulator.parameters import Parameters
 
 DECLARED_LATENT = np.array(["none", "emerging", "embedded", "closed"], dtype=object)
 

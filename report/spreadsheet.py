@@ -2,7 +2,7 @@
 
 A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is run as a formula by
 spreadsheets (CSV injection); such text cells are prefixed with an apostrophe by
-`pipelines.outputs.neutralise_formulas`, which every takehold CSV uses. Numbers keep their type.
+`contracts.spreadsheet.spreadsheet_safe`, which every takehold CSV uses. Numbers keep their type.
 Files are UTF-8 with a byte-order mark so Excel reads accents and symbols correctly, and
 multi-item cells are joined with "; ".
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.outputs import neutralise_formulas
+from contracts.spreadsheet import spreadsheet_safe as neutralise_formulas
 
 
 def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """The governance report: one self-contained HTML file and board-paper tables from a run's
 outputs (see docs/report.md)."""
 
-from pipelines.report.build import build_report
+from report.build import build_report
 
 __all__ = ["build_report"]

@@ -29,10 +29,10 @@ import pandas as pd
 from markupsafe import Markup
 
 from features.spc import assurance, variation_icon
-from pipelines.report import charts, content, evidence, tables
-from pipelines.report.reading import RunOutputs, read_run_outputs
-from pipelines.report.render import render_report
-from pipelines.report.spreadsheet import write_spreadsheet_tables
+from report import charts, content, evidence, tables
+from report.reading import RunOutputs, read_run_outputs
+from report.render import render_report
+from report.spreadsheet import write_spreadsheet_tables
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,6 @@ latent story of adoption, embedding and slipping (docs/simulator.md); `write_sim
 writes the export and, beside it and never inside it, the ground truth.
 """
 
-from pipelines.simulator.core import Simulation, simulate_group, write_simulation
+from simulator.core import Simulation, simulate_group, write_simulation
 
 __all__ = ["Simulation", "simulate_group", "write_simulation"]

@@ -11,8 +11,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from features.contract import THEMES
-from pipelines.simulator.dynamics import (
+from contracts.export import THEMES
+from simulator.dynamics import (
     CLOSED,
     HOLDING,
     Month,
@@ -20,9 +20,9 @@ from pipelines.simulator.dynamics import (
     background_rate,
     leaders_perceived,
 )
-from pipelines.simulator.group import THEME_SHARES, Group, theme_shares
-from pipelines.simulator.parameters import Parameters
-from pipelines.simulator.words import feedback_text_index
+from simulator.group import THEME_SHARES, Group, theme_shares
+from simulator.parameters import Parameters
+from simulator.words import feedback_text_index
 
 CHANNELS = np.array(
     ["survey", "complaint", "compliment", "meeting", "review_site", "staff_survey", "other"],

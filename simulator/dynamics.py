@@ -15,8 +15,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from pipelines.simulator.group import BACKGROUND_THEME_SHARES, Group, sigmoid, theme_shares
-from pipelines.simulator.parameters import Parameters
+from simulator.group import BACKGROUND_THEME_SHARES, Group, sigmoid, theme_shares
+from simulator.parameters import Parameters
 
 NOT_ADOPTED, HOLDING, SLIPPED = 0, 1, 2
 NONE, EMERGING, EMBEDDED, CLOSED = 0, 1, 2, 3

@@ -2,7 +2,7 @@
 
 Autoescaping is on for the whole template, so every value that came from a run's outputs
 (service names, themes, reasons, timeline details, model card) is HTML-escaped. The only
-markup inserted unescaped is chart SVG that `pipelines.report.svg.inline_svg` has cleaned
+markup inserted unescaped is chart SVG that `report.svg.inline_svg` has cleaned
 and checked. A Content-Security-Policy forbids every network request and every script but
 the one-line print helper, whose hash it names: even a value that escaped escaping could
 neither run nor load anything.
@@ -45,7 +45,7 @@ def render_report(content: dict) -> str:
 def report_environment() -> jinja2.Environment:
     """The Jinja2 environment: package templates, autoescape on, undefined values are errors."""
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("pipelines.report", "templates"),
+        loader=jinja2.PackageLoader("report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

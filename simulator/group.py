@@ -1,7 +1,7 @@
 """The fictional provider group: services, teams and improvements, drawn once.
 
 Everything here is fixed for the whole run (and for every re-simulation of the ground
-truth); what changes month to month lives in `pipelines.simulator.dynamics`.
+truth); what changes month to month lives in `simulator.dynamics`.
 Improvements are indexed 0..I-1 in identification order; teams are padded to the largest
 team count so that every improvement has a row of `max_teams` team slots.
 """
@@ -13,9 +13,9 @@ from datetime import date
 
 import numpy as np
 
-from features.contract import THEMES
-from pipelines.simulator.parameters import Parameters
-from pipelines.simulator.words import region_names, service_names, team_names
+from contracts.export import THEMES
+from simulator.parameters import Parameters
+from simulator.words import region_names, service_names, team_names
 
 NEVER = np.iinfo(np.int32).max  # month index of an action that never starts
 
