@@ -142,3 +142,28 @@ def column_dtype(column: Column):
         "integer": "Int64",
         "number": "float64",
     }[column.kind]
+
+
+class HandedTables:
+    """Tables handed from one stage to the next, by name.
+
+    The receiver takes what it needs out (`take`, `take_all`) and the object keeps no reference
+    to it afterwards: at ten million checks a table is gigabytes, so the stage that owns a
+    table is the only one holding it, and no stage frees memory by emptying a dict its caller
+    still uses.
+    """
+
+    def __init__(self, tables: dict[str, pd.DataFrame]):
+        self._tables = dict(tables)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._tables)
+
+    def take(self, name: str) -> pd.DataFrame:
+        """The table `name`, handed over: this object no longer holds it."""
+        return self._tables.pop(name)
+
+    def take_all(self) -> dict[str, pd.DataFrame]:
+        """Every table still held, handed over."""
+        tables, self._tables = self._tables, {}
+        return tables

@@ -194,6 +194,7 @@ SHAPE_FUNCTIONS = OutputTable(
     meaning="The champion's shape functions: each term's contribution along its feature.",
     columns=_columns(
         ("term", "text", "A feature or a pair."),
+        ("feature", "text", "The (first) feature of the term."),
         ("x", "number", "Feature value (bin)."),
         ("x_label", "text", "The bin as text."),
         ("feature2", "text", "The pair's second feature ('' for a single feature)."),
@@ -214,3 +215,26 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
     SHAPE_FUNCTIONS,
 )
 TABLES_BY_NAME = {t.name: t for t in OUTPUT_TABLES}
+
+
+class TableShapeError(KeyError):
+    """A frame about to be written lacks a declared column or carries an undeclared one."""
+
+
+def conform(frame, table: OutputTable):
+    """`frame` with exactly `table`'s columns, in declared order.
+
+    Raises `TableShapeError` naming the columns missing or undeclared: a table is never written
+    with a column its readers do not know, nor without one they expect.
+    """
+    declared = table.column_names
+    if len(frame.columns) == 0 and len(frame) == 0:  # nothing scored: an empty table
+        return frame.reindex(columns=list(declared))
+    missing = [c for c in declared if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in declared]
+    if missing or extra:
+        raise TableShapeError(
+            f"output table {table.name!r}: missing declared column(s) {missing}, "
+            f"undeclared column(s) {extra}"
+        )
+    return frame[list(declared)]

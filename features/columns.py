@@ -43,168 +43,249 @@ class Feature:
     kind: Kind
     description: str
     direction: int = 0  # expected effect on holding: +1, -1, or 0 (unknown / not monotone)
+    # How an analyst says the feature at a value (`{v}` is the formatted value): the model's
+    # explanations (models.explain) read it.
+    phrase: str = ""
 
+
+# Every feature's name, for the code that reads one feature by name (rules, triggers, model).
+DAYS_SINCE_IDENTIFIED = "days_since_identified"
+DAYS_SINCE_ACTION_STARTED = "days_since_action_started"
+REVIEW_CYCLES_SINCE_ACTION_COUNT = "review_cycles_since_action_count"
+CONSECUTIVE_MONTHS_AT_STANDARD_COUNT = "consecutive_months_at_standard_count"
+MONTHS_SINCE_BELOW_STANDARD = "months_since_below_standard"
+EVIDENCE_SPAN_DAYS = "evidence_span_days"
+COMPLIANCE_LATEST = "compliance_latest"
+COMPLIANCE_MARGIN_LATEST = "compliance_margin_latest"
+COMPLIANCE_SLOPE_SINCE_ACTION_PER_MONTH = "compliance_slope_since_action_per_month"
+COMPLIANCE_SLOPE_3M_PER_MONTH = "compliance_slope_3m_per_month"
+COMPLIANCE_SLOPE_6M_PER_MONTH = "compliance_slope_6m_per_month"
+SPC_SPECIAL_CAUSE_CONCERN_LATEST_FLAG = "spc_special_cause_concern_latest_flag"
+SPC_IMPROVEMENT_SIGNAL_SINCE_ACTION_FLAG = "spc_improvement_signal_since_action_flag"
+SPC_ASSURANCE_PASS_FLAG = "spc_assurance_pass_flag"
+SPC_ASSURANCE_FAIL_FLAG = "spc_assurance_fail_flag"
+FIRST_CYCLE_SLIP_FLAG = "first_cycle_slip_flag"
+TEAM_COUNT = "team_count"
+TEAMS_CHECKED_90D_COUNT = "teams_checked_90d_count"
+TEAMS_MEETING_STANDARD_COUNT = "teams_meeting_standard_count"
+TEAMS_MEETING_STANDARD_SHARE = "teams_meeting_standard_share"
+MET_ITEMS_TOP_TEAM_SHARE = "met_items_top_team_share"
+EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT = "evidence_categories_positive_90d_count"
+PEOPLES_EXPERIENCE_POSITIVE_90D_FLAG = "peoples_experience_positive_90d_flag"
+SOURCE_AGREEMENT_SHARE = "source_agreement_share"
+REPEAT_GAPS_SHARE_90D = "repeat_gaps_share_90d"
+THEME_INCIDENTS_90D_COUNT = "theme_incidents_90d_count"
+THEME_INCIDENTS_180D_COUNT = "theme_incidents_180d_count"
+SERIOUS_THEME_INCIDENTS_90D_COUNT = "serious_theme_incidents_90d_count"
+THEME_INCIDENT_RATE_CHANGE_PER_MONTH = "theme_incident_rate_change_per_month"
+SLIPS_SINCE_ACTION_COUNT = "slips_since_action_count"
+COMPETENCY_PASS_SHARE_180D = "competency_pass_share_180d"
+CONFIDENCE_GAP_POINTS = "confidence_gap_points"
+PROMPTS_PER_OBSERVATION_90D = "prompts_per_observation_90d"
+THEME_SENTIMENT_90D_MEAN = "theme_sentiment_90d_mean"
+THEME_SENTIMENT_CHANGE_90D = "theme_sentiment_change_90d"
+THEME_COMPLAINTS_90D_COUNT = "theme_complaints_90d_count"
+AGENCY_SHIFT_SHARE_90D = "agency_shift_share_90d"
+UNFILLED_SHIFT_SHARE_90D = "unfilled_shift_share_90d"
+AGENCY_SHIFT_SHARE_CHANGE_90D = "agency_shift_share_change_90d"
+UNFILLED_SHIFT_SHARE_CHANGE_90D = "unfilled_shift_share_change_90d"
+LEAVERS_PER_100_SHIFTS_90D = "leavers_per_100_shifts_90d"
+WORKFORCE_FEEDBACK_MISMATCH_FLAG = "workforce_feedback_mismatch_flag"
+SEVERITY = "severity"
+ORIGIN = "origin"
+THEME = "theme"
+KEY_QUESTION = "key_question"
+SERVICE_TYPE = "service_type"
+STANDARD = "standard"
+DECLARED_STATUS = "declared_status"
+LATEST_REVIEW_CLASSIFICATION = "latest_review_classification"
 
 FEATURES: tuple[Feature, ...] = (
     # --- timeline -------------------------------------------------------------------------
-    Feature("days_since_identified", "timeline", "numeric", "Days from identified_on to as_of."),
     Feature(
-        "days_since_action_started",
+        DAYS_SINCE_IDENTIFIED,
+        "timeline",
+        "numeric",
+        "Days from identified_on to as_of.",
+        phrase="identified {v} days ago",
+    ),
+    Feature(
+        DAYS_SINCE_ACTION_STARTED,
         "timeline",
         "numeric",
         "Days from action_started_on to as_of; NaN when no action has started by as_of.",
+        phrase="action started {v} days ago",
     ),
     Feature(
-        "review_cycles_since_action_count",
+        REVIEW_CYCLES_SINCE_ACTION_COUNT,
         "timeline",
         "numeric",
         "Calendar months from the action month to the as_of month that have a monthly "
         "compliance value (audit, care_records or staff_practice checks); NaN without "
         "action.",
         +1,
+        phrase="{v} months of compliance results since the action",
     ),
     Feature(
-        "consecutive_months_at_standard_count",
+        CONSECUTIVE_MONTHS_AT_STANDARD_COUNT,
         "timeline",
         "numeric",
         "Run of most recent months with a compliance value at or above the standard, "
         "counted back from the latest month with a value; a month with no value ends the "
         "run. 0 when the latest value is below the standard; NaN when there is no value.",
         +1,
+        phrase="{v} consecutive months at standard",
     ),
     Feature(
-        "months_since_below_standard",
+        MONTHS_SINCE_BELOW_STANDARD,
         "timeline",
         "numeric",
         "Months from the last month below the standard (since action) to the as_of month; "
         "NaN when no month since action was below the standard.",
         +1,
+        phrase="{v} months since last below standard",
     ),
     Feature(
-        "evidence_span_days",
+        EVIDENCE_SPAN_DAYS,
         "timeline",
         "numeric",
         "Days between the first and the last primary check dated on or before as_of.",
+        phrase="{v} days of check evidence",
     ),
     # --- trend ----------------------------------------------------------------------------
     Feature(
-        "compliance_latest",
+        COMPLIANCE_LATEST,
         "trend",
         "numeric",
         "Monthly compliance (sum met / sum sampled, primary sources) in the latest month "
         "with a value on or before as_of.",
+        phrase="latest compliance {v}",
     ),
     Feature(
-        "compliance_margin_latest",
+        COMPLIANCE_MARGIN_LATEST,
         "trend",
         "numeric",
         "compliance_latest minus the improvement's standard (share points).",
         +1,
+        phrase="latest compliance {v} against the standard",
     ),
     Feature(
-        "compliance_slope_since_action_per_month",
+        COMPLIANCE_SLOPE_SINCE_ACTION_PER_MONTH,
         "trend",
         "numeric",
         "Theil-Sen slope of monthly compliance since the action month, over at most the 12 "
         "latest months, share points per month; NaN with fewer than 3 monthly values.",
+        phrase="compliance trend since action {v} per month",
     ),
     Feature(
-        "compliance_slope_3m_per_month",
+        COMPLIANCE_SLOPE_3M_PER_MONTH,
         "trend",
         "numeric",
         "Theil-Sen slope of monthly compliance over the 3 months ending with the as_of "
         "month; NaN with fewer than 2 values.",
+        phrase="3-month compliance trend {v} per month",
     ),
     Feature(
-        "compliance_slope_6m_per_month",
+        COMPLIANCE_SLOPE_6M_PER_MONTH,
         "trend",
         "numeric",
         "Theil-Sen slope of monthly compliance over the 6 months ending with the as_of "
         "month; NaN with fewer than 3 values.",
+        phrase="6-month compliance trend {v} per month",
     ),
     Feature(
-        "spc_special_cause_concern_latest_flag",
+        SPC_SPECIAL_CAUSE_CONCERN_LATEST_FLAG,
         "trend",
         "flag",
         "1 when any of the latest 3 monthly points on the SPC (XmR) chart since action is a "
         "special cause of concern; NaN with fewer than 3 points since action.",
         -1,
+        phrase="SPC concern in the latest months: {v}",
     ),
     Feature(
-        "spc_improvement_signal_since_action_flag",
+        SPC_IMPROVEMENT_SIGNAL_SINCE_ACTION_FLAG,
         "trend",
         "flag",
         "1 when the SPC chart since action shows a special cause of improvement (shift, "
         "trend, two-of-three or point outside the limits) at any point; NaN with fewer "
         "than 3 points.",
         +1,
+        phrase="SPC improvement signal since action: {v}",
     ),
     Feature(
-        "spc_assurance_pass_flag",
+        SPC_ASSURANCE_PASS_FLAG,
         "trend",
         "flag",
         "1 when the lower SPC process limit since action is above the standard (NHS "
         "'consistent pass'), 0 otherwise; NaN with fewer than 3 points. With no variation "
         "at all (every moving range 0) both limits are the mean.",
+        phrase="SPC limits wholly at standard: {v}",
     ),
     Feature(
-        "spc_assurance_fail_flag",
+        SPC_ASSURANCE_FAIL_FLAG,
         "trend",
         "flag",
         "1 when the upper SPC process limit since action is below the standard (NHS "
         "'consistent fail'), 0 otherwise; NaN with fewer than 3 points.",
         -1,
+        phrase="SPC limits wholly below standard: {v}",
     ),
     Feature(
-        "first_cycle_slip_flag",
+        FIRST_CYCLE_SLIP_FLAG,
         "trend",
         "flag",
         "1 when the first month at or above the standard since the action month was "
         "followed, within the next two months, by a month below it; 0 when it was not (so "
         "far); NaN when no month since action met the standard.",
         -1,
+        phrase="slipped soon after first meeting the standard: {v}",
     ),
     # --- spread ---------------------------------------------------------------------------
     Feature(
-        "team_count",
+        TEAM_COUNT,
         "spread",
         "numeric",
         "Distinct teams with a primary check since the action month, on or before as_of; "
         "NaN without action.",
+        phrase="{v} teams checked since action",
     ),
     Feature(
-        "teams_checked_90d_count",
+        TEAMS_CHECKED_90D_COUNT,
         "spread",
         "numeric",
         "Distinct teams with a primary check in the 90 days to as_of (0 is a true count).",
+        phrase="{v} teams checked in 90 days",
     ),
     Feature(
-        "teams_meeting_standard_count",
+        TEAMS_MEETING_STANDARD_COUNT,
         "spread",
         "numeric",
         "Teams whose latest primary check day in the 90 days to as_of met the standard "
         "(that day's checks pooled: met / sampled >= standard); NaN when no team has such "
         "a check.",
         +1,
+        phrase="{v} teams meeting the standard",
     ),
     Feature(
-        "teams_meeting_standard_share",
+        TEAMS_MEETING_STANDARD_SHARE,
         "spread",
         "numeric",
         "Share of teams whose latest primary check in the 90 days to as_of met the "
         "standard (met / sampled >= standard); NaN when no team has such a check.",
         +1,
+        phrase="{v} of teams meeting the standard",
     ),
     Feature(
-        "met_items_top_team_share",
+        MET_ITEMS_TOP_TEAM_SHARE,
         "spread",
         "numeric",
         "Share of met items (primary checks since the action month) that came from the team "
         "with the most met items (1 = all improvement in one team); NaN with no met item.",
         -1,
+        phrase="{v} of met items from one team",
     ),
     Feature(
-        "evidence_categories_positive_90d_count",
+        EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT,
         "spread",
         "numeric",
         "CQC evidence categories (of six) whose latest evidence in the 90 days to as_of is "
@@ -213,189 +294,245 @@ FEATURES: tuple[Feature, ...] = (
         "an incidents file, no incident concerning the improvement in the 90 days and a "
         "primary check in them. 0 is a true count.",
         +1,
+        phrase="{v} evidence categories positive in 90 days",
     ),
     Feature(
-        "peoples_experience_positive_90d_flag",
+        PEOPLES_EXPERIENCE_POSITIVE_90D_FLAG,
         "spread",
         "flag",
         "1 when people and families' feedback on the theme in the 90 days to as_of has "
         "mean sentiment > 0, 0 when <= 0, NaN when there is none.",
         +1,
+        phrase="people's feedback positive in 90 days: {v}",
     ),
     Feature(
-        "source_agreement_share",
+        SOURCE_AGREEMENT_SHARE,
         "spread",
         "numeric",
         "Share of check sources (audit, care_records, staff_practice, competency) whose "
         "pooled result in the 90 days to as_of agrees with all of them pooled (both at or "
         "both below the standard); NaN with no checks in the window.",
         +1,
+        phrase="{v} of check sources agree",
     ),
     # --- recurrence -----------------------------------------------------------------------
     Feature(
-        "repeat_gaps_share_90d",
+        REPEAT_GAPS_SHARE_90D,
         "recurrence",
         "numeric",
         "Repeat gaps / failed items over primary checks in the 90 days to as_of; NaN when "
         "no item failed or repeat_gaps was not recorded.",
         -1,
+        phrase="{v} of failed items were repeat gaps",
     ),
     Feature(
-        "theme_incidents_90d_count",
+        THEME_INCIDENTS_90D_COUNT,
         "recurrence",
         "numeric",
         "Incidents at the improvement's location with its theme or naming it, in the 90 "
         "days to as_of; NaN when the export has no incidents file.",
         -1,
+        phrase="{v} theme incidents in 90 days",
     ),
     Feature(
-        "theme_incidents_180d_count",
+        THEME_INCIDENTS_180D_COUNT,
         "recurrence",
         "numeric",
         "As theme_incidents_90d_count over 180 days.",
         -1,
+        phrase="{v} theme incidents in 180 days",
     ),
     Feature(
-        "serious_theme_incidents_90d_count",
+        SERIOUS_THEME_INCIDENTS_90D_COUNT,
         "recurrence",
         "numeric",
         "Theme incidents with harm moderate, severe or death in the 90 days to as_of.",
         -1,
+        phrase="{v} serious theme incidents in 90 days",
     ),
     Feature(
-        "theme_incident_rate_change_per_month",
+        THEME_INCIDENT_RATE_CHANGE_PER_MONTH,
         "recurrence",
         "numeric",
         "Theme incidents per month from action_started_on to as_of (at least one month "
         "counted) minus per month in the 180 days before action_started_on (months of "
         "30.44 days); NaN without action or without an incidents file.",
         -1,
+        phrase="theme incidents per month changed by {v}",
     ),
     Feature(
-        "slips_since_action_count",
+        SLIPS_SINCE_ACTION_COUNT,
         "recurrence",
         "numeric",
         "Months since the action month below the standard whose previous month with a "
         "value (since action) was at or above it; NaN without a value since action.",
         -1,
+        phrase="{v} slips below standard since action",
     ),
     # --- staff understanding --------------------------------------------------------------
     Feature(
-        "competency_pass_share_180d",
+        COMPETENCY_PASS_SHARE_180D,
         "staff",
         "numeric",
         "met / sampled over competency checks in the 180 days to as_of; NaN without one.",
         +1,
+        phrase="{v} of competency checks passed",
     ),
     Feature(
-        "confidence_gap_points",
+        CONFIDENCE_GAP_POINTS,
         "staff",
         "numeric",
         "Mean self-rated confidence (1-5) minus demonstrated competency on the same scale "
         "(1 + 4 x competency pass share), competency checks in the 180 days to as_of. "
         "Positive: staff rate themselves above what they show.",
         -1,
+        phrase="staff confidence {v} points above demonstrated competency",
     ),
     Feature(
-        "prompts_per_observation_90d",
+        PROMPTS_PER_OBSERVATION_90D,
         "staff",
         "numeric",
         "Mean prompts_needed per staff_practice check in the 90 days to as_of.",
         -1,
+        phrase="{v} prompts per observation",
     ),
     # --- lived experience -----------------------------------------------------------------
     Feature(
-        "theme_sentiment_90d_mean",
+        THEME_SENTIMENT_90D_MEAN,
         "experience",
         "numeric",
         "Mean sentiment (-1, 0, 1) of feedback from people and families at the location on "
         "the theme (or naming the improvement) in the 90 days to as_of; NaN without "
         "any.",
         +1,
+        phrase="people's feedback sentiment {v}",
     ),
     Feature(
-        "theme_sentiment_change_90d",
+        THEME_SENTIMENT_CHANGE_90D,
         "experience",
         "numeric",
         "theme_sentiment_90d_mean minus the same mean over (as_of - 180 days, as_of - 90 days].",
+        phrase="feedback sentiment changed by {v}",
     ),
     Feature(
-        "theme_complaints_90d_count",
+        THEME_COMPLAINTS_90D_COUNT,
         "experience",
         "numeric",
         "Complaints (channel complaint) on the theme at the location in the 90 days to "
         "as_of; NaN when the export has no feedback file.",
         -1,
+        phrase="{v} complaints on the theme in 90 days",
     ),
     # --- workforce ------------------------------------------------------------------------
     Feature(
-        "agency_shift_share_90d",
+        AGENCY_SHIFT_SHARE_90D,
         "workforce",
         "numeric",
         "Agency shifts / planned shifts at the location, weeks starting in the 90 days to as_of.",
         -1,
+        phrase="{v} of shifts by agency staff",
     ),
     Feature(
-        "unfilled_shift_share_90d",
+        UNFILLED_SHIFT_SHARE_90D,
         "workforce",
         "numeric",
         "Unfilled shifts / planned shifts at the location, weeks in the 90 days to as_of.",
         -1,
+        phrase="{v} of shifts unfilled",
     ),
     Feature(
-        "agency_shift_share_change_90d",
+        AGENCY_SHIFT_SHARE_CHANGE_90D,
         "workforce",
         "numeric",
         "agency_shift_share_90d minus the same share over the 90 days before that.",
+        phrase="agency share changed by {v}",
     ),
     Feature(
-        "unfilled_shift_share_change_90d",
+        UNFILLED_SHIFT_SHARE_CHANGE_90D,
         "workforce",
         "numeric",
         "unfilled_shift_share_90d minus the same share over the 90 days before that.",
+        phrase="unfilled shift share change 90d {v}",
     ),
     Feature(
-        "leavers_per_100_shifts_90d",
+        LEAVERS_PER_100_SHIFTS_90D,
         "workforce",
         "numeric",
         "Leavers per 100 planned shifts at the location, weeks in the 90 days to as_of.",
         -1,
+        phrase="{v} leavers per 100 shifts",
     ),
     Feature(
-        "workforce_feedback_mismatch_flag",
+        WORKFORCE_FEEDBACK_MISMATCH_FLAG,
         "workforce",
         "flag",
         "1 when agency + unfilled share of planned shifts fell (90 days to as_of against the "
         "90 days before) while people's theme sentiment did not rise; 0 otherwise; NaN "
         "when either change is missing.",
+        phrase="staffing improved but feedback did not: {v}",
     ),
     # --- context --------------------------------------------------------------------------
     Feature(
-        "severity", "context", "category", "Improvement severity (routine/significant/serious)."
-    ),
-    Feature("origin", "context", "category", "Where the concern came from."),
-    Feature("theme", "context", "category", "Improvement theme."),
-    Feature("key_question", "context", "category", "CQC key question."),
-    Feature("service_type", "context", "category", "Type of service."),
-    Feature(
-        "standard", "context", "numeric", "Required share of sampled items meeting the standard."
+        SEVERITY,
+        "context",
+        "category",
+        "Improvement severity (routine/significant/serious).",
+        phrase="severity {v}",
     ),
     Feature(
-        "declared_status",
+        ORIGIN,
+        "context",
+        "category",
+        "Where the concern came from.",
+        phrase="raised by {v}",
+    ),
+    Feature(
+        THEME,
+        "context",
+        "category",
+        "Improvement theme.",
+        phrase="theme {v}",
+    ),
+    Feature(
+        KEY_QUESTION,
+        "context",
+        "category",
+        "CQC key question.",
+        phrase="key question {v}",
+    ),
+    Feature(
+        SERVICE_TYPE,
+        "context",
+        "category",
+        "Type of service.",
+        phrase="service type {v}",
+    ),
+    Feature(
+        STANDARD,
+        "context",
+        "numeric",
+        "Required share of sampled items meeting the standard.",
+        phrase="standard of {v}",
+    ),
+    Feature(
+        DECLARED_STATUS,
         "context",
         "category",
         "Leaders' declared status as of as_of (declared_on <= as_of), else 'none'.",
+        phrase="leaders declare {v}",
     ),
     Feature(
-        "latest_review_classification",
+        LATEST_REVIEW_CLASSIFICATION,
         "context",
         "category",
         "Classification of the latest governance review on or before as_of, else 'none'; "
         "on a day with several, the most senior level's.",
+        phrase="latest governance review: {v}",
     ),
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+PHRASES: dict[str, str] = {f.name: f.phrase for f in FEATURES}
 FEATURES_BY_NAME = {f.name: f for f in FEATURES}
 NUMERIC_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind != "category")
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind == "category")

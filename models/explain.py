@@ -10,60 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.columns import PHRASES, STANDARD
 from models.ga2m import PAIR_SEPARATOR
-
-# How an analyst would say a feature's value; `{v}` is the formatted value.
-PHRASES: dict[str, str] = {
-    "days_since_identified": "identified {v} days ago",
-    "days_since_action_started": "action started {v} days ago",
-    "review_cycles_since_action_count": "{v} months of compliance results since the action",
-    "consecutive_months_at_standard_count": "{v} consecutive months at standard",
-    "months_since_below_standard": "{v} months since last below standard",
-    "evidence_span_days": "{v} days of check evidence",
-    "compliance_latest": "latest compliance {v}",
-    "compliance_margin_latest": "latest compliance {v} against the standard",
-    "compliance_slope_since_action_per_month": "compliance trend since action {v} per month",
-    "compliance_slope_3m_per_month": "3-month compliance trend {v} per month",
-    "compliance_slope_6m_per_month": "6-month compliance trend {v} per month",
-    "spc_special_cause_concern_latest_flag": "SPC concern in the latest months: {v}",
-    "spc_improvement_signal_since_action_flag": "SPC improvement signal since action: {v}",
-    "spc_assurance_pass_flag": "SPC limits wholly at standard: {v}",
-    "spc_assurance_fail_flag": "SPC limits wholly below standard: {v}",
-    "first_cycle_slip_flag": "slipped soon after first meeting the standard: {v}",
-    "team_count": "{v} teams checked since action",
-    "teams_checked_90d_count": "{v} teams checked in 90 days",
-    "teams_meeting_standard_count": "{v} teams meeting the standard",
-    "teams_meeting_standard_share": "{v} of teams meeting the standard",
-    "met_items_top_team_share": "{v} of met items from one team",
-    "evidence_categories_positive_90d_count": "{v} evidence categories positive in 90 days",
-    "peoples_experience_positive_90d_flag": "people's feedback positive in 90 days: {v}",
-    "source_agreement_share": "{v} of check sources agree",
-    "repeat_gaps_share_90d": "{v} of failed items were repeat gaps",
-    "theme_incidents_90d_count": "{v} theme incidents in 90 days",
-    "theme_incidents_180d_count": "{v} theme incidents in 180 days",
-    "serious_theme_incidents_90d_count": "{v} serious theme incidents in 90 days",
-    "theme_incident_rate_change_per_month": "theme incidents per month changed by {v}",
-    "slips_since_action_count": "{v} slips below standard since action",
-    "competency_pass_share_180d": "{v} of competency checks passed",
-    "confidence_gap_points": "staff confidence {v} points above demonstrated competency",
-    "prompts_per_observation_90d": "{v} prompts per observation",
-    "theme_sentiment_90d_mean": "people's feedback sentiment {v}",
-    "theme_sentiment_change_90d": "feedback sentiment changed by {v}",
-    "theme_complaints_90d_count": "{v} complaints on the theme in 90 days",
-    "agency_shift_share_90d": "{v} of shifts by agency staff",
-    "unfilled_shift_share_90d": "{v} of shifts unfilled",
-    "agency_shift_share_change_90d": "agency share changed by {v}",
-    "leavers_per_100_shifts_90d": "{v} leavers per 100 shifts",
-    "workforce_feedback_mismatch_flag": "staffing improved but feedback did not: {v}",
-    "severity": "severity {v}",
-    "origin": "raised by {v}",
-    "theme": "theme {v}",
-    "key_question": "key question {v}",
-    "service_type": "service type {v}",
-    "standard": "standard of {v}",
-    "declared_status": "leaders declare {v}",
-    "latest_review_classification": "latest governance review: {v}",
-}
 
 
 def formatted_values(feature: str, values: pd.Series) -> pd.Series:
@@ -86,7 +34,7 @@ def formatted_values(feature: str, values: pd.Series) -> pd.Series:
 def _formatted_numbers(feature: str, numbers: pd.Series) -> pd.Series:
     if feature.endswith("_flag"):
         text = numbers.map({1.0: "yes", 0.0: "no"})
-    elif feature.endswith("_share") or "_share_" in feature or feature in ("standard",):
+    elif feature.endswith("_share") or "_share_" in feature or feature == STANDARD:
         text = (100 * numbers).round(0).map("{:.0f}%".format)
     elif feature.endswith(("_count", "_days")) or feature.startswith("months_"):
         text = numbers.round(0).map("{:.0f}".format)
@@ -97,7 +45,7 @@ def _formatted_numbers(feature: str, numbers: pd.Series) -> pd.Series:
 
 def phrases(feature: str, values: pd.Series) -> pd.Series:
     """Plain-words description of one feature at each value; missing evidence said so."""
-    template = PHRASES.get(feature, feature.replace("_", " ") + " {v}")
+    template = PHRASES[feature]  # every feature declares its phrase (features.columns)
     text = formatted_values(feature, values)
     described = text.map(lambda v: template.format(v=v), na_action="ignore")
     return described.fillna(f"no evidence for {feature.replace('_', ' ')}").astype("str")

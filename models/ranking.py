@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from contracts.params import RankingParams
+from contracts.tables import SERVICES, conform
 from contracts.vocabulary import OVERCLAIM, STAGES
 
 
@@ -58,21 +59,8 @@ def rank_services(
         ["priority_score", "location_id"], ascending=[False, True], kind="mergesort"
     ).reset_index(drop=True)
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    columns = [
-        "rank",
-        "location_id",
-        "provider_id",
-        "name",
-        "priority_score",
-        "priority_low",
-        "priority_high",
-        "improvements",
-        *[f"n_{s}" for s in STAGES],
-        "overclaims",
-        "triggers",
-        "main_reason",
-    ]
-    return ranked[columns].round({"priority_score": 3, "priority_low": 3, "priority_high": 3})
+    rounded = ranked.round({"priority_score": 3, "priority_low": 3, "priority_high": 3})
+    return conform(rounded, SERVICES)
 
 
 def main_reasons(frame: pd.DataFrame) -> pd.Series:

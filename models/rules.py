@@ -45,7 +45,30 @@ from contracts.vocabulary import (
     SLIPPING,
     UNDERCLAIM,
 )
-from features.columns import AS_OF, IMPROVEMENT_ID, KEY_COLUMNS
+from features.columns import (
+    AS_OF,
+    COMPETENCY_PASS_SHARE_180D,
+    COMPLIANCE_MARGIN_LATEST,
+    CONFIDENCE_GAP_POINTS,
+    CONSECUTIVE_MONTHS_AT_STANDARD_COUNT,
+    DAYS_SINCE_ACTION_STARTED,
+    DECLARED_STATUS,
+    EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT,
+    IMPROVEMENT_ID,
+    KEY_COLUMNS,
+    LATEST_REVIEW_CLASSIFICATION,
+    PEOPLES_EXPERIENCE_POSITIVE_90D_FLAG,
+    REVIEW_CYCLES_SINCE_ACTION_COUNT,
+    SERIOUS_THEME_INCIDENTS_90D_COUNT,
+    SLIPS_SINCE_ACTION_COUNT,
+    SPC_SPECIAL_CAUSE_CONCERN_LATEST_FLAG,
+    STANDARD,
+    TEAMS_CHECKED_90D_COUNT,
+    TEAMS_MEETING_STANDARD_COUNT,
+    TEAMS_MEETING_STANDARD_SHARE,
+    THEME_INCIDENT_RATE_CHANGE_PER_MONTH,
+    THEME_INCIDENTS_180D_COUNT,
+)
 from models import cadence, triggers
 
 log = logging.getLogger(__name__)
@@ -106,42 +129,42 @@ def _choose(conditions: list[pd.Series], choices: list, default) -> pd.Series:
 
 def consecutive_months_at_standard(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """At least `min_consecutive_months` monthly results in a row at or above the standard."""
-    return _values(features, "consecutive_months_at_standard_count") >= t.min_consecutive_months
+    return _values(features, CONSECUTIVE_MONTHS_AT_STANDARD_COUNT) >= t.min_consecutive_months
 
 
 def evidence_categories(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Improvement visible in at least `min_evidence_categories` CQC evidence categories."""
-    return _values(features, "evidence_categories_positive_90d_count") >= t.min_evidence_categories
+    return _values(features, EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT) >= t.min_evidence_categories
 
 
 def peoples_experience(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """People's and families' feedback on the theme is positive (when the threshold asks it)."""
-    positive = _values(features, "peoples_experience_positive_90d_flag") == 1
+    positive = _values(features, PEOPLES_EXPERIENCE_POSITIVE_90D_FLAG) == 1
     return positive | (not t.require_peoples_experience)
 
 
 def teams_meeting_standard(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """At least `min_teams_meeting_share` of teams met the standard at their latest check."""
-    return _values(features, "teams_meeting_standard_share") >= t.min_teams_meeting_share
+    return _values(features, TEAMS_MEETING_STANDARD_SHARE) >= t.min_teams_meeting_share
 
 
 def no_serious_incidents(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """No more than `max_serious_incidents` moderate-or-worse theme incidents in 90 days."""
-    return _values(features, "serious_theme_incidents_90d_count") <= t.max_serious_incidents
+    return _values(features, SERIOUS_THEME_INCIDENTS_90D_COUNT) <= t.max_serious_incidents
 
 
 def fewer_incidents_than_before(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Fewer theme incidents a month than before action, or none recently and no more than before."""
-    change = _values(features, "theme_incident_rate_change_per_month")
+    change = _values(features, THEME_INCIDENT_RATE_CHANGE_PER_MONTH)
     # With no incident either side "fewer" is impossible; an unchanged rate and a quiet half
     # year is the best evidence there can be, so it passes.
-    quiet = (change <= 0) & (_values(features, "theme_incidents_180d_count") == 0)
+    quiet = (change <= 0) & (_values(features, THEME_INCIDENTS_180D_COUNT) == 0)
     return (change < t.max_incident_rate_change_per_month) | quiet
 
 
 def competency_demonstrated(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Competency checks (180 days) pass at or above the standard (plus `min_competency_margin`)."""
-    margin = _values(features, "competency_pass_share_180d") - _values(features, "standard")
+    margin = _values(features, COMPETENCY_PASS_SHARE_180D) - _values(features, STANDARD)
     # Round away float noise so a pass share equal to the standard counts as meeting it.
     return margin.round(9) >= t.min_competency_margin
 
@@ -152,20 +175,20 @@ def confidence_gap_small(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Ser
     Self-rated confidence is optional in the contract: with no self-ratings there is no
     evidence of a gap, so the criterion holds (competency itself is judged separately).
     """
-    gap = _values(features, "confidence_gap_points")
+    gap = _values(features, CONFIDENCE_GAP_POINTS)
     return gap.isna() | (gap.round(9) <= t.max_confidence_gap_points)
 
 
 def no_spc_concern(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """No SPC special cause of concern in the latest 3 monthly points since action."""
-    return _values(features, "spc_special_cause_concern_latest_flag") == 0
+    return _values(features, SPC_SPECIAL_CAUSE_CONCERN_LATEST_FLAG) == 0
 
 
 # --- the embedded criteria: reasons in a Registered Manager's words ---------------------------
 
 
 def consecutive_months_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    months = _values(features, "consecutive_months_at_standard_count")
+    months = _values(features, CONSECUTIVE_MONTHS_AT_STANDARD_COUNT)
     return _choose(
         [months.isna(), months == 0, months >= t.min_consecutive_months],
         [
@@ -180,7 +203,7 @@ def consecutive_months_reason(features: pd.DataFrame, t: EvidenceThreshold) -> p
 
 
 def evidence_categories_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    categories = _values(features, "evidence_categories_positive_90d_count").fillna(0)
+    categories = _values(features, EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT).fillna(0)
     of_six = _number_text(categories, 0) + f" of {len(EVIDENCE_CATEGORIES)} kinds of evidence"
     return _choose(
         [categories >= t.min_evidence_categories],
@@ -190,7 +213,7 @@ def evidence_categories_reason(features: pd.DataFrame, t: EvidenceThreshold) -> 
 
 
 def peoples_experience_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    flag = _values(features, "peoples_experience_positive_90d_flag")
+    flag = _values(features, PEOPLES_EXPERIENCE_POSITIVE_90D_FLAG)
     return _choose(
         [flag == 1, flag == 0, flag.isna()],
         [
@@ -203,12 +226,12 @@ def peoples_experience_reason(features: pd.DataFrame, t: EvidenceThreshold) -> p
 
 
 def teams_meeting_standard_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    share = _values(features, "teams_meeting_standard_share")
+    share = _values(features, TEAMS_MEETING_STANDARD_SHARE)
     seen = (
         "improvement seen in "
-        + _number_text(_values(features, "teams_meeting_standard_count"), 0)
+        + _number_text(_values(features, TEAMS_MEETING_STANDARD_COUNT), 0)
         + " of "
-        + _plural(_values(features, "teams_checked_90d_count"), "team", "teams")
+        + _plural(_values(features, TEAMS_CHECKED_90D_COUNT), "team", "teams")
     )
     needed = f" ({_format_number(t.min_teams_meeting_share * 100, 1)}% needed)"
     return _choose(
@@ -219,7 +242,7 @@ def teams_meeting_standard_reason(features: pd.DataFrame, t: EvidenceThreshold) 
 
 
 def no_serious_incidents_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    serious = _values(features, "serious_theme_incidents_90d_count")
+    serious = _values(features, SERIOUS_THEME_INCIDENTS_90D_COUNT)
     return _choose(
         [serious.isna(), serious == 0],
         [
@@ -232,8 +255,8 @@ def no_serious_incidents_reason(features: pd.DataFrame, t: EvidenceThreshold) ->
 
 
 def fewer_incidents_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    change = _values(features, "theme_incident_rate_change_per_month")
-    quiet = (change <= 0) & (_values(features, "theme_incidents_180d_count") == 0)
+    change = _values(features, THEME_INCIDENT_RATE_CHANGE_PER_MONTH)
+    quiet = (change <= 0) & (_values(features, THEME_INCIDENTS_180D_COUNT) == 0)
     per_month = _number_text(change.abs()) + " "
     return _choose(
         [change.isna(), change < 0, quiet, change > 0],
@@ -248,9 +271,9 @@ def fewer_incidents_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.S
 
 
 def competency_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    passed = _values(features, "competency_pass_share_180d")
+    passed = _values(features, COMPETENCY_PASS_SHARE_180D)
     pass_text = _percent_text(passed) + " of items"
-    standard = " the " + _percent_text(_values(features, "standard")) + " standard"
+    standard = " the " + _percent_text(_values(features, STANDARD)) + " standard"
     return _choose(
         [passed.isna(), competency_demonstrated(features, t)],
         [
@@ -262,8 +285,8 @@ def competency_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series
 
 
 def confidence_gap_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    gap = _values(features, "confidence_gap_points")
-    no_competency = _values(features, "competency_pass_share_180d").isna()
+    gap = _values(features, CONFIDENCE_GAP_POINTS)
+    no_competency = _values(features, COMPETENCY_PASS_SHARE_180D).isna()
     limit = _format_number(t.max_confidence_gap_points)
     return _choose(
         [gap.isna() & no_competency, gap.isna(), confidence_gap_small(features, t)],
@@ -279,7 +302,7 @@ def confidence_gap_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Se
 
 
 def no_spc_concern_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    flag = _values(features, "spc_special_cause_concern_latest_flag")
+    flag = _values(features, SPC_SPECIAL_CAUSE_CONCERN_LATEST_FLAG)
     return _choose(
         [flag.isna(), flag == 1],
         [
@@ -308,77 +331,77 @@ CRITERIA: tuple[Criterion, ...] = (
         "consecutive_months_at_standard",
         consecutive_months_at_standard,
         consecutive_months_reason,
-        ("consecutive_months_at_standard_count",),
+        (CONSECUTIVE_MONTHS_AT_STANDARD_COUNT,),
     ),
     Criterion(
         "evidence_categories",
         evidence_categories,
         evidence_categories_reason,
-        ("evidence_categories_positive_90d_count",),
+        (EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT,),
     ),
     Criterion(
         "peoples_experience",
         peoples_experience,
         peoples_experience_reason,
-        ("peoples_experience_positive_90d_flag",),
+        (PEOPLES_EXPERIENCE_POSITIVE_90D_FLAG,),
     ),
     Criterion(
         "teams_meeting_standard",
         teams_meeting_standard,
         teams_meeting_standard_reason,
-        ("teams_meeting_standard_share", "teams_meeting_standard_count", "teams_checked_90d_count"),
+        (TEAMS_MEETING_STANDARD_SHARE, TEAMS_MEETING_STANDARD_COUNT, TEAMS_CHECKED_90D_COUNT),
     ),
     Criterion(
         "no_serious_incidents",
         no_serious_incidents,
         no_serious_incidents_reason,
-        ("serious_theme_incidents_90d_count",),
+        (SERIOUS_THEME_INCIDENTS_90D_COUNT,),
     ),
     Criterion(
         "fewer_incidents_than_before",
         fewer_incidents_than_before,
         fewer_incidents_reason,
-        ("theme_incident_rate_change_per_month", "theme_incidents_180d_count"),
+        (THEME_INCIDENT_RATE_CHANGE_PER_MONTH, THEME_INCIDENTS_180D_COUNT),
     ),
     Criterion(
         "competency_demonstrated",
         competency_demonstrated,
         competency_reason,
-        ("competency_pass_share_180d", "standard"),
+        (COMPETENCY_PASS_SHARE_180D, STANDARD),
     ),
     Criterion(
         "confidence_gap_small",
         confidence_gap_small,
         confidence_gap_reason,
-        ("confidence_gap_points", "competency_pass_share_180d"),
+        (CONFIDENCE_GAP_POINTS, COMPETENCY_PASS_SHARE_180D),
     ),
     Criterion(
         "no_spc_concern",
         no_spc_concern,
         no_spc_concern_reason,
-        ("spc_special_cause_concern_latest_flag",),
+        (SPC_SPECIAL_CAUSE_CONCERN_LATEST_FLAG,),
     ),
 )
 CRITERION_COLUMNS = tuple(f"criterion_{c.name}" for c in CRITERIA)
 # The features the rules read; the frame must carry them (plus the key columns).
 RULE_FEATURES = (
-    "days_since_action_started",
-    "review_cycles_since_action_count",
-    "consecutive_months_at_standard_count",
-    "compliance_margin_latest",
-    "slips_since_action_count",
-    "evidence_categories_positive_90d_count",
-    "peoples_experience_positive_90d_flag",
-    "teams_checked_90d_count",
-    "teams_meeting_standard_count",
-    "teams_meeting_standard_share",
-    "serious_theme_incidents_90d_count",
-    "theme_incidents_180d_count",
-    "theme_incident_rate_change_per_month",
-    "competency_pass_share_180d",
-    "confidence_gap_points",
-    "spc_special_cause_concern_latest_flag",
-    "standard",
+    DAYS_SINCE_ACTION_STARTED,
+    REVIEW_CYCLES_SINCE_ACTION_COUNT,
+    CONSECUTIVE_MONTHS_AT_STANDARD_COUNT,
+    COMPLIANCE_MARGIN_LATEST,
+    SLIPS_SINCE_ACTION_COUNT,
+    EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT,
+    PEOPLES_EXPERIENCE_POSITIVE_90D_FLAG,
+    TEAMS_CHECKED_90D_COUNT,
+    TEAMS_MEETING_STANDARD_COUNT,
+    TEAMS_MEETING_STANDARD_SHARE,
+    SERIOUS_THEME_INCIDENTS_90D_COUNT,
+    THEME_INCIDENTS_180D_COUNT,
+    THEME_INCIDENT_RATE_CHANGE_PER_MONTH,
+    COMPETENCY_PASS_SHARE_180D,
+    CONFIDENCE_GAP_POINTS,
+    SPC_SPECIAL_CAUSE_CONCERN_LATEST_FLAG,
+    STANDARD,
 )
 
 
@@ -398,24 +421,24 @@ def criteria_met(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd.Dat
 
 def action_started(features: pd.DataFrame) -> pd.Series:
     """Action has started by as_of (days_since_action_started is recorded)."""
-    return _values(features, "days_since_action_started").notna()
+    return _values(features, DAYS_SINCE_ACTION_STARTED).notna()
 
 
 def evidence_since_action(features: pd.DataFrame) -> pd.Series:
     """At least one monthly compliance result since the action month."""
-    return _values(features, "review_cycles_since_action_count") >= 1
+    return _values(features, REVIEW_CYCLES_SINCE_ACTION_COUNT) >= 1
 
 
 def slipped_below_standard(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Below the standard now, after having met it since action (at least `slipping_min_slips`)."""
-    below_now = _values(features, "compliance_margin_latest") < 0
-    return below_now & (_values(features, "slips_since_action_count") >= t.slipping_min_slips)
+    below_now = _values(features, COMPLIANCE_MARGIN_LATEST) < 0
+    return below_now & (_values(features, SLIPS_SINCE_ACTION_COUNT) >= t.slipping_min_slips)
 
 
 def sustained_and_confirmed(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """At standard for some review cycles and seen in more than one kind of evidence."""
-    months = _values(features, "consecutive_months_at_standard_count")
-    categories = _values(features, "evidence_categories_positive_90d_count")
+    months = _values(features, CONSECUTIVE_MONTHS_AT_STANDARD_COUNT)
+    categories = _values(features, EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT)
     return (months >= t.consolidating_min_consecutive_months) & (
         categories >= t.consolidating_min_evidence_categories
     )
@@ -441,9 +464,9 @@ def stage_headline(inputs: pd.DataFrame) -> pd.Series:
 
     `inputs` holds the stage and the features in `HEADLINE_INPUTS`."""
     stage = inputs["stage"]
-    months = _values(inputs, "consecutive_months_at_standard_count")
-    categories = _values(inputs, "evidence_categories_positive_90d_count")
-    slips = _values(inputs, "slips_since_action_count")
+    months = _values(inputs, CONSECUTIVE_MONTHS_AT_STANDARD_COUNT)
+    categories = _values(inputs, EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT)
+    slips = _values(inputs, SLIPS_SINCE_ACTION_COUNT)
     return _choose(
         [
             ~action_started(inputs),
@@ -472,10 +495,10 @@ def stage_headline(inputs: pd.DataFrame) -> pd.Series:
 
 
 HEADLINE_INPUTS = (
-    "days_since_action_started",
-    "consecutive_months_at_standard_count",
-    "evidence_categories_positive_90d_count",
-    "slips_since_action_count",
+    DAYS_SINCE_ACTION_STARTED,
+    CONSECUTIVE_MONTHS_AT_STANDARD_COUNT,
+    EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT,
+    SLIPS_SINCE_ACTION_COUNT,
 )
 
 
@@ -588,8 +611,8 @@ def claimed_level(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """What leaders claim: 'embedded' if the declared status or the latest governance review
     says embedded (or closed), else 'not_embedded' if either says emerging or not assured, else
     'none'. The stronger claim wins, since an overclaim is the risk the check exists to catch."""
-    declared = _labels(features, "declared_status")
-    reviewed = _labels(features, "latest_review_classification")
+    declared = _labels(features, DECLARED_STATUS)
+    reviewed = _labels(features, LATEST_REVIEW_CLASSIFICATION)
     embedded = declared.isin(t.embedded_claims) | reviewed.isin(t.embedded_claims)
     modest = declared.isin(("emerging", "not_assured")) | reviewed.isin(("emerging", "not_assured"))
     return _choose([embedded, modest], ["embedded", "not_embedded"], "none")
@@ -605,7 +628,7 @@ def claim_check(
     evidence meets the embedded threshold; no_claim: nothing declared and no review;
     consistent otherwise (an embedded claim on a consolidating improvement is consistent).
     """
-    _require_columns(features, KEY_COLUMNS + ("declared_status", "latest_review_classification"))
+    _require_columns(features, KEY_COLUMNS + (DECLARED_STATUS, LATEST_REVIEW_CLASSIFICATION))
     claims = features[list(KEY_COLUMNS)].assign(claim=claimed_level(features, threshold))
     joined = (
         stages[list(KEY_COLUMNS) + ["stage"]]

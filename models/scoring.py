@@ -9,40 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from contracts.tables import SCORES, conform
 from features.columns import AS_OF, IMPROVEMENT_ID
 
-SCORE_COLUMNS = (
-    "improvement_id",
-    "location_id",
-    "provider_id",
-    "theme",
-    "key_question",
-    "severity",
-    "as_of",
-    "p_hold",
-    "p_hold_low",
-    "p_hold_high",
-    "stage",
-    "stage_reasons",
-    "declared_status",
-    "claim_check",
-    "cross_check",
-    "triggers",
-    "top_factors",
-    "model_version",
-    # beyond the required columns: what analysts need to act on a row
-    "escalations",
-    "cross_check_sentence",
-    "stable_reasons",
-    "fragile_reasons",
-    "latest_review_classification",
-    "last_rm_review_on",
-    "next_rm_review_due",
-    "rm_review_overdue",
-    "last_senior_review_on",
-    "next_senior_review_due",
-    "senior_review_overdue",
-)
 PROBABILITY_DECIMALS = 6
 
 
@@ -57,7 +26,8 @@ def assemble_scores(
     services: pd.DataFrame,
     model_version: str,
 ) -> pd.DataFrame:
-    """One row per improvement scored, sorted by improvement_id, with SCORE_COLUMNS.
+    """One row per improvement scored, sorted by improvement_id, with the columns of
+    `contracts.tables.SCORES`.
 
     `predictions`: improvement_id, as_of, p_hold, p_hold_low, p_hold_high, top_factors;
     `stages` from models.rules.classify_stages; `claims` aligned to `stages`; `triggers` from
@@ -114,4 +84,5 @@ def assemble_scores(
         "latest_review_classification",
     ):
         scores[column] = scores[column].astype("str")
-    return scores[list(SCORE_COLUMNS)].sort_values(keys, kind="mergesort").reset_index(drop=True)
+    ordered = scores.sort_values(keys, kind="mergesort").reset_index(drop=True)
+    return conform(ordered, SCORES)

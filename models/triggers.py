@@ -17,7 +17,24 @@ import numpy as np
 import pandas as pd
 
 from contracts.params import EvidenceThreshold
-from features.columns import AS_OF, IMPROVEMENT_ID
+from features.columns import (
+    AS_OF,
+    COMPETENCY_PASS_SHARE_180D,
+    COMPLIANCE_MARGIN_LATEST,
+    CONFIDENCE_GAP_POINTS,
+    CONSECUTIVE_MONTHS_AT_STANDARD_COUNT,
+    DAYS_SINCE_ACTION_STARTED,
+    EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT,
+    IMPROVEMENT_ID,
+    PROMPTS_PER_OBSERVATION_90D,
+    SEVERITY,
+    SLIPS_SINCE_ACTION_COUNT,
+    STANDARD,
+    TEAMS_MEETING_STANDARD_COUNT,
+    TEAMS_MEETING_STANDARD_SHARE,
+    THEME_INCIDENT_RATE_CHANGE_PER_MONTH,
+    WORKFORCE_FEEDBACK_MISMATCH_FLAG,
+)
 
 SEPARATOR = "; "
 
@@ -32,34 +49,28 @@ def numeric_feature(features: pd.DataFrame, name: str) -> pd.Series:
 
 def slippage_after_early_improvement(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Met the standard since action, and is below it again now."""
-    below_now = numeric_feature(features, "compliance_margin_latest") < 0
-    return below_now & (
-        numeric_feature(features, "slips_since_action_count") >= t.slipping_min_slips
-    )
+    below_now = numeric_feature(features, COMPLIANCE_MARGIN_LATEST) < 0
+    return below_now & (numeric_feature(features, SLIPS_SINCE_ACTION_COUNT) >= t.slipping_min_slips)
 
 
 def uneven_results_between_teams(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Some teams meet the standard but fewer than `min_teams_meeting_share` of them do."""
-    some_meet = numeric_feature(features, "teams_meeting_standard_count") >= 1
+    some_meet = numeric_feature(features, TEAMS_MEETING_STANDARD_COUNT) >= 1
     return some_meet & (
-        numeric_feature(features, "teams_meeting_standard_share") < t.min_teams_meeting_share
+        numeric_feature(features, TEAMS_MEETING_STANDARD_SHARE) < t.min_teams_meeting_share
     )
 
 
 def weak_staff_understanding(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Competency below the standard, a large confidence gap, or frequent prompting."""
     competency_margin = (
-        numeric_feature(features, "competency_pass_share_180d")
-        - numeric_feature(features, "standard")
+        numeric_feature(features, COMPETENCY_PASS_SHARE_180D) - numeric_feature(features, STANDARD)
     ).round(9)
     return (
         (competency_margin < t.min_competency_margin)
+        | (numeric_feature(features, CONFIDENCE_GAP_POINTS).round(9) > t.max_confidence_gap_points)
         | (
-            numeric_feature(features, "confidence_gap_points").round(9)
-            > t.max_confidence_gap_points
-        )
-        | (
-            numeric_feature(features, "prompts_per_observation_90d")
+            numeric_feature(features, PROMPTS_PER_OBSERVATION_90D)
             > t.trigger_max_prompts_per_observation
         )
     )
@@ -67,7 +78,7 @@ def weak_staff_understanding(features: pd.DataFrame, t: EvidenceThreshold) -> pd
 
 def workforce_improving_feedback_not(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Agency and unfilled shifts fell while people's feedback on the theme did not improve."""
-    return numeric_feature(features, "workforce_feedback_mismatch_flag") == 1
+    return numeric_feature(features, WORKFORCE_FEEDBACK_MISMATCH_FLAG) == 1
 
 
 def serious_concern_thin_evidence(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
@@ -77,19 +88,18 @@ def serious_concern_thin_evidence(features: pd.DataFrame, t: EvidenceThreshold) 
     narrow: fewer than `min_evidence_categories` kinds of evidence. Only where some improvement
     is shown (at least one month at standard): with none, the stage already says so.
     """
-    months = numeric_feature(features, "consecutive_months_at_standard_count")
-    categories = numeric_feature(features, "evidence_categories_positive_90d_count").fillna(0)
-    serious = features["severity"].astype("str") == "serious"
+    months = numeric_feature(features, CONSECUTIVE_MONTHS_AT_STANDARD_COUNT)
+    categories = numeric_feature(features, EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT).fillna(0)
+    serious = features[SEVERITY].astype("str") == "serious"
     thin = (months < t.min_consecutive_months) | (categories < t.min_evidence_categories)
     return serious & (months >= 1) & thin
 
 
 def incident_reduction_too_short(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Theme incidents fell since action, over fewer days than can be judged."""
-    fell = numeric_feature(features, "theme_incident_rate_change_per_month") < 0
+    fell = numeric_feature(features, THEME_INCIDENT_RATE_CHANGE_PER_MONTH) < 0
     recent = (
-        numeric_feature(features, "days_since_action_started")
-        < t.trigger_min_incident_judgement_days
+        numeric_feature(features, DAYS_SINCE_ACTION_STARTED) < t.trigger_min_incident_judgement_days
     )
     return fell & recent
 

@@ -26,8 +26,16 @@ def setup_logging(verbose: bool) -> None:
         stream=sys.stderr,
     )
     level = logging.INFO if verbose else logging.WARNING
-    for package in ("pipelines", "features", "models", "validation"):
+    for package in ("pipelines", "features", "models", "validation", "report", "contracts"):
         logging.getLogger(package).setLevel(level)
+    # Great Expectations sets some of its loggers to INFO when imported; its notes are not
+    # the user's business unless asked for.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: verbose or _not_a_library_note(record))
+
+
+def _not_a_library_note(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith("great_expectations")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from contracts.params import SECTIONS, RunConfig
 
@@ -42,6 +43,7 @@ class Settings:
     prefect_home: Path
     prefect_api_url: str | None
     model_name: str = "takehold"
+    sink_url: str | None = None  # TAKEHOLD_SINK_URL: a SQL database each run appends to
 
     @property
     def demo_dir(self) -> Path:
@@ -66,6 +68,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         prefect_home=Path(env.get("PREFECT_HOME", str(home / "prefect"))),
         prefect_api_url=env.get("PREFECT_API_URL") or None,
         model_name=env.get("TAKEHOLD_MODEL_NAME", "takehold"),
+        sink_url=env.get("TAKEHOLD_SINK_URL") or None,
     )
 
 
@@ -86,22 +89,27 @@ def prepare_environment(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
-def load_run_config(path: Path | None = None) -> RunConfig:
-    """The run configuration: defaults, overridden by a TOML file's sections when given.
+def load_run_config(path: Path | None = None, overrides: dict | None = None) -> RunConfig:
+    """The run configuration: defaults, overridden by a TOML file's sections when given, then
+    by `overrides` (the same sections as a dict: a flow parameter a schedule can send).
 
     A section per part, e.g. `[threshold] min_consecutive_months = 4`. Unknown names are an
     error, so a typo never silently leaves a default in force.
     """
-    if path is None:
-        return RunConfig()
-    with open(path, "rb") as handle:
-        values = tomllib.load(handle)
+    values: dict = {}
+    where = "configuration"
+    if path is not None:
+        with open(path, "rb") as handle:
+            values = tomllib.load(handle)
+        where = str(path)
+    for section, settings in (overrides or {}).items():
+        values[section] = {**values.get(section, {}), **settings}
     unknown = set(values) - set(SECTIONS)
     if unknown:
-        raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}; known: {list(SECTIONS)}")
+        raise ValueError(f"{where}: unknown section(s) {sorted(unknown)}; known: {list(SECTIONS)}")
     defaults = RunConfig()
     parts = {
-        name: _override(getattr(defaults, name), values.get(name, {}), f"{path} [{name}]")
+        name: _override(getattr(defaults, name), values.get(name, {}), f"{where} [{name}]")
         for name in SECTIONS
     }
     return RunConfig(**parts)
@@ -114,3 +122,31 @@ def _override(default, values: dict, where: str):
         raise ValueError(f"{where}: unknown setting(s) {sorted(unknown)}")
     typed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return replace(default, **typed)
+
+
+def redacted_url(url: str) -> str:
+    """`url` with any user name and password replaced by ***, parsed (a password may hold '@')."""
+    parts = urlsplit(str(url))
+    if not (parts.username or parts.password):
+        return str(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+
+
+def has_credentials(url: str | None) -> bool:
+    """Whether `url` carries a user name or password."""
+    if not url:
+        return False
+    parts = urlsplit(str(url))
+    return bool(parts.username or parts.password)
+
+
+def refuse_credentials(name: str, url: str | None) -> None:
+    """A flow parameter must not carry credentials: Prefect records every parameter."""
+    if has_credentials(url):
+        raise ValueError(
+            f"{name} carries credentials ({redacted_url(url)}); Prefect records flow parameters, "
+            f"so give the URL in the environment instead (TAKEHOLD_SINK_URL for the sink)"
+        )

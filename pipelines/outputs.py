@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy
 
 from contracts.spreadsheet import spreadsheet_safe as neutralise_formulas
+from contracts.tables import OutputTable, conform
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,15 @@ def previous_run_id(out: Path) -> str | None:
     if not link.is_symlink():
         return None
     return Path(os.readlink(link)).name
+
+
+def write_declared(frame: pd.DataFrame, table: OutputTable, folder: Path) -> None:
+    """`frame` to every file `table` declares, with exactly its declared columns."""
+    shaped = conform(frame, table)
+    for name in table.files:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_table(shaped, path)
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:

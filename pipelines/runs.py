@@ -17,7 +17,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.config import Settings, load_run_config, load_settings, prepare_environment
+from pipelines.config import (
+    Settings,
+    has_credentials,
+    load_run_config,
+    load_settings,
+    prepare_environment,
+    refuse_credentials,
+)
 from pipelines.io import ExportError, prefetch_export, read_export
 
 log = logging.getLogger(__name__)
@@ -42,19 +49,19 @@ def score_command(
     from pipelines.flows import nightly_scoring
     from pipelines.stages import BlockedExport
 
-    config = load_run_config(config_path)
     booting.join()
     flow, partitions = _with_runner(nightly_scoring, runner, dask_address, partitions)
     try:
+        load_run_config(config_path)  # a broken configuration is refused before any work
+        refuse_credentials("EXPORT", export)
         with console.status(f"Scoring {export} as of {as_of} ..."):
             run = flow(
                 export=export,
                 as_of=as_of,
-                out=str(out),
-                settings=settings,
-                config=config,
+                out=str(out.resolve()),
+                config_file=_path_text(config_path),
                 partitions=partitions,
-                sink_url=sink_url,
+                sink_url=sink_parameter(sink_url),
                 report=report,
             )
     except (ExportError, BlockedExport, LookupError, ValueError) as problem:
@@ -64,19 +71,25 @@ def score_command(
     return 0
 
 
-def train_command(export: str, as_of: date, config_path: Path | None, truth=None) -> int:
+def train_command(
+    export: str, as_of: date, config_path: Path | None, truth_path: Path | None = None
+) -> int:
     settings = _settings()
     prefetch_export(export)
     booting = boot_temporary_server(settings)
     from pipelines.flows import train_model
     from pipelines.stages import BlockedExport
 
-    config = load_run_config(config_path)
     booting.join()
     try:
+        load_run_config(config_path)  # a broken configuration is refused before any work
+        refuse_credentials("EXPORT", export)
         with console.status(f"Training on {export}, labels observable by {as_of} ..."):
             result = train_model(
-                export=export, as_of=as_of, settings=settings, config=config, truth=truth
+                export=export,
+                as_of=as_of,
+                config_file=_path_text(config_path),
+                truth_path=_path_text(truth_path),
             )
     except (ExportError, BlockedExport, ValueError) as problem:
         return _refuse(problem)
@@ -99,7 +112,11 @@ def serve_command(
 
     from pipelines.flows import nightly_scoring
 
-    load_run_config(config_path)  # refuse a broken configuration now, not at 02:00
+    try:
+        load_run_config(config_path)  # refuse a broken configuration now, not at 02:00
+        refuse_credentials("EXPORT", export)
+    except ValueError as problem:
+        return _refuse(problem)
     console.print(
         f"Serving nightly_scoring on '{cron}' ({timezone}) against "
         f"{settings.prefect_api_url}; Ctrl-C stops it."
@@ -110,8 +127,8 @@ def serve_command(
         parameters={
             "export": export,
             "out": str(out.resolve()),
-            "config_file": str(config_path.resolve()) if config_path else None,
-            "sink_url": sink_url,
+            "config_file": _path_text(config_path),
+            "sink_url": sink_parameter(sink_url),
         },
         limit=1,
     )
@@ -134,7 +151,7 @@ def demo_command(services: int, years: float, seed: int) -> int:
         export_dir, truth_dir = write_simulation(simulation, settings.demo_dir)
     as_of = simulation.end
     _print_export_summary(str(export_dir), as_of)
-    code = train_command(str(export_dir), as_of, None, truth=simulation.truth)
+    code = train_command(str(export_dir), as_of, None, truth_path=truth_dir)
     if code:
         return code
     out = settings.demo_dir / "out"
@@ -180,6 +197,19 @@ def _settings() -> Settings:
     settings = load_settings()
     prepare_environment(settings)
     return settings
+
+
+def sink_parameter(sink_url: str | None) -> str | None:
+    """The sink URL as a flow parameter; one with credentials goes to the environment
+    (TAKEHOLD_SINK_URL, which the flow reads) instead, since Prefect records parameters."""
+    if has_credentials(sink_url):
+        os.environ["TAKEHOLD_SINK_URL"] = str(sink_url)
+        return None
+    return sink_url
+
+
+def _path_text(path: Path | None) -> str | None:
+    return str(Path(path).resolve()) if path else None
 
 
 def boot_temporary_server(settings: Settings) -> threading.Thread:

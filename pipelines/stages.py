@@ -6,6 +6,7 @@ the flows read as a table of contents and every stage can be run and tested with
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -16,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contracts.files import HandedTables
 from contracts.params import RunConfig
+from contracts.tables import CONTRIBUTIONS, MONTHLY_COMPLIANCE, SCORES, SERVICES, TIMELINE
 from features.build import build_feature_frame, prepare_as_of
 from features.columns import AS_OF, HELD, IMPROVEMENT_ID
 from features.monthly import monthly_compliance
@@ -29,7 +32,9 @@ from models.ranking import rank_services
 from models.rules import claim_check, classify_stages, escalation_triggers, review_cadence
 from models.scoring import assemble_scores
 from models.uncertainty import BandedHoldModel
-from validation import ValidationResult, validate_export
+from pipelines import outputs
+from pipelines.config import redacted_url
+from validation import ValidationResult, validate_export, write_validation_outputs
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,19 @@ def validate_or_block(export, as_of: date, config: RunConfig, today: date | None
     return result
 
 
+def validate_and_record(
+    export, as_of: date, config: RunConfig, folder: Path | None, today: date | None = None
+):
+    """Validate, write what validation found into the run folder (when given), whether the
+    export is usable or not; raise BlockedExport when it cannot be used."""
+    result = validate_export(export, as_of, config.validation, today=today)
+    if folder is not None:
+        write_validation_outputs(result, folder)
+    if result.blocked:
+        raise BlockedExport(result)
+    return result
+
+
 def local_partitions() -> int:
     """Partitions on the local runner: one per core, at most 4. The partitions run in threads;
     much of the scoring is numpy and Arrow work that releases the interpreter lock (on 2
@@ -79,29 +97,30 @@ def local_partitions() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def partition_tables(
-    tables: dict[str, pd.DataFrame], partitions: int, consume: bool = False
-) -> list[dict]:
-    """Split the tables into `partitions` groups of whole services (by location_id).
+def partition_tables(handed: HandedTables, partitions: int) -> list[HandedTables]:
+    """Split the tables handed over into `partitions` groups of whole services (by location_id).
 
     Every feature of an improvement depends only on its own service's rows, so scoring the
     partitions separately gives the same answers as scoring everything at once. A row's
-    partition is that of its location, or of its improvement's location. `consume`: take
-    each table out of `tables` as it is split, so that no more than one table is held twice.
+    partition is that of its location, or of its improvement's location. The tables are taken
+    one at a time and released once split, so no more than one table is held twice.
     """
-    locations = pd.Index(np.sort(tables["services"]["location_id"].dropna().unique()))
+    names = handed.names()
+    services = handed.take("services")
+    locations = pd.Index(np.sort(services["location_id"].dropna().unique()))
     if partitions <= 1 or len(locations) <= 1:
-        return [tables]
+        return [HandedTables({"services": services, **handed.take_all()})]
     chunks = np.array_split(np.arange(len(locations)), min(partitions, len(locations)))
     part_of_location = np.concatenate([np.full(len(c), k) for k, c in enumerate(chunks)])
-    improvements = tables["improvements"].drop_duplicates("improvement_id")
-    part_of_improvement = _part(
-        part_of_location, positions_in(locations, improvements["location_id"])
-    )
-    improvement_ids = pd.Index(improvements["improvement_id"])
+    improvements = handed.take("improvements")
+    unique = improvements.drop_duplicates("improvement_id")
+    part_of_improvement = _part(part_of_location, positions_in(locations, unique["location_id"]))
+    improvement_ids = pd.Index(unique["improvement_id"])
+    del unique
     parts: list[dict] = [{} for _ in chunks]
-    for name in list(tables):
-        frame = tables.pop(name) if consume else tables[name]
+    for name in names:
+        frame = {"services": services, "improvements": improvements}.get(name)
+        frame = handed.take(name) if frame is None else frame
         row = (
             _part(part_of_location, positions_in(locations, frame["location_id"]))
             if "location_id" in frame.columns
@@ -110,7 +129,7 @@ def partition_tables(
         for k, part in enumerate(parts):
             part[name] = frame[row == k]
         del frame
-    return parts
+    return [HandedTables(part) for part in parts]
 
 
 def _part(part_of: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -119,24 +138,21 @@ def _part(part_of: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 
 def score_partition(
-    tables: dict[str, pd.DataFrame],
+    part: HandedTables,
     as_of: date,
     model: BandedHoldModel,
     model_version: str,
     config: RunConfig,
-    release_checks: bool = False,
 ) -> PartitionScores:
     """Features, probability with band, explanation, rules and cross-check for one partition.
 
-    `release_checks`: remove the check rows from `tables` once they are summed (nothing after
-    reads them), so that the caller's copy does not hold them through the scoring: about
-    1 GB at 10M checks. The nightly flow, which owns its partitions, asks for it.
+    The partition's tables are handed over; its check rows are released once summed by day
+    (nothing after reads them): about 1 GB at 10M checks.
     """
+    tables = part.take_all()
     # Checks summed by day once, for the features and the report's monthly compliance alike.
     ids = pd.Index(tables["improvements"]["improvement_id"].astype("str"))
-    days = check_days(tables["checks"], ids, config.features.primary_sources)
-    if release_checks:
-        del tables["checks"]
+    days = check_days(tables.pop("checks"), ids, config.features.primary_sources)
     evidence = prepare_as_of(tables, [as_of], config.features, checks=days)
     features = build_feature_frame(tables, [as_of], config.features, evidence=evidence)
     if features.empty:
@@ -177,7 +193,7 @@ def score_partition(
         scores=scores,
         contributions=contribution_table(features, X, contributions),
         monthly=monthly_compliance(
-            tables.get("checks"),
+            None,
             tables["improvements"],
             config.features.primary_sources,
             days=days,
@@ -295,6 +311,73 @@ def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Serie
     )
 
 
+# --- writing ----------------------------------------------------------------------------------
+
+
+def write_outputs(
+    folder: Path, scored: ScoringOutputs, manifest: dict, sink_url: str | None, run_id: str
+) -> None:
+    """Every run-output table to its declared files (`contracts.tables`), the manifest, and
+    the SQL sink when one is configured."""
+    for table, frame in (
+        (SCORES, scored.scores),
+        (SERVICES, scored.services),
+        (MONTHLY_COMPLIANCE, scored.monthly),
+        (TIMELINE, scored.timeline),
+        (CONTRIBUTIONS, scored.contributions),
+    ):
+        outputs.write_declared(frame, table, folder)
+    outputs.write_manifest(folder, manifest)
+    if sink_url:
+        outputs.append_to_sink(
+            sink_url, run_id, {"scores": scored.scores, "service_rankings": scored.services}
+        )
+
+
+def write_evidence_threshold(config: RunConfig, folder: Path) -> None:
+    """The evidence threshold in force for this run, beside the champion's documents."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(config.threshold.to_dict(), indent=2, default=str)
+    (folder / "evidence_threshold.json").write_text(text)
+
+
+def run_manifest(
+    run_id, as_of, out: Path, export, checked, champion, config: RunConfig, settings, timings
+) -> dict:
+    """The run's record: inputs with hashes, where every row went, the model, the whole
+    configuration, the code version and the stage times. Never a row of evidence."""
+    return {
+        "run_id": run_id,
+        "as_of": str(as_of),
+        "previous_run_id": outputs.previous_run_id(out),
+        "export": redacted_url(export.source),
+        # "pull export" in timings is what the run waited; the read itself may have begun
+        # while the command started (pipelines.io.prefetch_export).
+        "export_read": {"seconds": export.read_seconds, "read_ahead": export.read_ahead},
+        "inputs": {
+            name: {
+                "file": Path(f.path).name,
+                "format": f.format,
+                "sha256": f.sha256,
+                "rows": f.rows,
+            }
+            for name, f in export.files.items()
+        },
+        "absent_files": list(export.absent),
+        "counts": checked.counts,
+        "model": {
+            "name": settings.model_name,
+            "version": champion.version,
+            "alias": "champion",
+            "run_id": champion.run_id,
+            "tracking_uri": redacted_url(settings.mlflow_tracking_uri),
+        },
+        "config": config.to_dict(),
+        "code_version": code_version(),
+        "timings": dict(timings),
+    }
+
+
 # --- training ---------------------------------------------------------------------------------
 
 
@@ -312,6 +395,15 @@ def training_snapshots(
         label_params=config.labels,
     )
     return snapshots[snapshots[HELD].notna()].reset_index(drop=True)
+
+
+def require_enough_history(snapshots: pd.DataFrame, as_of: date, config: RunConfig) -> None:
+    """Refuse to train on fewer labelled snapshots than the configuration asks for."""
+    if len(snapshots) < config.model.min_training_rows:
+        raise ValueError(
+            f"only {len(snapshots)} labelled snapshots observable by {as_of}; "
+            f"at least {config.model.min_training_rows} are needed to train"
+        )
 
 
 def hold_model(config: RunConfig) -> HoldModel:

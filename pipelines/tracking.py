@@ -21,6 +21,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+from models.promotion import ChampionInfo, PromotionDecision
 from pipelines.config import Settings
 
 log = logging.getLogger(__name__)
@@ -43,21 +44,6 @@ class TrainingRecord:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PromotionDecision:
-    promote: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class ChampionInfo:
-    version: str
-    run_id: str
-    metrics: dict[str, float]
-    feature_names: list[str]
-    params: dict[str, str]
 
 
 def client_for(settings: Settings) -> MlflowClient:
@@ -135,44 +121,6 @@ def champion(settings: Settings) -> ChampionInfo | None:
         feature_names=list(features),
         params=dict(run.data.params),
     )
-
-
-def decide_promotion(
-    new_metrics: dict[str, float],
-    champion_metrics: dict[str, float] | None,
-    new_features: list[str],
-    scoring_features: list[str],
-    *,
-    auroc_key: str,
-    brier_key: str,
-    tolerance: float,
-) -> PromotionDecision:
-    """The promotion gate: same feature schema as scoring, and no worse than the champion.
-
-    "No worse" means AUROC no more than `tolerance` below and Brier score no more than
-    `tolerance` above the champion's, both measured by the same backtest on the same data.
-    """
-    if list(new_features) != list(scoring_features):
-        return PromotionDecision(False, "feature schema differs from what scoring builds")
-    if champion_metrics is None:
-        return PromotionDecision(True, "no champion yet")
-    if auroc_key not in champion_metrics or brier_key not in champion_metrics:
-        return PromotionDecision(True, "champion has no comparable backtest")
-    auroc_drop = champion_metrics[auroc_key] - new_metrics[auroc_key]
-    brier_rise = new_metrics[brier_key] - champion_metrics[brier_key]
-    if auroc_drop > tolerance:
-        return PromotionDecision(
-            False,
-            f"AUROC {new_metrics[auroc_key]:.4f} is {auroc_drop:.4f} below the champion's "
-            f"{champion_metrics[auroc_key]:.4f} (tolerance {tolerance})",
-        )
-    if brier_rise > tolerance:
-        return PromotionDecision(
-            False,
-            f"Brier {new_metrics[brier_key]:.4f} is {brier_rise:.4f} above the champion's "
-            f"{champion_metrics[brier_key]:.4f} (tolerance {tolerance})",
-        )
-    return PromotionDecision(True, "no worse than the champion on the same backtest")
 
 
 def apply_promotion(settings: Settings, version: str, decision: PromotionDecision) -> None:

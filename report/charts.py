@@ -306,7 +306,15 @@ def stage_chart(counts: pd.DataFrame) -> str:
 
 
 def reliability_chart(reliability: pd.DataFrame) -> str:
-    """Observed rate of holding against mean predicted probability, per model, by bin."""
+    """The reliability diagram as inline SVG (`reliability_figure`)."""
+    figure = reliability_figure(reliability)
+    return figure_svg(figure, "Reliability of predicted probabilities", "reliability")
+
+
+def reliability_figure(reliability: pd.DataFrame) -> Figure:
+    """Observed rate of holding against mean predicted probability, per model, by bin.
+
+    The one drawing of the reliability diagram: the report shows it and MLflow keeps it."""
     with chart_style("reliability"):
         figure = Figure(figsize=(3.4, 3.0))
         ax = figure.add_axes((0.16, 0.14, 0.8, 0.8))
@@ -325,16 +333,23 @@ def reliability_chart(reliability: pd.DataFrame) -> str:
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.legend(frameon=False, fontsize=6)
-    return figure_svg(figure, "Reliability of predicted probabilities", "reliability")
+    return figure
 
 
 def shape_function_chart(shapes: pd.DataFrame, columns: int = 4) -> str:
+    """The shape functions as inline SVG (`shape_functions_figure`)."""
+    figure = shape_functions_figure(shapes, columns)
+    return figure_svg(figure, "Shape functions of the model's terms", "shapes")
+
+
+def shape_functions_figure(shapes: pd.DataFrame, columns: int = 4) -> Figure:
     """Small multiples: each model term's contribution (log-odds) across its values.
 
     A numeric term is a step line over its bins, a categorical term a row of dots, and the
     missing-value cell a hollow marker left of the axis. A pair term is a line per value of
     its second variable when it has few values, else a heatmap of the cells. Each panel is one
-    or two artists: a chart of 3,000 cells draws in about a second.
+    or two artists: a chart of 3,000 cells draws in about a second. The one drawing of the
+    shape functions: the report shows it and MLflow keeps it.
     """
     terms = list(dict.fromkeys(shapes["term"].astype("str")))
     rows = max(1, int(np.ceil(len(terms) / columns)))
@@ -356,7 +371,7 @@ def shape_function_chart(shapes: pd.DataFrame, columns: int = 4) -> str:
             _draw_shape(ax, by_term[term], term)
         for ax in axes[len(terms) :]:
             ax.set_axis_off()
-    return figure_svg(figure, "Shape functions of the model's terms", "shapes")
+    return figure
 
 
 PAIR_LINES_MAX = 6

@@ -1,4 +1,4 @@
-"""Read a finished run's output folder (docs/interfaces.md, "Run outputs") for the report.
+"""Read a finished run's output folder for the report (the tables of `contracts.tables`).
 
 The report is pure reading: it never recomputes scores, stages or triggers. Only the columns
 named in the run-output contract are kept, so a column the report does not know (free text
@@ -15,79 +15,30 @@ from pathlib import Path
 
 import pandas as pd
 
+from contracts.tables import (
+    BACKTEST,
+    CONTRIBUTIONS,
+    MONTHLY_COMPLIANCE,
+    RELIABILITY,
+    SCORES,
+    SERVICES,
+    SHAPE_FUNCTIONS,
+    TIMELINE,
+)
+
 log = logging.getLogger(__name__)
 
-SCORE_COLUMNS = (
-    "improvement_id",
-    "location_id",
-    "provider_id",
-    "theme",
-    "key_question",
-    "severity",
-    "as_of",
-    "p_hold",
-    "p_hold_low",
-    "p_hold_high",
-    "stage",
-    "stage_reasons",
-    "declared_status",
-    "claim_check",
-    "cross_check",
-    "triggers",
-    "top_factors",
-    "model_version",
-    "escalations",
-    "cross_check_sentence",
-    "stable_reasons",
-    "fragile_reasons",
-    "next_rm_review_due",
-    "next_senior_review_due",
-    "review_overdue",
-)
-SERVICE_COLUMNS = (
-    "rank",
-    "location_id",
-    "provider_id",
-    "name",
-    "priority_score",
-    "priority_low",
-    "priority_high",
-    "improvements",
-    "n_not_started",
-    "n_emerging",
-    "n_consolidating",
-    "n_embedded",
-    "n_slipping",
-    "overclaims",
-    "triggers",
-    "main_reason",
-)
-MONTHLY_COLUMNS = ("improvement_id", "month", "sampled", "met", "compliance", "standard")
-TIMELINE_COLUMNS = ("improvement_id", "date", "event", "detail")
-CONTRIBUTION_COLUMNS = ("improvement_id", "term", "value", "contribution")
-BACKTEST_COLUMNS = (
-    "model",
-    "cutoff",
-    "auroc",
-    "brier",
-    "log_loss",
-    "ece",
-    "n",
-    "fit_seconds",
-    "score_seconds",
-)
-RELIABILITY_COLUMNS = ("model", "bin", "mean_predicted", "observed_rate", "n")
-SHAPE_COLUMNS = ("term", "x", "x_label", "feature2", "x2", "x2_label", "contribution")
-# Columns that hold several items in one cell: "; "-joined text or a Parquet list.
-LIST_COLUMNS = (
-    "stage_reasons",
-    "triggers",
-    "top_factors",
-    "escalations",
-    "stable_reasons",
-    "fragile_reasons",
-)
-DATE_COLUMNS = ("as_of", "next_rm_review_due", "next_senior_review_due")
+SCORE_COLUMNS = SCORES.column_names
+SERVICE_COLUMNS = SERVICES.column_names
+MONTHLY_COLUMNS = MONTHLY_COMPLIANCE.column_names
+TIMELINE_COLUMNS = TIMELINE.column_names
+CONTRIBUTION_COLUMNS = CONTRIBUTIONS.column_names
+BACKTEST_COLUMNS = BACKTEST.column_names
+RELIABILITY_COLUMNS = RELIABILITY.column_names
+SHAPE_COLUMNS = SHAPE_FUNCTIONS.column_names
+# Columns that hold several items in one cell ("; "-joined text), and dates.
+LIST_COLUMNS = SCORES.names_of("list")
+DATE_COLUMNS = SCORES.names_of("date")
 
 
 class RunOutputsError(ValueError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -18,15 +17,17 @@ import pandas as pd
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from contracts.params import ModelSettings, RunConfig
-from models.scoring import SCORE_COLUMNS
-from pipelines.config import load_settings, prepare_environment
+from contracts.tables import SCORES
+from models.promotion import decide_promotion
+from pipelines.config import load_run_config, load_settings, prepare_environment
 from pipelines.stages import BlockedExport
 
 pytestmark = pytest.mark.slow
 
 RUN_DAY = date(2026, 11, 26)
-LIGHT = RunConfig(model=ModelSettings(band_refits=2, backtest_peers=("ga2m", "rules_stage")))
+# Flows take plain values: the light configuration goes in as setting overrides.
+LIGHT_OVERRIDES = {"model": {"band_refits": 2, "backtest_peers": ["ga2m", "rules_stage"]}}
+LIGHT = load_run_config(None, LIGHT_OVERRIDES)
 
 
 @pytest.fixture(scope="session")
@@ -44,18 +45,26 @@ def demo(tmp_path_factory, harness):
     root = tmp_path_factory.mktemp("e2e")
     simulation = simulate_group(16, 2.5, seed=21, truth_draws=10)
     export_dir, _ = write_simulation(simulation, root / "demo")
-    settings = load_settings({"TAKEHOLD_HOME": str(root / "home")})
+    environment = pytest.MonkeyPatch()
+    # The flows read their settings from the environment, as a served deployment does.
+    environment.setenv("TAKEHOLD_HOME", str(root / "home"))
+    environment.delenv("MLFLOW_TRACKING_URI", raising=False)
+    settings = load_settings()
     prepare_environment(settings)
     trained = train_model(
-        export=str(export_dir), as_of=simulation.end, settings=settings, config=LIGHT, today=RUN_DAY
+        export=str(export_dir),
+        as_of=simulation.end,
+        config_overrides=LIGHT_OVERRIDES,
+        today=RUN_DAY,
     )
-    return {
+    yield {
         "export": export_dir,
         "as_of": simulation.end,
         "settings": settings,
         "trained": trained,
         "root": root,
     }
+    environment.undo()
 
 
 def score(demo, out: Path, **options):
@@ -65,8 +74,7 @@ def score(demo, out: Path, **options):
         export=str(options.pop("export", demo["export"])),
         out=str(out),
         as_of=demo["as_of"],
-        settings=demo["settings"],
-        config=LIGHT,
+        config_overrides=options.pop("config_overrides", LIGHT_OVERRIDES),
         today=RUN_DAY,
         **options,
     )
@@ -91,7 +99,7 @@ def nightly(demo, tmp_path_factory):
 def test_a_nightly_run_writes_every_output_with_reconciled_counts(nightly):
     run, out = nightly
     scores = pd.read_parquet(out / "scores.parquet")
-    assert list(scores.columns) == list(SCORE_COLUMNS)
+    assert list(scores.columns) == list(SCORES.column_names)
     assert scores["improvement_id"].is_unique
     assert scores["p_hold"].between(0, 1).all()
     assert (scores["p_hold_low"] <= scores["p_hold"]).all()
@@ -224,8 +232,7 @@ def test_the_dask_runner_gives_the_same_scores_as_the_local_one(demo, tmp_path):
         export=str(demo["export"]),
         out=str(tmp_path / "dask"),
         as_of=demo["as_of"],
-        settings=demo["settings"],
-        config=LIGHT,
+        config_overrides=LIGHT_OVERRIDES,
         today=RUN_DAY,
         partitions=4,
         report=False,
@@ -258,7 +265,7 @@ def test_promotion_refuses_a_worse_model_and_keeps_the_champion(demo):
     champion = tracking.champion(settings)
     worse = {k: v for k, v in champion.metrics.items()}
     worse["backtest.ga2m.auroc"] -= 0.05
-    decision = tracking.decide_promotion(
+    decision = decide_promotion(
         worse,
         champion.metrics,
         champion.feature_names,
@@ -272,28 +279,17 @@ def test_promotion_refuses_a_worse_model_and_keeps_the_champion(demo):
 
 
 def test_a_lower_bar_config_changes_stages_and_is_recorded(demo, tmp_path):
-    easy = replace(
-        LIGHT,
-        threshold=replace(
-            LIGHT.threshold,
-            min_consecutive_months=1,
-            min_evidence_categories=1,
-            require_peoples_experience=False,
-            min_teams_meeting_share=0.0,
-        ),
-    )
-    from pipelines.flows import nightly_scoring
-
+    easy = {
+        **LIGHT_OVERRIDES,
+        "threshold": {
+            "min_consecutive_months": 1,
+            "min_evidence_categories": 1,
+            "require_peoples_experience": False,
+            "min_teams_meeting_share": 0.0,
+        },
+    }
     strict = score(demo, tmp_path / "strict", report=False)
-    lenient = nightly_scoring(
-        export=str(demo["export"]),
-        out=str(tmp_path / "lenient"),
-        as_of=demo["as_of"],
-        settings=demo["settings"],
-        config=easy,
-        today=RUN_DAY,
-        report=False,
-    )
+    lenient = score(demo, tmp_path / "lenient", report=False, config_overrides=easy)
     assert lenient.manifest["config"]["threshold"]["min_consecutive_months"] == 1
     a = pd.read_parquet(tmp_path / "strict" / "scores.parquet")
     b = pd.read_parquet(tmp_path / "lenient" / "scores.parquet")
@@ -310,21 +306,16 @@ def test_the_gate_compares_with_the_champion_on_the_same_folds(demo):
     from pipelines.flows import train_model
 
     settings = demo["settings"]
-    common = {
-        "export": str(demo["export"]),
-        "as_of": demo["as_of"],
-        "settings": settings,
-        "today": RUN_DAY,
-    }
+    common = {"export": str(demo["export"]), "as_of": demo["as_of"], "today": RUN_DAY}
     before = tracking.champion(settings)
-    same = train_model(config=LIGHT, **common)
+    same = train_model(config_overrides=LIGHT_OVERRIDES, **common)
     assert same["promoted"], same["reason"]
     assert f"same specification as champion v{before.version}" in same["reason"]
     assert "champion" not in set(same["backtest"].pooled["model"])
 
-    other = replace(LIGHT, model=replace(LIGHT.model, random_state=1))
+    other = {"model": {**LIGHT_OVERRIDES["model"], "random_state": 1}}
     champion = tracking.champion(settings)
-    rerun = train_model(config=other, **common)
+    rerun = train_model(config_overrides=other, **common)
     pooled = rerun["backtest"].pooled.set_index("model")
     assert {"ga2m", "champion"} <= set(pooled.index)
     assert f"champion v{champion.version}'s specification re-run" in rerun["reason"]
@@ -333,7 +324,10 @@ def test_the_gate_compares_with_the_champion_on_the_same_folds(demo):
     assert rerun["promoted"] is bool(drop <= 0.005 and rise <= 0.005)
 
 
-def test_a_partition_can_release_its_check_rows_once_summed(demo):
+def test_a_partition_hands_its_tables_over_and_scores_the_same(demo):
+    """score_partition takes its partition's tables (the partition holds nothing after) and
+    leaves the caller's own dict as it was; the answers do not depend on who held what."""
+    from contracts.files import HandedTables
     from pipelines import stages, tracking
     from pipelines.io import read_export
 
@@ -341,12 +335,12 @@ def test_a_partition_can_release_its_check_rows_once_summed(demo):
         read_export(str(demo["export"])), demo["as_of"], LIGHT, RUN_DAY
     )
     model, champion = tracking.load_champion_model(demo["settings"])
-    kept, released = dict(checked.tables), dict(checked.tables)
-    expected = stages.score_partition(kept, demo["as_of"], model, champion.version, LIGHT)
-    got = stages.score_partition(
-        released, demo["as_of"], model, champion.version, LIGHT, release_checks=True
-    )
-    assert "checks" not in released and "checks" in kept
+    mine = dict(checked.tables)
+    first, second = HandedTables(mine), HandedTables(mine)
+    expected = stages.score_partition(first, demo["as_of"], model, champion.version, LIGHT)
+    got = stages.score_partition(second, demo["as_of"], model, champion.version, LIGHT)
+    assert first.names() == () and second.names() == ()
+    assert set(mine) == set(checked.tables)
     for name in ("scores", "contributions", "monthly", "timeline"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name))
     assert len(got.monthly) > 0

@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 from models.backtest import rolling_origin_backtest
 from models.card import model_card, snapshots_summary, term_importance
 from models.explain import phrases, top_factors
-from models.figures import reliability_figure, shape_function_figures
 from models.ga2m import MODEL_FEATURES, HoldModel
+from report.charts import reliability_figure, shape_functions_figure
 from simulator.synthetic import synthetic_snapshots
 
 
@@ -79,11 +79,11 @@ def test_free_text_never_reaches_the_explanations(fitted):
     assert not factors.apply(lambda c: c.str.contains("Example")).any().any()
 
 
-def test_one_shape_figure_per_term(fitted):
+def test_one_shape_panel_per_term(fitted):
     model, _, _ = fitted
-    figures = shape_function_figures(model)
-    assert set(figures) == set(model.terms_)
-    assert all(isinstance(f, Figure) for f in figures.values())
+    figure = shape_functions_figure(model.shape_functions())
+    titled = [ax.get_title() for ax in figure.axes if ax.axison]
+    assert len(titled) == len(model.terms_)
 
 
 def test_card_and_reliability_figure(fitted):

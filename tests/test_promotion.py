@@ -1,10 +1,10 @@
-"""The promotion gate's decision (pipelines.tracking.decide_promotion), without a registry."""
+"""The promotion gate's decision (models.promotion.decide_promotion), without a registry."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipelines.tracking import decide_promotion
+from models.promotion import decide_promotion
 
 FEATURES = ["consecutive_months_at_standard_count", "repeat_gaps_share_90d"]
 CHAMPION = {"backtest.ga2m.auroc": 0.830, "backtest.ga2m.brier": 0.160}

@@ -377,23 +377,11 @@ def test_prefect_server_records_a_flow_run_and_its_task(servers: Servers, tmp_pa
 # --- takehold's own train-and-score path -------------------------------------------------------
 
 
-def flows_import_error() -> str | None:
-    """Why pipelines.flows cannot be imported yet, or None when it can."""
-    try:
-        import pipelines.flows  # noqa: F401
-    except Exception as problem:  # any import failure means the flows are not finished yet
-        return f"{type(problem).__name__}: {problem}"
-    return None
-
-
 @pytest.mark.servers
 @pytest.mark.slow
 def test_train_and_score_run_unchanged_against_the_servers(
     servers: Servers, tmp_path: Path
 ) -> None:
-    reason = flows_import_error()
-    if reason is not None:
-        pytest.skip(f"pipelines.flows does not import yet ({reason})")
     from mlflow.tracking import MlflowClient
 
     from simulator import simulate_group, write_simulation
@@ -432,3 +420,98 @@ def test_train_and_score_run_unchanged_against_the_servers(
         ("nightly_scoring", "COMPLETED"),
         ("train_model", "COMPLETED"),
     ]
+
+
+SERVE_TIMEOUT_SECONDS = 420  # serve registers, the run is triggered, scores and publishes
+
+
+def deployment_id(servers: Servers, name: str) -> str | None:
+    with httpx.Client(base_url=servers.prefect_api_url, timeout=30) as api:
+        found = api.post("/deployments/filter", json={"deployments": {"name": {"any_": [name]}}})
+        found.raise_for_status()
+    return found.json()[0]["id"] if found.json() else None
+
+
+def wait_for(what: str, probe, serving: subprocess.Popen, log_file: Path, timeout: float):
+    """Poll `probe` until it returns something; fail with the serve log if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        if serving.poll() is not None:
+            break
+        time.sleep(2)
+    pytest.fail(f"{what} did not happen\n--- serve log\n{log_file.read_text()[-4000:]}")
+
+
+@pytest.mark.servers
+@pytest.mark.slow
+def test_a_served_deployment_runs_the_nightly_scoring_to_completion(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """`takehold serve` registers the nightly deployment; a run of it created through Prefect,
+    as the schedule creates one, validates its parameters, scores as of the run day and
+    publishes its outputs."""
+    from datetime import date
+
+    from simulator import simulate_group, write_simulation
+
+    simulation = simulate_group(6, 2.5, seed=5)
+    export_dir, _ = write_simulation(simulation, tmp_path / "group")
+    env = servers.client_environment(tmp_path / "home")
+    config = tmp_path / "light.toml"
+    config.write_text(LIGHT_TRAINING)
+    as_of = str(simulation.end)
+    takehold(
+        "train", str(export_dir), "--as-of", as_of, "--config", str(config), env=env, cwd=tmp_path
+    )
+    out = tmp_path / "served"
+    log_file = tmp_path / "serve.log"
+    with log_file.open("w") as log:
+        serving = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("takehold")),
+                "serve",
+                str(export_dir),
+                "--out",
+                str(out),
+                "--config",
+                str(config),
+                "--cron",
+                "0 2 * * *",
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deployment = wait_for(
+            "the deployment's registration",
+            lambda: deployment_id(servers, "takehold-nightly"),
+            serving,
+            log_file,
+            SERVE_TIMEOUT_SECONDS,
+        )
+        with httpx.Client(base_url=servers.prefect_api_url, timeout=30) as api:
+            created = api.post(f"/deployments/{deployment}/create_flow_run", json={})
+            created.raise_for_status()
+        run_id = created.json()["id"]
+
+        def finished() -> dict | None:
+            with httpx.Client(base_url=servers.prefect_api_url, timeout=30) as api:
+                state = api.get(f"/flow_runs/{run_id}").json()["state"]
+            return state if state and state["type"] in ("COMPLETED", "FAILED", "CRASHED") else None
+
+        state = wait_for("the served run", finished, serving, log_file, SERVE_TIMEOUT_SECONDS)
+    finally:
+        os.killpg(serving.pid, signal.SIGTERM)
+        serving.wait(timeout=60)
+    assert state["type"] == "COMPLETED", f"{state}\n{log_file.read_text()[-4000:]}"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["as_of"] == str(date.today())
+    assert manifest["config"]["model"]["band_refits"] == 2  # the configuration file was read
+    assert (out / "scores.csv").stat().st_size > 0
+    assert (out / "report.html").stat().st_size > 0

@@ -132,3 +132,34 @@ def test_a_100_mb_free_text_cell_is_read_used_and_never_copied_out(tmp_path):
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file():
             assert PLANTED.encode() not in path.read_bytes()
+
+
+# Broken exports on which GX's Data Docs renderer used to fail and print a traceback.
+NO_TRACEBACK_CASES = ("non_utf8_bytes", "missing_standard_column", "services_not_text")
+
+
+@pytest.mark.parametrize("name", NO_TRACEBACK_CASES)
+def test_a_broken_export_is_reported_without_a_traceback(name, tmp_path):
+    """`takehold validate` on the export: the verdict in plain words, Data Docs written (or a
+    note in validation.json), exit 1, and no Python traceback anywhere in what it prints."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = CASES_BY_NAME[name].build(tmp_path / name)
+    out = tmp_path / "out"
+    command = [str(Path(sys.executable).with_name("takehold")), "validate", str(folder)]
+    finished = subprocess.run(
+        [*command, "--as-of", str(AS_OF), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    printed = finished.stdout + finished.stderr
+    assert finished.returncode == 1, printed
+    assert "BLOCKED" in printed
+    assert "Traceback" not in printed
+    summary = json.loads((out / "validation.json").read_text())
+    assert summary["blocked"] is True
+    assert summary["data_docs"]["written"] or summary["data_docs"]["note"]

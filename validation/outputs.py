@@ -31,11 +31,46 @@ def write_validation_outputs(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_quarantine(result, out_dir / QUARANTINE_DIR)
-    summary = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    docs = data_docs_or_note(result, out_dir / DATA_DOCS_DIR) if data_docs else {}
+    summary = json.dumps({**result.to_dict(), **docs}, indent=2, ensure_ascii=False)
     (out_dir / SUMMARY_FILE).write_text(summary + "\n", encoding="utf-8")
-    if data_docs:
-        write_data_docs(result, out_dir / DATA_DOCS_DIR)
     log.info("validation outputs written to %s", out_dir)
+
+
+class _Collected(logging.Handler):
+    """Keeps the messages of GX's loggers during a build instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.errors = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.errors += record.levelno >= logging.ERROR
+
+
+def data_docs_or_note(result: ValidationResult, folder: Path) -> dict:
+    """Data Docs in `folder`, or a plain note for validation.json where GX cannot render them.
+
+    GX's renderer logs its own failures with a Python traceback; those are kept out of the
+    output a person reads (the findings are in validation.json and the summary either way).
+    """
+    gx_logger = logging.getLogger("great_expectations")
+    collected, propagate = _Collected(), gx_logger.propagate
+    gx_logger.addHandler(collected)
+    gx_logger.propagate = False
+    try:
+        write_data_docs(result, folder)
+        failure = "" if not collected.errors else "GX's renderer failed on some pages"
+    except Exception as exc:  # the verdict stands without the pages; say so plainly
+        failure = f"GX could not render Data Docs ({type(exc).__name__})"
+    finally:
+        gx_logger.removeHandler(collected)
+        gx_logger.propagate = propagate
+    if not failure:
+        return {"data_docs": {"written": True, "note": ""}}
+    log.warning("Data Docs: %s; the findings are in %s", failure, SUMMARY_FILE)
+    note = f"{failure}; the findings above are complete without them"
+    return {"data_docs": {"written": False, "note": note}}
 
 
 def write_quarantine(result: ValidationResult, folder: Path) -> list[Path]:

@@ -13,9 +13,14 @@ from typing import Literal
 
 import pandas as pd
 
+from contracts.files import HandedTables
+
 Severity = Literal["blocking", "row"]
 BLOCKING: Severity = "blocking"
 ROW_LEVEL: Severity = "row"
+
+# What Data Docs show for a rule GX could not evaluate (its own message may quote a value).
+NOT_EVALUATED = "not evaluated: a column or file this rule needs is missing or unreadable"
 
 # Keys of a GX result that list values or rows of the data; dropped from every kept result.
 GX_VALUE_KEYS = (
@@ -90,6 +95,12 @@ class ValidationResult:
     suites: dict = field(default_factory=dict)  # file -> gx ExpectationSuite
     gx_results: dict = field(default_factory=dict)  # file -> scrubbed suite validation result
     rules_not_evaluated: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def hand_over(self) -> HandedTables:
+        """The usable tables, handed to the next stage; this result keeps its counts and
+        findings but no longer holds the rows."""
+        handed, self.tables = HandedTables(self.tables), {}
+        return handed
 
     @property
     def blocking_findings(self) -> list[Finding]:
@@ -169,10 +180,11 @@ def _scrubbed_expectation_result(result):
         expectation_config=result.expectation_config,
         result=kept,
         meta=result.meta,
-        # An exception message may quote a value; keep only that one was raised.
+        # An exception message may quote a value; keep only that one was raised, in words
+        # the Data Docs renderer can show (it cannot render a missing message).
         exception_info={
             "raised_exception": raised,
-            "exception_message": None,
-            "exception_traceback": None,
+            "exception_message": NOT_EVALUATED if raised else None,
+            "exception_traceback": "" if raised else None,
         },
     )

@@ -331,6 +331,16 @@ CASES: tuple[Case, ...] = (
         blocked_by=("services", "is not UTF-8"),
     ),
     Case(
+        "missing_standard_column",
+        frames=drop_column("improvements", "standard"),
+        blocked_by=("improvements", "required column standard must be present"),
+    ),
+    Case(
+        "services_not_text",
+        raw=raw_bytes("services", lambda _: bytes(range(256)) * 20),
+        blocked_by=("services", "is not UTF-8"),
+    ),
+    Case(
         "duplicated_header",
         raw=raw_bytes("improvements", _duplicated_header),
         blocked_by=("improvements", "column 'theme' appears twice"),
