@@ -107,8 +107,10 @@ class Export:
 
 
 def empty_frame(spec: ExportFile) -> pd.DataFrame:
+    """An absent file's frame: its columns (free text excepted, as read) and no rows."""
     index = pd.RangeIndex(1, 1, name=ROW_INDEX)
-    return pd.DataFrame({c.name: empty_series(c, 0, index) for c in spec.columns}, index=index)
+    columns = {c.name: empty_series(c, 0, index) for c in spec.columns if not c.free_text}
+    return pd.DataFrame(columns, index=index)
 
 
 def empty_problems() -> pd.DataFrame:

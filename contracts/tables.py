@@ -165,11 +165,11 @@ BACKTEST = OutputTable(
     columns=_columns(
         ("model", "text", "Model or baseline."),
         ("cutoff", "date", "Training cutoff of the fold."),
+        ("n", "integer", "Test rows."),
         ("auroc", "number", "Area under the ROC curve."),
         ("brier", "number", "Brier score."),
         ("log_loss", "number", "Log loss."),
         ("ece", "number", "Expected calibration error."),
-        ("n", "integer", "Test rows."),
         ("fit_seconds", "number", "Seconds to fit."),
         ("score_seconds", "number", "Seconds to score."),
     ),
@@ -201,6 +201,7 @@ SHAPE_FUNCTIONS = OutputTable(
         ("x2", "number", "Second feature value (bin)."),
         ("x2_label", "text", "The second bin as text."),
         ("contribution", "number", "Contribution to the log-odds."),
+        ("n_train", "integer", "Training rows in the cell."),
     ),
 )
 

@@ -334,11 +334,22 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         estimators, out_of_fold = [], np.zeros(len(target))
         for k in range(n_folds):
             held_out = folds == k
-            booster = self._boosting(self.random_state + k, early_stopping=bool(held_out.any()))
-            fit_params = {}
-            if held_out.any():
-                fit_params = {"X_val": matrix[held_out], "y_val": target[held_out]}
-            booster.fit(matrix[~held_out], target[~held_out], **fit_params)
+            training = ~held_out
+            if np.unique(target[training]).size < 2:
+                # Too few improvements of one outcome for this fold to leave any out: fit it on
+                # every row (its rows' calibration scores are then in-sample).
+                log.warning("fold %d leaves one outcome only; fitted on every row", k)
+                training, held_out = np.ones_like(held_out), held_out
+            # Early stopping needs a held-out part whose outcomes the fit has seen.
+            stop_early = (
+                bool(held_out.any())
+                and np.isin(np.unique(target[held_out]), target[training]).all()
+            )
+            booster = self._boosting(self.random_state + k, early_stopping=stop_early)
+            fit_params = (
+                {"X_val": matrix[held_out], "y_val": target[held_out]} if stop_early else {}
+            )
+            booster.fit(matrix[training], target[training], **fit_params)
             if held_out.any():
                 out_of_fold[held_out] = booster.decision_function(matrix[held_out])
             estimators.append(booster)

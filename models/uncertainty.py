@@ -46,6 +46,7 @@ class BandedHoldModel(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         tags.input_tags.categorical = True
+        tags.classifier_tags.multi_class = False
         return tags
 
     def fit(self, X, y, groups=None):
@@ -53,6 +54,11 @@ class BandedHoldModel(ClassifierMixin, BaseEstimator):
         base = self.model if self.model is not None else HoldModel(random_state=self.random_state)
         self.model_ = clone(base).fit(X, y, groups=groups)
         self.classes_ = self.model_.classes_
+        self.n_features_in_ = self.model_.n_features_in_
+        if hasattr(self.model_, "feature_names_in_"):
+            self.feature_names_in_ = self.model_.feature_names_in_
+        if not hasattr(X, "iloc"):
+            X = np.asarray(X)
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
         rng = np.random.default_rng(self.random_state)
         self.refits_ = [self._refit(base, X, y, groups, rng, b) for b in range(self.n_refits)]

@@ -147,21 +147,30 @@ def read_file(fs, path: str, spec: ExportFile) -> LoadedFile:
     except OSError as exc:
         raise ExportError(display, f"cannot be opened ({exc.__class__.__name__})") from None
     digest = hashlib.sha256(data).hexdigest()
+    # Free text (which may name people) is never materialised: the readers skip its column.
+    skip = spec.free_text_columns
     if path.endswith(".parquet"):
-        raw, fmt = _read_parquet(display, data), "parquet"
+        raw, fmt = _read_parquet(display, data, skip), "parquet"
     else:
         if path.endswith(".gz"):
             data = _gunzip(display, data)
-        raw, fmt = _read_csv(display, data), ("csv.gz" if path.endswith(".gz") else "csv")
+        raw, fmt = _read_csv(display, data, skip), ("csv.gz" if path.endswith(".gz") else "csv")
     return type_frame(raw, spec, path=path, fmt=fmt, sha256=digest)
 
 
 def type_frame(
     raw: pd.DataFrame, spec: ExportFile, *, path: str = "", fmt: str = "", sha256: str = ""
 ) -> LoadedFile:
-    """Give every contract column its type; list cells that could not be read."""
+    """Give every contract column its type; list cells that could not be read.
+
+    Free-text columns are dropped here if a reader passed them on: no typed frame, cache,
+    task result or persisted Prefect result of takehold's ever holds free text.
+    """
+    raw = raw.drop(columns=[c for c in spec.free_text_columns if c in raw.columns])
     ignored = tuple(c for c in raw.columns if c not in spec.column_names)
-    missing = tuple(c for c in spec.column_names if c not in raw.columns)
+    missing = tuple(
+        c for c in spec.column_names if c not in raw.columns and c not in spec.free_text_columns
+    )
     if ignored:
         log.info("%s: ignoring %d extra column(s): %s", spec.name, len(ignored), ", ".join(ignored))
     raw = raw.set_axis(pd.RangeIndex(1, len(raw) + 1, name=ROW_INDEX), axis=0)
@@ -169,6 +178,8 @@ def type_frame(
     problems: list[pd.DataFrame] = []
     normalised: dict[str, int] = {}
     for column in spec.columns:
+        if column.free_text:
+            continue
         if column.name not in raw.columns:
             typed[column.name] = empty_series(column, len(raw), raw.index)
             continue
@@ -239,17 +250,18 @@ def _gunzip(display: str, data: bytes) -> bytes:
         raise ExportError(display, f"is not a readable gzip file ({exc})") from None
 
 
-def _read_parquet(display: str, data: bytes) -> pd.DataFrame:
+def _read_parquet(display: str, data: bytes, skip: tuple[str, ...] = ()) -> pd.DataFrame:
     try:
-        table = pq.read_table(io.BytesIO(data))
+        names = pq.read_schema(io.BytesIO(data)).names
+        _refuse_duplicate_columns(display, names)
+        kept = [n for n in names if n not in skip]
+        table = pq.read_table(io.BytesIO(data), columns=kept)
     except (pa.ArrowException, OSError) as exc:
         raise ExportError(display, f"is not a readable Parquet file ({exc})") from None
-    names = table.column_names
-    _refuse_duplicate_columns(display, names)
     return table.to_pandas()
 
 
-def _read_csv(display: str, data: bytes) -> pd.DataFrame:
+def _read_csv(display: str, data: bytes, skip: tuple[str, ...] = ()) -> pd.DataFrame:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data.strip():
@@ -267,14 +279,14 @@ def _read_csv(display: str, data: bytes) -> pd.DataFrame:
     _refuse_duplicate_columns(display, header)
     _refuse_wrong_delimiter(display, header)
     try:
-        table = _parse_csv(data, header, _CSV_BLOCK_BYTES)
+        table = _parse_csv(data, header, _CSV_BLOCK_BYTES, skip)
     except pa.ArrowInvalid as exc:
         if "straddling" not in str(exc):
             raise ExportError(display, f"is not a well-formed CSV ({_arrow_reason(exc)})") from None
         # One cell longer than a parsing block (a very long free-text answer): parse the file
         # as a single block rather than refuse it. Slower, but only for such files.
         try:
-            table = _parse_csv(data, header, min(len(data) + 1, _MAX_BLOCK_BYTES))
+            table = _parse_csv(data, header, min(len(data) + 1, _MAX_BLOCK_BYTES), skip)
         except pa.ArrowInvalid as again:
             raise ExportError(
                 display, f"is not a well-formed CSV ({_arrow_reason(again)})"
@@ -282,8 +294,10 @@ def _read_csv(display: str, data: bytes) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def _parse_csv(data: bytes, header: list[str], block_size: int) -> pa.Table:
-    """Every column as text, empty cells as missing; typing is `type_frame`'s job."""
+def _parse_csv(
+    data: bytes, header: list[str], block_size: int, skip: tuple[str, ...] = ()
+) -> pa.Table:
+    """Every column but `skip` as text, empty cells as missing; typing is `type_frame`'s job."""
     return pacsv.read_csv(
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=block_size),
@@ -293,6 +307,7 @@ def _parse_csv(data: bytes, header: list[str], block_size: int) -> pa.Table:
             strings_can_be_null=True,
             null_values=[""],
             quoted_strings_can_be_null=True,
+            include_columns=[h for h in header if h not in skip],
         ),
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from contracts.params import RunConfig
+from contracts.tables import BACKTEST, RELIABILITY, SHAPE_FUNCTIONS, conform
 from features.columns import FEATURE_NAMES
 from models.promotion import CHAMPION_CONTENDER, ChampionSpec, same_specification
 from pipelines import stages, tracking
@@ -98,10 +99,10 @@ def training_record(raw, checked, snapshots, result, model, config: RunConfig, t
         metrics=metrics,
         feature_names=list(FEATURE_NAMES),
         tables={
-            "backtest.csv": result.metrics,
+            "backtest.csv": conform(result.metrics, BACKTEST),
             "backtest_pooled.csv": result.pooled,
-            "reliability.csv": result.reliability,
-            "shape_functions.parquet": shapes,
+            "reliability.csv": conform(result.reliability, RELIABILITY),
+            "shape_functions.parquet": conform(shapes, SHAPE_FUNCTIONS),
         },
         figures={
             "reliability": reliability_figure(result.reliability),

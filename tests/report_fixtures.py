@@ -1,4 +1,4 @@
-"""A realistic run output folder (docs/interfaces.md, "Run outputs") for the report's tests.
+"""A realistic run output folder (the tables of `contracts.tables`) for the report's tests.
 
 The nightly pipeline writes OUT; the report only reads it. This writer produces a folder of
 exactly that shape so the report can be built and tested without the pipeline:
@@ -14,7 +14,8 @@ an over-claim is a declared "embedded" on an emerging stage). With `hostile=True
 values that try to break out of HTML or spreadsheets are planted where an export could put
 them: service names, a theme, a reason and a timeline detail.
 
-Keep in sync with docs/interfaces.md.
+Every table is written through `contracts.tables.conform`, the declarations the nightly run
+writes with, so the fixture cannot hold a column the run does not write (nor miss one).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contracts.tables import CONTRIBUTIONS, MONTHLY_COMPLIANCE, SCORES, SERVICES, TIMELINE, conform
+from contracts.vocabulary import CROSS_CHECKS, STAGES
 from features.columns import FEATURE_NAMES, FEATURES_BY_NAME
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -36,7 +39,6 @@ HOSTILE_DETAIL = "senior_leadership: </details><script>alert(3)</script>"
 AS_OF = pd.Timestamp("2026-10-31")
 PROVIDER_ID = "1-900000001"
 MODEL_VERSION = "7"
-STAGES = ("not_started", "emerging", "consolidating", "embedded", "slipping")
 THEMES = (
     "medicines",
     "falls",
@@ -88,12 +90,17 @@ def write_run_outputs(
     scores = _scores(rng, services, hostile)
     services = _with_service_summaries(services, scores)
     monthly = _monthly_compliance(rng, scores)
+    scores = conform(scores, SCORES)
     scores.to_parquet(out_dir / "scores.parquet", index=False)
     scores.to_csv(out_dir / "scores.csv", index=False)
-    services.to_csv(out_dir / "services.csv", index=False)
-    monthly.to_parquet(out_dir / "monthly_compliance.parquet", index=False)
-    _timeline(rng, scores, hostile).to_parquet(out_dir / "timeline.parquet", index=False)
-    _contributions(rng, scores).to_parquet(out_dir / "contributions.parquet", index=False)
+    conform(services, SERVICES).to_csv(out_dir / "services.csv", index=False)
+    conform(monthly, MONTHLY_COMPLIANCE).to_parquet(
+        out_dir / "monthly_compliance.parquet", index=False
+    )
+    timeline = conform(_timeline(rng, scores, hostile), TIMELINE)
+    timeline.to_parquet(out_dir / "timeline.parquet", index=False)
+    contributions = conform(_contributions(rng, scores), CONTRIBUTIONS)
+    contributions.to_parquet(out_dir / "contributions.parquet", index=False)
     _write_model_folder(rng, out_dir / "model")
     previous = PREVIOUS_RUN_ID if with_previous else None
     if with_previous:
@@ -163,9 +170,7 @@ def _scores(rng, services: pd.DataFrame, hostile: bool) -> pd.DataFrame:
             "stage_reasons": [_pick(rng, STABLE + FRAGILE) for _ in range(n)],
             "declared_status": pd.Series(declared).replace("", pd.NA),
             "claim_check": claim,
-            "cross_check": rng.choice(
-                ["agree", "model_lower", "model_higher"], n, p=[0.7, 0.2, 0.1]
-            ),
+            "cross_check": rng.choice(CROSS_CHECKS, n, p=[0.7, 0.2, 0.1]),
             "triggers": triggers,
             "top_factors": [_pick(rng, FEATURE_NAMES[:20]) for _ in range(n)],
             "model_version": MODEL_VERSION,
@@ -173,11 +178,18 @@ def _scores(rng, services: pd.DataFrame, hostile: bool) -> pd.DataFrame:
             "cross_check_sentence": "The model and the rules agree.",
             "stable_reasons": stable,
             "fragile_reasons": [_pick(rng, FRAGILE) for _ in range(n)],
+            "latest_review_classification": rng.choice(["emerging", "embedded", "none"], n),
             "next_rm_review_due": AS_OF + pd.to_timedelta(rng.integers(-20, 31, n), unit="D"),
             "next_senior_review_due": AS_OF + pd.to_timedelta(rng.integers(-10, 92, n), unit="D"),
         }
     )
-    return frame.assign(review_overdue=frame["next_rm_review_due"] < AS_OF)
+    frame = frame.assign(
+        last_rm_review_on=frame["next_rm_review_due"] - pd.DateOffset(months=1),
+        last_senior_review_on=frame["next_senior_review_due"] - pd.DateOffset(months=3),
+        rm_review_overdue=frame["next_rm_review_due"] < AS_OF,
+        senior_review_overdue=frame["next_senior_review_due"] < AS_OF,
+    )
+    return frame.assign(review_overdue=frame["rm_review_overdue"] | frame["senior_review_overdue"])
 
 
 def _pick(rng, options) -> str:

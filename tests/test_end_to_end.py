@@ -133,6 +133,27 @@ def test_a_nightly_run_writes_every_output_with_reconciled_counts(nightly):
     assert (out / "runs" / run.run_id / "scores.csv").exists()
 
 
+def test_every_table_is_written_as_declared_and_the_report_reads_only_that(nightly):
+    """The run writes each declared table with exactly its declared columns, and the report's
+    reader finds every column it shows in what the run wrote (review_overdue once was not)."""
+    from contracts.tables import OUTPUT_TABLES
+    from report.reading import read_run_outputs
+
+    _, out = nightly
+    written = {}
+    for table in OUTPUT_TABLES:
+        for name in table.files:
+            path = out / name
+            frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+            assert list(frame.columns) == list(table.column_names), name
+            written[table.name] = frame
+    outputs = read_run_outputs(out)
+    for table in ("scores", "services", "monthly", "timeline", "contributions"):
+        frame = getattr(outputs, table)
+        assert frame.notna().any().all(), [c for c in frame.columns if frame[c].isna().all()]
+    assert written["scores"]["review_overdue"].notna().all()
+
+
 def test_free_text_never_reaches_an_output(demo, nightly):
     feedback = pd.read_csv(demo["export"] / "feedback.csv")
     phrases = [t for t in feedback["text"].dropna().unique() if len(t) > 25][:20]

@@ -259,3 +259,21 @@ def test_native_integer_columns_keep_their_values_and_an_out_of_range_one_is_lis
     assert str(loaded.frame["sampled"].dtype) == str(loaded.frame["met"].dtype) == "Int64"
     assert pd.isna(loaded.frame["prompts_needed"].iloc[0])
     assert loaded.parse_problems[["row", "column"]].values.tolist() == [[1, "prompts_needed"]]
+
+
+FEEDBACK_WITH_TEXT = (
+    "feedback_id,location_id,received_on,channel,respondent,theme,sentiment,text\n"
+    'F1,1-101675727,2025-03-01,complaint,family,falls,-1,"Mrs Planted-Name fell, twice"\n'
+)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv.gz", "parquet"])
+def test_free_text_is_dropped_as_it_is_read_even_when_read_ahead(tmp_path, fmt):
+    folder = str(write_export(tmp_path / fmt, fmt, feedback=FEEDBACK_WITH_TEXT))
+    prefetch_export(folder)
+    for export in (read_export(folder), read_export(folder)):  # read ahead, then read now
+        feedback = export.files["feedback"]
+        assert "text" not in feedback.frame.columns
+        assert "text" not in feedback.missing_columns and "text" not in feedback.ignored_columns
+        assert feedback.frame["sentiment"].tolist() == [-1]
+        assert "Planted" not in repr(export.__dict__)

@@ -12,10 +12,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
+import simulator
+from features import build
 from models.rules import classify_stages, escalation_triggers
-
-simulator = pytest.importorskip("simulator", reason="the simulator is not there yet")
-build = pytest.importorskip("features.build", reason="the feature builder is not there yet")
 
 pytestmark = pytest.mark.slow
 

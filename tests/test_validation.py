@@ -266,9 +266,8 @@ def test_the_validate_command_exits_0_usable_1_blocked_2_usage(tmp_path, case, a
 
 
 def test_a_simulated_demo_export_validates_clean(tmp_path):
-    simulator = pytest.importorskip(
-        "simulator", reason="the simulator (issue 2) is not in this checkout"
-    )
+    import simulator
+
     sim = simulator.simulate_group(4, 1.0, seed=3, truth_as_of=[date(2026, 10, 31)], truth_draws=1)
     from simulator.export import write_export
 

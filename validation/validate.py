@@ -241,9 +241,9 @@ def gx_batch(
     missing_required: tuple[str, ...],
     keys: dict[str, pd.Series],
 ) -> pd.DataFrame:
-    """The frame GX sees: no free text, no stand-in for a missing required column."""
-    dropped = [*spec.free_text_columns, *missing_required]
-    return derived_columns(spec, judged.drop(columns=dropped), keys)
+    """The frame GX sees: no stand-in for a missing required column (the loader has already
+    dropped free text)."""
+    return derived_columns(spec, judged.drop(columns=list(missing_required)), keys)
 
 
 def parse_problem_records(spec: ExportFile, problems: pd.DataFrame, rules) -> list[pd.DataFrame]:
@@ -446,10 +446,7 @@ def assemble_result(
     """Split every file into used / set aside / quarantined and count where each row went."""
     tables, quarantine, counts = {}, {}, {}
     for name, loaded in export.files.items():
-        spec = FILES_BY_NAME[name]
-        kept = without_rows(loaded.frame, set_aside[name]).drop(
-            columns=list(spec.free_text_columns)
-        )
+        kept = without_rows(loaded.frame, set_aside[name])
         reasons = quarantine_reasons(failures[name])
         quarantine[name] = kept.loc[reasons.index].assign(reason=reasons).reset_index()
         tables[name] = without_rows(kept, reasons.index)
