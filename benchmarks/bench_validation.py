@@ -27,76 +27,34 @@ import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from contracts.export import CHECK_SOURCES, THEMES  # noqa: E402
+from simulator.stress import stress_export  # noqa: E402
 
 AS_OF = date(2026, 10, 31)
 TODAY = date(2026, 11, 26)
 SERVICES = 2_000
-CHECKS_PER_IMPROVEMENT = 200
-BAD_SHARE = 0.001
+INVALID_SHARE = 0.001
 
 
 def write_synthetic_export(folder: Path, checks: int, seed: int = 1) -> None:
-    """Services, improvements and `checks` checks as CSV, all valid except BAD_SHARE rows."""
-    rng = np.random.default_rng(seed)
+    """The three required files of a stress export as CSV, valid but for INVALID_SHARE of
+    the checks (met > sampled)."""
+    frames = stress_export(checks, seed, services=SERVICES, invalid_share=INVALID_SHARE)
     folder.mkdir(parents=True, exist_ok=True)
-    locations = np.char.add("1-1", np.char.zfill(np.arange(SERVICES).astype(str), 9))
-    _write(
-        folder / "services.csv",
-        {
-            "location_id": locations,
-            "provider_id": np.full(SERVICES, "1-100000001"),
-            "name": np.char.add("Service ", np.arange(SERVICES).astype(str)),
-            "service_type": np.full(SERVICES, "care_home_nursing"),
-            "beds": rng.integers(5, 90, SERVICES).astype(str),
-        },
-    )
-    improvements = max(1, checks // CHECKS_PER_IMPROVEMENT)
-    ids = np.char.add("IMP-", np.arange(improvements).astype(str))
-    identified = np.datetime64("2024-01-01") + rng.integers(0, 300, improvements)
-    _write(
-        folder / "improvements.csv",
-        {
-            "improvement_id": ids,
-            "location_id": locations[rng.integers(0, SERVICES, improvements)],
-            "theme": np.asarray(THEMES)[rng.integers(0, len(THEMES), improvements)],
-            "key_question": np.full(improvements, "safe"),
-            "severity": np.full(improvements, "significant"),
-            "origin": np.full(improvements, "internal_audit"),
-            "identified_on": identified.astype(str),
-            "action_started_on": identified.astype(str),
-            "standard": np.full(improvements, "0.9"),
-        },
-    )
-    sampled = rng.integers(1, 30, checks)
-    met = rng.binomial(sampled, 0.85)
-    bad = rng.random(checks) < BAD_SHARE
-    met = np.where(bad, sampled + 1, met)
-    checked = np.datetime64("2024-11-01") + rng.integers(0, 730, checks)
-    _write(
-        folder / "checks.csv",
-        {
-            "check_id": np.char.add("C-", np.arange(checks).astype(str)),
-            "improvement_id": ids[rng.integers(0, improvements, checks)],
-            "team": np.char.add("Team ", rng.integers(0, 6, checks).astype(str)),
-            "source": np.asarray(CHECK_SOURCES)[rng.integers(0, 4, checks)],
-            "checked_on": checked.astype(str),
-            "sampled": sampled.astype(str),
-            "met": met.astype(str),
-            "repeat_gaps": np.zeros(checks, dtype=int).astype(str),
-        },
-    )
+    for name in ("services", "improvements", "checks"):
+        frame = frames[name]
+        dates = frame.select_dtypes("datetime").columns
+        columns = {c: frame[c].dt.strftime("%Y-%m-%d") if c in dates else frame[c] for c in frame}
+        _write(folder / f"{name}.csv", columns)
 
 
 def _write(path: Path, columns: dict) -> None:
-    table = pa.table({name: pa.array(values) for name, values in columns.items()})
+    table = pa.table({name: pa.array(values, from_pandas=True) for name, values in columns.items()})
     pacsv.write_csv(table, path)
 
 

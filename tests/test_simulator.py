@@ -441,3 +441,21 @@ def test_simulate_command_writes_the_export(tmp_path):
     assert (tmp_path / "export" / "checks.parquet").exists()
     assert (tmp_path / "truth" / "truth.parquet").exists()
     assert "checks" in result.output
+
+
+def test_the_stress_export_is_valid_but_for_the_rows_it_breaks_on_purpose(tmp_path):
+    from pipelines.io import read_export
+    from simulator.export import write_export
+    from simulator.stress import stress_export
+    from validation import validate_export
+
+    frames = stress_export(4_000, seed=3, services=7, invalid_share=0.01)
+    assert frames["services"]["location_id"].nunique() == 7
+    write_export(frames, str(tmp_path / "export"), "parquet")
+    result = validate_export(
+        read_export(str(tmp_path / "export")), date(2026, 10, 31), today=date(2026, 11, 26)
+    )
+    broken = int((frames["checks"]["met"] > frames["checks"]["sampled"]).sum())
+    assert broken > 0
+    assert result.counts["checks"]["quarantined"] == broken
+    assert not result.blocked
