@@ -30,13 +30,15 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
 
-from features.columns import FEATURE_NAMES, FEATURES
+from features.columns import EVIDENCE_FEATURE_NAMES, FEATURES
 from models.terms import TermTable, ensemble_intercept_and_terms
 
 log = logging.getLogger(__name__)
 
-MODEL_FEATURES: tuple[str, ...] = FEATURE_NAMES
-"""The model's inputs: every declared feature (never free text, never identifiers)."""
+MODEL_FEATURES: tuple[str, ...] = EVIDENCE_FEATURE_NAMES
+"""The model's inputs: every declared feature of the evidence (never a claim: declared status
+and review classifications are what the evidence is compared with; never free text, never
+identifiers)."""
 
 # Declared directions the model does not enforce, and why.
 UNCONSTRAINED_DIRECTIONS: dict[str, str] = {}
