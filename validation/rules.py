@@ -305,6 +305,7 @@ def cross_column_rules(spec: ExportFile) -> list[Rule]:
         "improvements": _improvement_pair_rules,
         "checks": _check_pair_rules,
         "workforce": _workforce_pair_rules,
+        "actions": _action_pair_rules,
     }
     rules = builders[spec.name](spec) if spec.name in builders else []
     if len(spec.key) > 1:
@@ -314,7 +315,7 @@ def cross_column_rules(spec: ExportFile) -> list[Rule]:
                 "key_unique",
                 spec.key,
                 f"({', '.join(spec.key)}) must be unique",
-                "one row per team per week; a repeat would count a week twice",
+                COMPOUND_KEY_WHY[spec.name],
                 gxe.ExpectCompoundColumnsToBeUnique,
                 column_list=list(spec.key),
             )
@@ -364,6 +365,34 @@ def _improvement_pair_rules(spec: ExportFile) -> list[Rule]:
             "work cannot start on a concern before it was identified",
         ),
         declared,
+    ]
+
+
+COMPOUND_KEY_WHY = {
+    "workforce": "one row per team per week; a repeat would count a week twice",
+    "declarations": "one claim per improvement, day and level; a repeat makes the claim "
+    "in force ambiguous",
+}
+
+
+def _action_pair_rules(spec: ExportFile) -> list[Rule]:
+    return [
+        _not_more_than(
+            spec,
+            "due_on",
+            "planned_on",
+            ("planned_on", "due_on"),
+            "due_on must not be before planned_on",
+            "an action cannot fall due before it was planned",
+        ),
+        _not_more_than(
+            spec,
+            "completed_on",
+            "planned_on",
+            ("planned_on", "completed_on"),
+            "completed_on must not be before planned_on",
+            "an action cannot be completed before it was planned",
+        ),
     ]
 
 
