@@ -54,6 +54,7 @@ from models.baselines import DEFAULT_REPLAY_MODELS, replay_contenders
 from models.metrics import (
     REPLAY_METRICS,
     cluster_bootstrap_scores,
+    forecast_scores,
     reliability_table,
     replay_scores,
 )
@@ -86,6 +87,7 @@ class ReplayResult:
     reliability: split, model, subgroup, value, bin, mean_predicted, observed_rate, n.
     band: split, n, coverage (of the true probability), median_width (simulated data only).
     cutoffs: split, cutoff, n_train, n_scored, fit_seconds.
+    metrics: split, model, cutoff, n, auroc, brier, log_loss, ece, fit_seconds, score_seconds.
     """
 
     predictions: pd.DataFrame
@@ -95,6 +97,7 @@ class ReplayResult:
     reliability: pd.DataFrame
     band: pd.DataFrame
     cutoffs: pd.DataFrame
+    metrics: pd.DataFrame
 
     def headline(self, split: str = TIME_SPLIT, model: str = REFERENCE_MODEL) -> dict:
         """One model's pooled scores on one split, by metric name."""
@@ -144,7 +147,7 @@ def replay_evaluation(
     contenders = replay_contenders(truth)
     names = list(models) if models is not None else list(DEFAULT_REPLAY_MODELS)
     names = [n for n in names if n != "ground_truth" or truth is not None]
-    rows, described = [], []
+    rows, described, timings = [], [], []
     for cutoff in sorted(pd.Timestamp(c) for c in cutoffs):
         cut = export_at(cutoff)
         train = labelled_snapshots(cut, cutoff, feature_params, label_params)
@@ -157,8 +160,11 @@ def replay_evaluation(
         for split, train_rows, test_rows in splits(train, scored, unseen_share, seed, cutoff):
             started = time.perf_counter()
             with threadpool_limits(limits=n_threads, user_api="openmp"):
-                forecasts = forecast(train_rows, test_rows, factories, contenders, names, seed)
+                forecasts, seconds = forecast(
+                    train_rows, test_rows, factories, contenders, names, seed
+                )
             rows.append(forecasts.assign(split=split, cutoff=cutoff))
+            timings += [{"split": split, "cutoff": cutoff, "model": m, **s} for m, s in seconds]
             described.append(
                 {
                     "split": split,
@@ -176,7 +182,14 @@ def replay_evaluation(
         )
     predictions = pd.concat(rows, ignore_index=True)
     models_scored = [*factories, *[n for n in names if n not in factories]]
-    return summarise(predictions, models_scored, pd.DataFrame(described), n_resamples, seed)
+    return summarise(
+        predictions,
+        models_scored,
+        pd.DataFrame(described),
+        pd.DataFrame(timings),
+        n_resamples,
+        seed,
+    )
 
 
 def scored_rows(tables, cut, cutoff, feature_params, label_params) -> pd.DataFrame:
@@ -211,17 +224,21 @@ def splits(train: pd.DataFrame, scored: pd.DataFrame, share: float, seed: int, c
         yield UNSEEN_SPLIT, unseen_train, scored[scored[LOCATION_ID].isin(held_out)]
 
 
-def forecast(train, test, factories, contenders, names, seed) -> pd.DataFrame:
-    """Every contender fitted on `train` and scored on `test`; the banded models as the
-    nightly run scores them (`predict_hold`)."""
+def forecast(train, test, factories, contenders, names, seed):
+    """Every contender fitted on `train` and scored on `test`, the banded models as the
+    nightly run scores them (`predict_hold`); and each one's (name, fit and score seconds)."""
     out = test[
         [IMPROVEMENT_ID, AS_OF, LOCATION_ID, HELD, CLAIM_GROUP, SEVERITY, THEME, SERVICE_TYPE]
     ].astype({SEVERITY: "str", THEME: "str", SERVICE_TYPE: "str"})
     groups = train[IMPROVEMENT_ID].to_numpy()
     y = train[HELD].astype(int).to_numpy()
+    seconds = []
     for name, factory in factories.items():
+        started = time.perf_counter()
         model = factory().fit(train[list(_model_features())], y, groups=groups)
+        fitted = time.perf_counter()
         predicted = predict_hold(model, test)
+        seconds.append((name, _seconds(started, fitted)))
         out[name] = predicted["p_hold"].to_numpy()
         if name == REFERENCE_MODEL:
             out["p_hold_low"] = predicted["p_hold_low"].to_numpy()
@@ -229,8 +246,16 @@ def forecast(train, test, factories, contenders, names, seed) -> pd.DataFrame:
             out["band_spread"] = model.refit_spread(test[list(_model_features())])
     for name in names:
         if name not in factories:
-            out[name] = np.asarray(contenders[name](train, seed)(test), dtype=float)
-    return out
+            started = time.perf_counter()
+            scorer = contenders[name](train, seed)
+            fitted = time.perf_counter()
+            out[name] = np.asarray(scorer(test), dtype=float)
+            seconds.append((name, _seconds(started, fitted)))
+    return out, seconds
+
+
+def _seconds(started: float, fitted: float) -> dict[str, float]:
+    return {"fit_seconds": fitted - started, "score_seconds": time.perf_counter() - fitted}
 
 
 def _model_features():
@@ -242,7 +267,7 @@ def _model_features():
 # --------------------------------------------------------------------------- the tables
 
 
-def summarise(predictions, models, cutoffs, n_resamples, seed) -> ReplayResult:
+def summarise(predictions, models, cutoffs, timings, n_resamples, seed) -> ReplayResult:
     """Pooled scores, subgroups, the over-claim decision, reliability and the band check."""
     predictions = predictions.assign(
         **{CLAIM_GROUP: predictions[CLAIM_GROUP].replace(CLAIM_GROUPS)}
@@ -265,7 +290,22 @@ def summarise(predictions, models, cutoffs, n_resamples, seed) -> ReplayResult:
         reliability=first(reliability),
         band=first(band),
         cutoffs=cutoffs,
+        metrics=per_cutoff_scores(predictions, models, timings),
     )
+
+
+def per_cutoff_scores(predictions, models, timings) -> pd.DataFrame:
+    """split, model, cutoff, n, the four forecast scores and the fit and score seconds."""
+    found = []
+    for (split, cutoff), rows in predictions.groupby(["split", "cutoff"], sort=False):
+        for model in models:
+            if rows[model].notna().all():
+                scores = forecast_scores(rows[HELD].to_numpy(), rows[model].to_numpy(float))
+                found.append(
+                    {"split": split, "model": model, "cutoff": cutoff, "n": len(rows), **scores}
+                )
+    frame = pd.DataFrame(found)
+    return frame.merge(timings, on=["split", "cutoff", "model"], how="left")
 
 
 def _split_first(frame: pd.DataFrame) -> pd.DataFrame:
