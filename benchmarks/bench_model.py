@@ -99,6 +99,91 @@ def run_seed(seed: int, args) -> dict:
     return saved_seed(seed)
 
 
+def band_rows(seed: int, cache: Path) -> pd.DataFrame:
+    """The GA2M's point log-odds, refit spread and the true log-odds of every scored row."""
+    rows = pd.read_parquet(cache / f"predictions_seed{seed}.parquet")
+    rows = rows[rows["ground_truth"].notna()]
+    return pd.DataFrame(
+        {
+            "split": rows["split"].to_numpy(),
+            "point": _logit(rows["ga2m"].to_numpy(float)),
+            "spread": rows["band_spread"].to_numpy(float),
+            "truth": _logit(rows["ground_truth"].to_numpy(float)),
+        }
+    )
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-3, 1 - 1e-3)  # a re-simulated truth of exactly 0 or 1
+    return np.log(p / (1 - p))
+
+
+def band_check(rows: pd.DataFrame, scale: float, floor: float, quantiles=(0.1, 0.9)) -> dict:
+    """Coverage of the true probability and median width of the band as `models.uncertainty`
+    sets it, with this spread scale and floor."""
+    from scipy.stats import norm
+
+    z_low, z_high = norm.ppf(quantiles)
+    width = scale * np.sqrt(rows["spread"] ** 2 + floor**2)
+    low, high = rows["point"] + z_low * width, rows["point"] + z_high * width
+    inside = (rows["truth"] >= low) & (rows["truth"] <= high)
+    sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    return {
+        "coverage": float(inside.mean()),
+        "median_width": float(np.median(sig(high) - sig(low))),
+        "below": float((rows["truth"] < low).mean()),
+        "above": float((rows["truth"] > high).mean()),
+    }
+
+
+def fitted_band(rows: pd.DataFrame, target: float = 0.8) -> tuple[float, float]:
+    """(scale, floor) whose band covers `target` of the rows with the narrowest median width."""
+    best = None
+    for scale in (1.0, 1.5, 2.0, 3.0):
+        for floor in np.round(np.arange(0.0, 2.01, 0.02), 2):
+            found = band_check(rows, scale, floor)
+            if abs(found["coverage"] - target) <= 0.005 and (
+                best is None or found["median_width"] < best[0]
+            ):
+                best = (found["median_width"], scale, float(floor))
+    return (best[1], best[2]) if best else (1.0, 0.0)
+
+
+def band_section(seeds: list[int], cache: Path, calibration_seed: int) -> list[str]:
+    """The band as configured, checked on every seed; and how it was chosen."""
+    from contracts.params import ModelSettings
+
+    settings = ModelSettings()
+    scale, floor = settings.band_spread_scale, settings.band_spread_floor
+    fitted = fitted_band(band_rows(calibration_seed, cache))
+    lines = [
+        "## The band: how often [p_hold_low, p_hold_high] holds the true probability",
+        "",
+        f"80% band on the log-odds scale: point +/- z * {scale} * sqrt(refit spread^2 + "
+        f"{floor}^2) (`ModelSettings.band_spread_scale`, `band_spread_floor`). They were "
+        f"chosen on seed {calibration_seed} (coverage 0.80 at the narrowest width: scale "
+        f"{fitted[0]}, floor {fitted[1]} on this run) and are checked on the others. The "
+        "plain bootstrap band (scale 1, floor 0) is shown for comparison. The true "
+        "probability is itself re-simulated (100 draws), so a little of the measured miss "
+        "rate is the truth's own noise.",
+        "",
+        "| seed | split | rows | band | coverage (target 0.80) | median width | true p below "
+        "| above |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for seed in seeds:
+        rows = band_rows(seed, cache)
+        for split, part in rows.groupby("split", sort=False):
+            for name, (s, f) in (("configured", (scale, floor)), ("plain bootstrap", (1.0, 0.0))):
+                found = band_check(part, s, f)
+                used = " (calibration seed)" if seed == calibration_seed else ""
+                lines.append(
+                    f"| {seed}{used} | {split} | {len(part)} | {name} | {found['coverage']:.3f} "
+                    f"| {found['median_width']:.3f} | {found['below']:.3f} | {found['above']:.3f} |"
+                )
+    return lines
+
+
 def saved_seed(seed: int) -> dict:
     return {"seed": seed, **{n: pd.read_csv(FOLDER / f"{n}_seed{seed}.csv") for n in TABLES}}
 
@@ -126,7 +211,6 @@ def markdown(runs: list[dict], args) -> str:
     pooled = pd.concat([r["pooled"].assign(seed=r["seed"]) for r in runs], ignore_index=True)
     overclaim = pd.concat([r["overclaim"].assign(seed=r["seed"]) for r in runs], ignore_index=True)
     subgroups = pd.concat([r["subgroups"].assign(seed=r["seed"]) for r in runs], ignore_index=True)
-    band = pd.concat([r["band"].assign(seed=r["seed"]) for r in runs], ignore_index=True)
     cutoffs = pd.concat([r["cutoffs"].assign(seed=r["seed"]) for r in runs], ignore_index=True)
     lines = [
         "# Hold model benchmark: the replay evaluation on simulated provider groups",
@@ -199,19 +283,7 @@ def markdown(runs: list[dict], args) -> str:
             f"| {subgroup} | {value} | {group['n'].mean():.0f} | "
             f"{group['held_rate'].mean():.2f} | {cells} |"
         )
-    lines += [
-        "",
-        "## The band: how often [p_hold_low, p_hold_high] holds the true probability",
-        "",
-        "| split | rows | coverage (target 0.80) | median width | true p below | above |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for split, group in band.groupby("split", sort=False):
-        lines.append(
-            f"| {split} | {group['n'].mean():.0f} | {_mean_interval(group['coverage'])} | "
-            f"{_mean_interval(group['median_width'])} | {_mean_interval(group['below'])} | "
-            f"{_mean_interval(group['above'])} |"
-        )
+    lines += ["", *band_section(seeds, args.cache, seeds[0])]
     lines += ["", "Fit and score time per cutoff (all contenders, one thread):", ""]
     for (split, seed), group in cutoffs.groupby(["split", "seed"], sort=False):
         lines.append(
