@@ -22,7 +22,7 @@ from contracts.files import HandedTables
 from contracts.params import ModelSettings, RunConfig
 from features.build import build_feature_frame
 from features.columns import CLAIM_COLUMNS, DECLARED_STATUS, KEY_COLUMNS
-from features.history import claim_in_force
+from features.history import actions_as_of, claim_in_force
 from models.ga2m import MODEL_FEATURES
 from models.scoring import predict_hold
 from pipelines.stages import fit_banded_model, score_partition, training_snapshots
@@ -168,3 +168,21 @@ def test_a_model_trained_on_raised_claims_is_the_same_model(sim, trained, config
     first, second = predict_hold(trained, features), predict_hold(retrained, features)
     for column in ("p_hold", "p_hold_low", "p_hold_high"):
         np.testing.assert_array_equal(first[column].to_numpy(), second[column].to_numpy())
+
+
+def test_actions_as_known_at_a_date_are_activity_as_it_stood():
+    actions = pd.DataFrame(
+        {
+            "action_id": ["a1", "a2", "a3", "b1"],
+            "improvement_id": ["i", "i", "i", "j"],
+            "kind": ["immediate_control", "embedding", "embedding", "embedding"],
+            "planned_on": pd.to_datetime(["2025-01-05", "2025-01-20", "2025-04-01", "2025-01-05"]),
+            "due_on": pd.to_datetime(["2025-01-12", "2025-02-28", "2025-06-30", "2025-03-01"]),
+            "completed_on": pd.to_datetime(["2025-01-10", "2025-03-20", pd.NaT, pd.NaT]),
+        }
+    )
+    known = actions_as_of(actions, "i", "2025-03-10").set_index("action_id")
+    assert list(known.index) == ["a1", "a2"]  # a3 was not planned yet
+    assert known.loc["a1", "completed_on"] == pd.Timestamp("2025-01-10")
+    assert pd.isna(known.loc["a2", "completed_on"])  # completed after the date: not yet
+    assert list(known["overdue"]) == [False, True]
