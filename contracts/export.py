@@ -135,6 +135,9 @@ class Column:
     # rows repeat millions of times (10M checks name ~67,000 improvements and ~10 teams each),
     # so validation and the features look each distinct text up once instead of every row.
     coded: bool = False
+    # A date that may lie after the day of the run (a plan's due date); any other date after
+    # it is a recording or export error.
+    future_allowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -322,7 +325,7 @@ ACTIONS = ExportFile(
         ),
         Column("kind", "category", required=True, vocabulary=ACTION_KINDS),
         Column("planned_on", "date", required=True),
-        Column("due_on", "date"),
+        Column("due_on", "date", future_allowed=True),
         Column("completed_on", "date"),
     ),
 )

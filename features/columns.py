@@ -162,23 +162,6 @@ FEATURES: tuple[Feature, ...] = (
         "Days between the first and the last primary check dated on or before as_of.",
         phrase="{v} days of check evidence",
     ),
-    Feature(
-        DAYS_SINCE_LATEST_REVIEW,
-        "timeline",
-        "numeric",
-        "Days from the latest governance review dated on or before as_of to as_of; NaN "
-        "without one. That a review took place, and when, is a fact about governance; what "
-        "it concluded is a claim and never a model input.",
-        phrase="last governance review {v} days ago",
-    ),
-    Feature(
-        REVIEWS_180D_COUNT,
-        "timeline",
-        "numeric",
-        "Governance reviews (any level) dated in the 180 days to as_of; NaN when the export "
-        "has no reviews file.",
-        phrase="{v} governance reviews in 180 days",
-    ),
     # --- trend ----------------------------------------------------------------------------
     Feature(
         COMPLIANCE_LATEST,
@@ -497,6 +480,24 @@ FEATURES: tuple[Feature, ...] = (
         "90 days before) while people's theme sentiment did not rise; 0 otherwise; NaN "
         "when either change is missing.",
         phrase="staffing improved but feedback did not: {v}",
+    ),
+    # --- governance (that a review happened and when; never what it concluded) ------
+    Feature(
+        DAYS_SINCE_LATEST_REVIEW,
+        "timeline",
+        "numeric",
+        "Days from the latest governance review dated on or before as_of to as_of; NaN "
+        "without one. That a review took place, and when, is a fact about governance; what "
+        "it concluded is a claim and never a model input.",
+        phrase="last governance review {v} days ago",
+    ),
+    Feature(
+        REVIEWS_180D_COUNT,
+        "timeline",
+        "numeric",
+        "Governance reviews (any level) dated in the 180 days to as_of; NaN when the export "
+        "has no reviews file.",
+        phrase="{v} governance reviews in 180 days",
     ),
     # --- context --------------------------------------------------------------------------
     Feature(

@@ -270,6 +270,17 @@ def date_bounds_rule(spec: ExportFile, column: Column, today: date) -> Rule | No
     if column.kind != "date":
         return None
     earliest = datetime.fromisoformat(EARLIEST_DATE)
+    if column.future_allowed:
+        return _rule(
+            spec,
+            "date_bounds",
+            (column.name,),
+            f"{column.name} must be from {EARLIEST_DATE}",
+            "a date before 2000 is a recording error; a plan may fall due after the run",
+            gxe.ExpectColumnValuesToBeBetween,
+            column=column.name,
+            min_value=earliest,
+        )
     return _rule(
         spec,
         "date_bounds",
