@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from threadpoolctl import threadpool_limits
 
 from features.columns import EVIDENCE_FEATURE_NAMES, FEATURES
+from models.metrics import newton_logistic
 from models.terms import TermTable, ensemble_intercept_and_terms
 
 log = logging.getLogger(__name__)
@@ -497,14 +498,7 @@ def platt_parameters(
     A tiny ridge keeps the steps defined when raw is constant or the classes are separable.
     """
     design = np.column_stack([raw, np.ones_like(raw)])
-    theta = np.array([1.0, 0.0])
-    ridge = 1e-6 * np.eye(2)
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(design @ theta)))
-        gradient = design.T @ (p - target) + ridge @ theta
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + ridge
-        step = np.linalg.solve(hessian, gradient)
-        theta = theta - step
-        if np.abs(step).max() < 1e-10:
-            break
+    theta = newton_logistic(
+        design, target, np.zeros(len(raw)), start=[1.0, 0.0], ridge=1e-6, iterations=iterations
+    )
     return float(theta[0]), float(theta[1])

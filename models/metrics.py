@@ -78,15 +78,19 @@ def calibration_slope_intercept(y: np.ndarray, p: np.ndarray) -> tuple[float, fl
     p = np.clip(np.asarray(p, dtype=float), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
     logit = np.log(p / (1 - p))
     design = np.column_stack([np.ones_like(logit), logit])
-    theta = _newton_logistic(design, y, np.zeros(len(y)))
-    offset_only = _newton_logistic(np.ones((len(y), 1)), y, logit)
+    theta = newton_logistic(design, y, np.zeros(len(y)))
+    offset_only = newton_logistic(np.ones((len(y), 1)), y, logit)
     return float(theta[1]), float(offset_only[0])
 
 
-def _newton_logistic(design, y, offset, iterations: int = 50) -> np.ndarray:
-    """Maximum-likelihood coefficients of logit P(y) = offset + design @ theta (tiny ridge)."""
-    theta = np.zeros(design.shape[1])
-    ridge = 1e-8 * np.eye(design.shape[1])
+def newton_logistic(
+    design, y, offset, *, start=None, ridge: float = 1e-8, iterations: int = 50
+) -> np.ndarray:
+    """Maximum-likelihood coefficients of logit P(y) = offset + design @ theta, by Newton
+    steps; a tiny ridge keeps the steps defined when a column is constant or the classes are
+    separable."""
+    theta = np.zeros(design.shape[1]) if start is None else np.asarray(start, dtype=float)
+    ridge = ridge * np.eye(design.shape[1])
     for _ in range(iterations):
         q = 1.0 / (1.0 + np.exp(-(offset + design @ theta)))
         gradient = design.T @ (q - y) + ridge @ theta
