@@ -1,4 +1,4 @@
-"""The evidence-export contract (v1), declared once in code.
+"""The evidence-export contract (v2), declared once in code.
 
 Everything that needs to know what an export holds reads it from here: the loader
 (`pipelines.io`), the Great Expectations suites (`validation`), the simulator and the
@@ -75,6 +75,16 @@ HARMS = ("none", "low", "moderate", "severe", "death")
 SERIOUS_HARMS = ("moderate", "severe", "death")
 REVIEW_LEVELS = ("registered_manager", "senior_leadership", "board")
 REVIEW_CLASSIFICATIONS = ("emerging", "embedded", "not_assured")
+DECLARATION_LEVELS = REVIEW_LEVELS
+ACTION_KINDS = ("immediate_control", "embedding")
+
+# The claim in force at a date (v2, "declarations"): one of DECLARED_STATUSES, or
+# - NO_CLAIM_YET: nothing declared on or before the date (the history says so), and
+# - CLAIM_UNKNOWN: an export without a declarations file, before its one known declaration
+#   (`improvements.declared_on`): whether another status was in force then is not recorded.
+NO_CLAIM_YET = "none"
+CLAIM_UNKNOWN = "unknown"
+CLAIMS_IN_FORCE = (*DECLARED_STATUSES, NO_CLAIM_YET, CLAIM_UNKNOWN)
 
 # CQC's evidence categories; multi-source confirmation counts distinct categories.
 PROCESSES = "processes"
@@ -125,6 +135,9 @@ class Column:
     # rows repeat millions of times (10M checks name ~67,000 improvements and ~10 teams each),
     # so validation and the features look each distinct text up once instead of every row.
     coded: bool = False
+    # A date that may lie after the day of the run (a plan's due date); any other date after
+    # it is a recording or export error.
+    future_allowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,6 +297,39 @@ REVIEWS = ExportFile(
     ),
 )
 
+DECLARATIONS = ExportFile(
+    name="declarations",
+    required=False,
+    key=("improvement_id", "declared_on", "level"),
+    date_column="declared_on",
+    columns=(
+        Column(
+            "improvement_id", "id", required=True, references=("improvements", "improvement_id")
+        ),
+        Column("declared_on", "date", required=True),
+        Column("declared_status", "category", required=True, vocabulary=DECLARED_STATUSES),
+        Column("level", "category", vocabulary=DECLARATION_LEVELS),
+    ),
+)
+
+ACTIONS = ExportFile(
+    name="actions",
+    required=False,
+    key=("action_id",),
+    date_column="planned_on",
+    extra_dates=("due_on", "completed_on"),
+    columns=(
+        Column("action_id", "id", required=True, unique=True),
+        Column(
+            "improvement_id", "id", required=True, references=("improvements", "improvement_id")
+        ),
+        Column("kind", "category", required=True, vocabulary=ACTION_KINDS),
+        Column("planned_on", "date", required=True),
+        Column("due_on", "date", future_allowed=True),
+        Column("completed_on", "date"),
+    ),
+)
+
 EXPORT_FILES: tuple[ExportFile, ...] = (
     SERVICES,
     IMPROVEMENTS,
@@ -292,5 +338,7 @@ EXPORT_FILES: tuple[ExportFile, ...] = (
     INCIDENTS,
     WORKFORCE,
     REVIEWS,
+    DECLARATIONS,
+    ACTIONS,
 )
 FILES_BY_NAME = {f.name: f for f in EXPORT_FILES}

@@ -189,14 +189,28 @@ class ModelSettings:
     # than two (threads spin-wait on each other under load); raise it on a dedicated host.
     threads: int = 1
     band_refits: int = 8  # bootstrap refits (over improvements) behind p_hold_low / p_hold_high
-    band_quantiles: tuple[float, float] = (0.1, 0.9)
+    band_quantiles: tuple[float, float] = (0.1, 0.9)  # an 80% band
+    # The band's log-odds spread: scale x sqrt(refit spread^2 + floor^2) (models.uncertainty);
+    # chosen on simulated groups so that the 80% band holds the true probability ~80% of the
+    # time (docs/model.md, "The band").
+    # Chosen on seed 1 of benchmarks/bench_model.py (300 services): the narrowest band holding
+    # the true probability for 80% of the replay's rows; checked on the other seeds.
+    band_spread_scale: float = 3.0
+    band_spread_floor: float = 0.32
     promotion_tolerance: float = 0.005  # AUROC may drop / Brier may rise by at most this much
+    # The replay evaluation (models.replay) of a training run: the contenders beside the GA2M
+    # (models.baselines), how many cutoffs, how far apart, and the share of services held out
+    # for the unseen-services split.
     backtest_peers: tuple[str, ...] = (
         "ga2m",
-        "rules_stage",
-        "declared_status",
+        "logistic_compliance",
         "hgb_unconstrained",
+        "rules_stage",
+        "claims_alone",
     )
+    replay_cutoffs: int = 4
+    replay_step_months: int = 3
+    replay_unseen_share: float = 0.25
     min_training_rows: int = 200
 
     def to_dict(self) -> dict:

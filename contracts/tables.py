@@ -66,11 +66,22 @@ SCORES = OutputTable(
         ("severity", "text", "routine, significant or serious."),
         ("as_of", "date", "The date the run scored as of."),
         ("p_hold", "number", "Probability that the improvement holds over the horizon."),
-        ("p_hold_low", "number", "Lower end of the band around p_hold."),
-        ("p_hold_high", "number", "Upper end of the band around p_hold."),
+        (
+            "p_hold_low",
+            "number",
+            "Lower end of the 80% band around p_hold (sized on simulated groups to hold the true "
+            "probability 8 times in 10; docs/model.md).",
+        ),
+        ("p_hold_high", "number", "Upper end of the 80% band around p_hold."),
         ("stage", "text", "not_started, emerging, consolidating, embedded or slipping."),
         ("stage_reasons", "list", "Why: the stage's headline, then what is fragile and stable."),
-        ("declared_status", "text", "What leaders declare (the claim as it stands)."),
+        (
+            "declared_status",
+            "text",
+            "The claim in force at as_of: emerging, embedded, closed, none (nothing declared) "
+            "or unknown (no declarations history, before the one declaration). Never a model "
+            "input.",
+        ),
         ("claim_check", "text", "overclaim, underclaim, consistent or no_claim."),
         ("cross_check", "text", "agree, model_more_cautious or rules_more_cautious."),
         ("triggers", "list", "Escalation triggers that fire (codes)."),
@@ -161,11 +172,12 @@ CONTRIBUTIONS = OutputTable(
 BACKTEST = OutputTable(
     name="backtest",
     files=("model/backtest.csv",),
-    meaning="The champion's backtest, per model and cutoff.",
+    meaning="The champion's replay evaluation (time split), per model and cutoff: trained on "
+    "the export as it stood at the cutoff, scored at it, compared with the six months after.",
     columns=_columns(
         ("model", "text", "Model or baseline."),
-        ("cutoff", "date", "Training cutoff of the fold."),
-        ("n", "integer", "Test rows."),
+        ("cutoff", "date", "The cutoff: trained on the export as it stood, scored at it."),
+        ("n", "integer", "Improvements scored at the cutoff with an observed outcome."),
         ("auroc", "number", "Area under the ROC curve."),
         ("brier", "number", "Brier score."),
         ("log_loss", "number", "Log loss."),

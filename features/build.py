@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.export import (
-    DECLARED_STATUSES,
+    CLAIMS_IN_FORCE,
     KEY_QUESTIONS,
     ORIGINS,
     REVIEW_CLASSIFICATIONS,
@@ -54,7 +54,7 @@ CATEGORIES = {
     "theme": THEMES,
     "key_question": KEY_QUESTIONS,
     "service_type": SERVICE_TYPES,
-    "declared_status": (*DECLARED_STATUSES, NONE),
+    "declared_status": CLAIMS_IN_FORCE,
     "latest_review_classification": (*REVIEW_CLASSIFICATIONS, NONE),
 }
 

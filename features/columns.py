@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 Family = Literal[
-    "timeline", "trend", "spread", "recurrence", "staff", "experience", "workforce", "context"
+    "timeline",
+    "trend",
+    "spread",
+    "recurrence",
+    "staff",
+    "experience",
+    "workforce",
+    "context",
+    "claims",
 ]
 Kind = Literal["numeric", "flag", "category"]
 
@@ -55,6 +63,8 @@ REVIEW_CYCLES_SINCE_ACTION_COUNT = "review_cycles_since_action_count"
 CONSECUTIVE_MONTHS_AT_STANDARD_COUNT = "consecutive_months_at_standard_count"
 MONTHS_SINCE_BELOW_STANDARD = "months_since_below_standard"
 EVIDENCE_SPAN_DAYS = "evidence_span_days"
+DAYS_SINCE_LATEST_REVIEW = "days_since_latest_review"
+REVIEWS_180D_COUNT = "reviews_180d_count"
 COMPLIANCE_LATEST = "compliance_latest"
 COMPLIANCE_MARGIN_LATEST = "compliance_margin_latest"
 COMPLIANCE_SLOPE_SINCE_ACTION_PER_MONTH = "compliance_slope_since_action_per_month"
@@ -471,6 +481,24 @@ FEATURES: tuple[Feature, ...] = (
         "when either change is missing.",
         phrase="staffing improved but feedback did not: {v}",
     ),
+    # --- governance (that a review happened and when; never what it concluded) ------
+    Feature(
+        DAYS_SINCE_LATEST_REVIEW,
+        "timeline",
+        "numeric",
+        "Days from the latest governance review dated on or before as_of to as_of; NaN "
+        "without one. That a review took place, and when, is a fact about governance; what "
+        "it concluded is a claim and never a model input.",
+        phrase="last governance review {v} days ago",
+    ),
+    Feature(
+        REVIEWS_180D_COUNT,
+        "timeline",
+        "numeric",
+        "Governance reviews (any level) dated in the 180 days to as_of; NaN when the export "
+        "has no reviews file.",
+        phrase="{v} governance reviews in 180 days",
+    ),
     # --- context --------------------------------------------------------------------------
     Feature(
         SEVERITY,
@@ -514,16 +542,20 @@ FEATURES: tuple[Feature, ...] = (
         "Required share of sampled items meeting the standard.",
         phrase="standard of {v}",
     ),
+    # --- claims: what leaders say (never model inputs; the claim check reads them) ------
     Feature(
         DECLARED_STATUS,
-        "context",
+        "claims",
         "category",
-        "Leaders' declared status as of as_of (declared_on <= as_of), else 'none'.",
+        "The claim in force at as_of (contract v2): the latest declaration dated on or "
+        "before as_of (the most senior level on a day with several); without a declarations "
+        "file, improvements.declared_status from its declared_on, 'unknown' before that day; "
+        "'none' when nothing was declared by as_of.",
         phrase="leaders declare {v}",
     ),
     Feature(
         LATEST_REVIEW_CLASSIFICATION,
-        "context",
+        "claims",
         "category",
         "Classification of the latest governance review on or before as_of, else 'none'; "
         "on a day with several, the most senior level's.",
@@ -532,6 +564,10 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+CLAIM_COLUMNS: tuple[str, ...] = tuple(f.name for f in FEATURES if f.family == "claims")
+"""What leaders say, as of each date: compared with the evidence, never a model input."""
+EVIDENCE_FEATURE_NAMES: tuple[str, ...] = tuple(n for n in FEATURE_NAMES if n not in CLAIM_COLUMNS)
+"""Every feature the model may read: the evidence, never the claims."""
 PHRASES: dict[str, str] = {f.name: f.phrase for f in FEATURES}
 FEATURES_BY_NAME = {f.name: f for f in FEATURES}
 NUMERIC_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind != "category")

@@ -1,26 +1,26 @@
-"""Context features: what the improvement is, where, and what leaders say about it as of t.
+"""Context features: what the improvement is and where; and the claims as they stood at t.
 
-The improvements file holds only the current declared status; it is used as of `t` only when
-declared_on <= t (an earlier declaration that was later replaced is not in the export).
+The claims (the claim in force, the latest review's classification) are columns of the
+feature frame for the rules' claim check and the report, never model inputs
+(`features.columns.CLAIM_COLUMNS`). The claim in force is the contract's (features.history).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
+from contracts.export import NO_CLAIM_YET
 from features.evidence import AsOfView
+from features.history import claims_from_history, claims_from_improvements
 from features.panels import text
 
-NONE = "none"
+NONE = NO_CLAIM_YET
 
 
 def context_features(view: AsOfView) -> dict[str, np.ndarray]:
     """Every context feature (features.columns), one value per improvement."""
     evidence = view.evidence
     improvements = evidence.improvements
-    declared = text(improvements["declared_status"]) if "declared_status" in improvements else None
-    declared_by_now = evidence.declared_day <= view.day
     return {
         "severity": text(improvements["severity"]),
         "origin": text(improvements["origin"]),
@@ -28,13 +28,23 @@ def context_features(view: AsOfView) -> dict[str, np.ndarray]:
         "key_question": text(improvements["key_question"]),
         "service_type": evidence.service_type,
         "standard": evidence.standard,
-        "declared_status": (
-            np.where(declared_by_now & pd.notna(declared), declared, NONE)
-            if declared is not None
-            else np.full(len(improvements), NONE)
-        ),
+        "declared_status": claim_in_force(view),
         "latest_review_classification": latest_review_classification(view),
     }
+
+
+def claim_in_force(view: AsOfView) -> np.ndarray:
+    """The claim in force at t: from the declarations history when there is one, else from
+    improvements.declared_status ('unknown' before its declared_on)."""
+    evidence = view.evidence
+    if evidence.declarations is not None:
+        return claims_from_history(evidence.declarations, len(evidence.improvements), view.day)
+    improvements = evidence.improvements
+    if "declared_status" not in improvements:
+        return np.full(len(improvements), NONE, dtype=object)
+    return claims_from_improvements(
+        text(improvements["declared_status"]), evidence.declared_day, view.day
+    )
 
 
 def latest_review_classification(view: AsOfView) -> np.ndarray:

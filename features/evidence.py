@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.params import FeatureParams
+from features.history import declaration_rows
 from features.panels import (
     DaySorted,
     MonthlyMatrices,
@@ -51,7 +52,8 @@ class Evidence:
     identified_day: np.ndarray
     action_day: np.ndarray  # NaN when no action has started
     action_month: np.ndarray
-    declared_day: np.ndarray
+    declared_day: np.ndarray  # improvements.declared_on (v1 claims, no declarations file)
+    declarations: pd.DataFrame | None  # the declarations history (features.history rows)
     standard: np.ndarray
     first_primary_day: np.ndarray  # first primary check of each improvement, NaN when none
     checks: DaySorted
@@ -92,6 +94,9 @@ def prepare_evidence(
         action_day=action_day,
         action_month=month_numbers(action_day),
         declared_day=day_numbers(improvements["declared_on"]),
+        declarations=(
+            declaration_rows(tables["declarations"], ids) if "declarations" in tables else None
+        ),
         standard=numbers(improvements["standard"]),
         first_primary_day=_first_primary_day(checks, len(ids)),
         checks=checks,

@@ -13,7 +13,7 @@ import pandas as pd
 from contracts.export import CHECK_SOURCES, PRIMARY_CHECK_SOURCES
 from contracts.params import FeatureParams, LabelParams
 from features.build import build_feature_frame
-from features.columns import AS_OF, IMPROVEMENT_ID, KEY_COLUMNS
+from features.columns import AS_OF, HELD, IMPROVEMENT_ID, KEY_COLUMNS
 from features.labels import build_labels
 from features.panels import day_numbers, text, vocabulary_codes
 
@@ -84,3 +84,23 @@ def build_training_snapshots(
     frame = pairs.merge(features, on=list(KEY_COLUMNS), how="inner")
     frame = frame.merge(labels, on=list(KEY_COLUMNS), how="inner")
     return frame.sort_values(list(KEY_COLUMNS), ignore_index=True)
+
+
+def labelled_snapshots(
+    tables: dict[str, pd.DataFrame],
+    as_of,
+    feature_params: FeatureParams = FeatureParams(),  # noqa: B008
+    label_params: LabelParams = LabelParams(),  # noqa: B008
+) -> pd.DataFrame:
+    """What `takehold train` fits on: every eligible month-end snapshot whose label window has
+    closed by `as_of` and whose label is observed (censored rows dropped)."""
+    start = tables["improvements"]["identified_on"].min()
+    snapshots = build_training_snapshots(
+        tables,
+        start,
+        pd.Timestamp(as_of),
+        observable_by=pd.Timestamp(as_of),
+        feature_params=feature_params,
+        label_params=label_params,
+    )
+    return snapshots[snapshots[HELD].notna()].reset_index(drop=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.evidence import AsOfView
+from features.panels import group_max
 from features.series import last_index
 
 
@@ -25,6 +26,8 @@ def timeline_features(view: AsOfView) -> dict[str, np.ndarray]:
         "consecutive_months_at_standard_count": consecutive_months_at_standard_count(view),
         "months_since_below_standard": months_since_below_standard(view),
         "evidence_span_days": evidence_span_days(view),
+        "days_since_latest_review": days_since_latest_review(view),
+        "reviews_180d_count": reviews_count(view, 180),
     }
 
 
@@ -59,3 +62,24 @@ def evidence_span_days(view: AsOfView) -> np.ndarray:
         seen.any(axis=1), np.nanmax(np.where(seen, view.last_day, -np.inf), axis=1), np.nan
     )
     return latest - view.evidence.first_primary_day
+
+
+def days_since_latest_review(view: AsOfView) -> np.ndarray:
+    """Days from the latest governance review dated on or before t; NaN without one."""
+    reviews = view.evidence.reviews
+    count = len(view.evidence.improvements)
+    if reviews is None:
+        return np.full(count, np.nan)
+    rows = reviews.window(-np.inf, view.day)
+    latest = group_max(rows["improvement"].to_numpy(), rows["day"].to_numpy(), count)
+    return view.day - latest
+
+
+def reviews_count(view: AsOfView, days: int) -> np.ndarray:
+    """Governance reviews dated in the `days` days to t; NaN without a reviews file."""
+    reviews = view.evidence.reviews
+    count = len(view.evidence.improvements)
+    if reviews is None:
+        return np.full(count, np.nan)
+    rows = reviews.window(view.day - days + 1, view.day)
+    return np.bincount(rows["improvement"].to_numpy(), minlength=count)[:count].astype(float)

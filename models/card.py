@@ -1,7 +1,7 @@
 """The model card: what the hold model is, what it was trained on, how well it does, its limits.
 
-Markdown for a governance pack; built from the fitted model, its backtest and a summary of the
-training snapshots. Nothing here reads or writes files.
+Markdown for a governance pack; built from the fitted model, its replay evaluation
+(`models.replay`) and a summary of the training snapshots. Nothing here reads or writes files.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from features.columns import AS_OF, FEATURES_BY_NAME, HELD, IMPROVEMENT_ID, LOCATION_ID
-from models.backtest import BacktestResult
+from models.replay import TIME_SPLIT, ReplayResult
 
 KNOWN_LIMITS = (
     "The model learns from the provider group's own history: a group with few improvements "
@@ -26,6 +26,14 @@ KNOWN_LIMITS = (
     "if the data disagree, the model flattens that effect rather than reversing it.",
     "On simulated data the gap to the ground-truth probability is the part of the outcome the "
     "evidence cannot see (the latent state of each improvement); no model can close it.",
+    "The evaluation rests on simulated provider groups (benchmarks/results/model.md) and on "
+    "this group's own history (the replay below); there is no real-world validation of the "
+    "probability yet.",
+    "Claims are never inputs: what leaders declare and what reviews conclude are compared with "
+    "the probability, so declaring more cannot raise it.",
+    "The band [p_hold_low, p_hold_high] was sized on simulated groups, where the true "
+    "probability is known, so that it holds it about 80% of the time; on real data the true "
+    "probability is never observed and the band cannot be checked directly.",
 )
 
 
@@ -53,7 +61,7 @@ def term_importance(model) -> pd.DataFrame:
     return importance.sort_values(ascending=False).reset_index()
 
 
-def model_card(model, backtest: BacktestResult | None, summary: dict) -> str:
+def model_card(model, replay: ReplayResult | None, summary: dict) -> str:
     """Markdown model card of a fitted HoldModel."""
     sections = [
         "# Model card: probability that an improvement holds",
@@ -61,7 +69,7 @@ def model_card(model, backtest: BacktestResult | None, summary: dict) -> str:
         _data_section(summary),
         _model_section(model),
         _features_section(model),
-        _metrics_section(backtest),
+        _metrics_section(replay),
         "## Known limits\n\n" + "\n".join(f"- {limit}" for limit in KNOWN_LIMITS),
     ]
     return "\n\n".join(sections) + "\n"
@@ -130,29 +138,51 @@ def _kind(feature: str) -> str:
     return known.kind if known else "numeric"
 
 
-def _metrics_section(backtest: BacktestResult | None) -> str:
-    if backtest is None:
-        return "## Metrics\n\nNo backtest was run."
-    pooled = backtest.pooled
-    rows = [
-        "| model | n | AUROC | Brier | log loss | ECE | fit s | score s |",
+def _metrics_section(replay: ReplayResult | None) -> str:
+    if replay is None:
+        return "## Metrics\n\nNo replay evaluation was run."
+    cutoffs = sorted(pd.to_datetime(replay.cutoffs["cutoff"]).dt.date.astype(str).unique())
+    lines = [
+        "## Metrics (replay evaluation)",
+        "",
+        f"At each of {len(cutoffs)} cutoffs ({', '.join(cutoffs)}) the model was trained on "
+        "the export as it stood then and scored the improvements eligible at the cutoff as the "
+        "nightly run does; the outcome is the label of the six months after it. Beside the time "
+        "split, the unseen-services split trains without a quarter of the services and scores "
+        "only those. Intervals: 95% bootstrap over services.",
+        "",
+        "### Improvements whose leaders claim embedded or closed (the over-claim check)",
+        "",
+        "| split | model | claimed | slipped | AUROC | Brier | ECE | flagged (p < 0.5) | "
+        "of which slipped |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in replay.overclaim.to_dict("records"):
+        lines.append(
+            f"| {r['split']} | {r['model']} | {r['claimed']} | {r['slipped']} | "
+            f"{r['auroc']:.3f} | {r['brier']:.3f} | {r['ece']:.3f} | {r['flagged']} | "
+            f"{r['flagged_slipped']} |"
+        )
+    lines += [
+        "",
+        "### Every eligible improvement",
+        "",
+        "| split | model | n | AUROC | Brier | ECE | calibration slope | calibration intercept |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for record in pooled.to_dict("records"):
-        cells = [
-            f"{record[m]:.3f} ({record[m + '_low']:.3f}-{record[m + '_high']:.3f})"
-            for m in ("auroc", "brier", "log_loss", "ece")
-        ]
-        rows.append(
-            f"| {record['model']} | {record['n']} | "
-            + " | ".join(cells)
-            + f" | {record['fit_seconds']:.1f} | {record['score_seconds']:.2f} |"
+    for r in replay.pooled.to_dict("records"):
+        cells = " | ".join(
+            f"{r[m]:.3f} ({r[m + '_low']:.3f}-{r[m + '_high']:.3f})"
+            for m in ("auroc", "brier", "ece", "calibration_slope", "calibration_intercept")
         )
-    folds = backtest.folds
-    window = (
-        f"Rolling origin over {len(folds)} cutoffs "
-        f"({', '.join(pd.to_datetime(folds['cutoff']).dt.date.astype(str))}); training rows' "
-        "label windows end by the cutoff, test rows are the as-of dates of the horizon that "
-        "starts at it. Intervals: 95% bootstrap over whole improvements."
-    )
-    return "## Metrics (backtest, pooled over cutoffs)\n\n" + window + "\n\n" + "\n".join(rows)
+        lines.append(f"| {r['split']} | {r['model']} | {r['n']} | {cells} |")
+    band = replay.band[replay.band["split"] == TIME_SPLIT]
+    if len(band) and "coverage" in band:
+        lines += [
+            "",
+            f"The 80% band held the true probability for {band['coverage'].iloc[0]:.1%} of the "
+            f"rows (median width {band['median_width'].iloc[0]:.3f}).",
+        ]
+    elif len(band):
+        lines += ["", f"Median width of the 80% band: {band['median_width'].iloc[0]:.3f}."]
+    return "\n".join(lines)

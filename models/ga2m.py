@@ -30,13 +30,16 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
 
-from features.columns import FEATURE_NAMES, FEATURES
+from features.columns import EVIDENCE_FEATURE_NAMES, FEATURES
+from models.metrics import newton_logistic
 from models.terms import TermTable, ensemble_intercept_and_terms
 
 log = logging.getLogger(__name__)
 
-MODEL_FEATURES: tuple[str, ...] = FEATURE_NAMES
-"""The model's inputs: every declared feature (never free text, never identifiers)."""
+MODEL_FEATURES: tuple[str, ...] = EVIDENCE_FEATURE_NAMES
+"""The model's inputs: every declared feature of the evidence (never a claim: declared status
+and review classifications are what the evidence is compared with; never free text, never
+identifiers)."""
 
 # Declared directions the model does not enforce, and why.
 UNCONSTRAINED_DIRECTIONS: dict[str, str] = {}
@@ -495,14 +498,7 @@ def platt_parameters(
     A tiny ridge keeps the steps defined when raw is constant or the classes are separable.
     """
     design = np.column_stack([raw, np.ones_like(raw)])
-    theta = np.array([1.0, 0.0])
-    ridge = 1e-6 * np.eye(2)
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(design @ theta)))
-        gradient = design.T @ (p - target) + ridge @ theta
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + ridge
-        step = np.linalg.solve(hessian, gradient)
-        theta = theta - step
-        if np.abs(step).max() < 1e-10:
-            break
+    theta = newton_logistic(
+        design, target, np.zeros(len(raw)), start=[1.0, 0.0], ridge=1e-6, iterations=iterations
+    )
     return float(theta[0]), float(theta[1])

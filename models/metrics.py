@@ -65,6 +65,52 @@ def forecast_scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     }
 
 
+def calibration_slope_intercept(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept) of the forecasts' calibration on the log-odds scale.
+
+    slope: b in logit P(y) = a + b * logit(p) (1 is ideal; below 1, forecasts too extreme);
+    intercept: a in logit P(y) = a + logit(p), the slope held at 1 (calibration in the large:
+    0 is ideal; above 0, forecasts too low on average). NaN with one outcome only.
+    """
+    y = np.asarray(y, dtype=float)
+    if not 0 < y.sum() < len(y):
+        return float("nan"), float("nan")
+    p = np.clip(np.asarray(p, dtype=float), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    logit = np.log(p / (1 - p))
+    design = np.column_stack([np.ones_like(logit), logit])
+    theta = newton_logistic(design, y, np.zeros(len(y)))
+    offset_only = newton_logistic(np.ones((len(y), 1)), y, logit)
+    return float(theta[1]), float(offset_only[0])
+
+
+def newton_logistic(
+    design, y, offset, *, start=None, ridge: float = 1e-8, iterations: int = 50
+) -> np.ndarray:
+    """Maximum-likelihood coefficients of logit P(y) = offset + design @ theta, by Newton
+    steps; a tiny ridge keeps the steps defined when a column is constant or the classes are
+    separable."""
+    theta = np.zeros(design.shape[1]) if start is None else np.asarray(start, dtype=float)
+    ridge = ridge * np.eye(design.shape[1])
+    for _ in range(iterations):
+        q = 1.0 / (1.0 + np.exp(-(offset + design @ theta)))
+        gradient = design.T @ (q - y) + ridge @ theta
+        hessian = (design * (q * (1 - q))[:, None]).T @ design + ridge
+        step = np.linalg.solve(hessian, gradient)
+        theta = theta - step
+        if np.abs(step).max() < 1e-10:
+            break
+    return theta
+
+
+REPLAY_METRICS = (*METRICS, "calibration_slope", "calibration_intercept")
+
+
+def replay_scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """forecast_scores plus the calibration slope and intercept."""
+    slope, intercept = calibration_slope_intercept(y, p)
+    return {**forecast_scores(y, p), "calibration_slope": slope, "calibration_intercept": intercept}
+
+
 def cluster_bootstrap_scores(
     y: np.ndarray,
     forecasts: dict[str, np.ndarray],
@@ -72,8 +118,9 @@ def cluster_bootstrap_scores(
     *,
     n_resamples: int = 200,
     seed: int = 0,
+    scorer=forecast_scores,
 ) -> pd.DataFrame:
-    """Scores of each forecast on resamples of whole clusters (e.g. improvements).
+    """Scores (`scorer`) of each forecast on resamples of whole clusters (e.g. services).
 
     Rows of one improvement are correlated month to month, so resampling rows would give
     intervals that are too narrow; every forecast is scored on the same resamples, so
@@ -89,9 +136,7 @@ def cluster_bootstrap_scores(
         picked = rng.integers(0, len(uniques), len(uniques))
         index = order[np.repeat(starts[picked], sizes[picked]) + _ranks_within(sizes[picked])]
         for model, p in forecasts.items():
-            rows.append(
-                {"resample": resample, "model": model, **forecast_scores(y[index], p[index])}
-            )
+            rows.append({"resample": resample, "model": model, **scorer(y[index], p[index])})
     return pd.DataFrame(rows)
 
 

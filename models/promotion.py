@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 # The backtest contender that stands for the champion's specification re-run on the same folds.
 CHAMPION_CONTENDER = "champion"
-AUROC_KEY = "backtest.ga2m.auroc"
-BRIER_KEY = "backtest.ga2m.brier"
+AUROC_KEY = "replay.ga2m.auroc"
+BRIER_KEY = "replay.ga2m.brier"
 
 
 @dataclass(frozen=True)
@@ -97,14 +97,14 @@ def gate(
     the champion's on the same data.
 
     The champion's figures, in order of preference: its specification re-run in this backtest
-    (`backtest.champion.*`); this backtest itself when the champion has the candidate's
+    (`replay.champion.*`); this backtest itself when the champion has the candidate's
     specification; else (a champion that could not be loaded) its stored backtest, which is
     on the same data only when the data fingerprint matches, and the reason says so.
     """
     current = champion.info
     champion_metrics, basis = None, ""
     if current is not None and current.feature_names == list(scoring_features):
-        rerun = f"backtest.{CHAMPION_CONTENDER}."
+        rerun = f"replay.{CHAMPION_CONTENDER}."
         if rerun + "auroc" in metrics:
             champion_metrics = {
                 AUROC_KEY: metrics[rerun + "auroc"],

@@ -11,8 +11,22 @@ import pandas as pd
 
 from contracts.tables import SCORES, conform
 from features.columns import AS_OF, IMPROVEMENT_ID
+from models.ga2m import MODEL_FEATURES
 
 PROBABILITY_DECIMALS = 6
+
+
+def predict_hold(model, features: pd.DataFrame) -> pd.DataFrame:
+    """The model's answer for each feature row, as the nightly run gives it: improvement_id,
+    as_of, p_hold, p_hold_low, p_hold_high. `model` is a fitted `BandedHoldModel`; it reads
+    only the evidence features (`models.ga2m.MODEL_FEATURES`), never a claim."""
+    X = features[list(MODEL_FEATURES)]
+    band = model.band(X)
+    return features[[IMPROVEMENT_ID, AS_OF]].assign(
+        p_hold=model.predict_proba(X)[:, 1],
+        p_hold_low=band["p_hold_low"].to_numpy(),
+        p_hold_high=band["p_hold_high"].to_numpy(),
+    )
 
 
 def assemble_scores(

@@ -106,11 +106,35 @@ def train(
     config: ConfigOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """Backtest, fit, log and register the model on labels observable by the as-of date."""
+    """Replay-evaluate, fit, log and register the model on labels observable by the as-of date."""
     from pipelines import runs
 
     setup_logging(verbose)
     raise typer.Exit(runs.train_command(export, _date(as_of), config))
+
+
+@app.command()
+def evaluate(
+    export: Annotated[str, typer.Argument(help="Export folder path or fsspec URL.")],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="The export's last day (YYYY-MM-DD); default: its latest date, up to today.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the evaluation's tables and plots.")
+    ] = Path("evaluation"),
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """How well the model would have done on this group's own services: the replay evaluation
+    (train as the export stood at each cutoff, score then, compare with what happened after)."""
+    from pipelines import runs
+
+    setup_logging(verbose)
+    raise typer.Exit(runs.evaluate_command(export, as_of.date() if as_of else None, out, config))
 
 
 @app.command()

@@ -25,7 +25,6 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from contracts.params import ReportSettings, RunConfig
-from features.columns import FEATURE_NAMES
 from models.ga2m import MODEL_FEATURES
 from models.promotion import gate
 from pipelines import outputs, stages, tracking, training
@@ -78,7 +77,7 @@ combine = task(stages.combine_partitions, name="rank services", cache_policy=NON
 write_outputs = task(stages.write_outputs, name="write outputs", retries=1, cache_policy=NONE)
 snapshots_task = task(stages.training_snapshots, name="build training snapshots", cache_policy=NONE)
 fit_task = task(stages.fit_banded_model, name="fit model", cache_policy=NONE)
-backtest = task(training.backtest, name="backtest", cache_policy=NONE)
+replay = task(training.replay, name="replay evaluation", cache_policy=NONE)
 champion_specification = task(
     training.champion_specification,
     name="load champion specification",
@@ -192,7 +191,8 @@ def train_model(
     truth_path: str | None = None,
     today: date | None = None,
 ) -> dict:
-    """Snapshots with labels observable by as_of -> backtest -> fit -> log, register, gate.
+    """Snapshots with labels observable by as_of -> replay evaluation -> fit -> log, register,
+    gate.
 
     `truth_path`: a simulated group's ground truth, for the backtest's ceiling row.
     """
@@ -207,9 +207,10 @@ def train_model(
     with timings.stage("snapshots"):
         snapshots = snapshots_task(checked.tables, as_of, config)
     stages.require_enough_history(snapshots, as_of, config)
-    with timings.stage("backtest"):
+    with timings.stage("replay"):
         champion = champion_specification(settings, config)
-        result = backtest(snapshots, config, training.read_truth(truth_path), champion.spec)
+        truth = training.read_truth(truth_path)
+        result = replay(checked.tables, as_of, config, truth, champion.spec)
     with timings.stage("fit"):
         model = fit_task(snapshots, config)
     record = training.training_record(raw, checked, snapshots, result, model, config, timings)
@@ -219,7 +220,7 @@ def train_model(
             champion,
             record.metrics,
             record.feature_names,
-            list(FEATURE_NAMES),
+            list(MODEL_FEATURES),
             config.model.promotion_tolerance,
         )
         tracking.apply_promotion(settings, version, decision)
@@ -228,7 +229,7 @@ def train_model(
         "version": version,
         "promoted": decision.promote,
         "reason": decision.reason,
-        "backtest": result,
+        "replay": result,
         "timings": timings.seconds,
         "snapshots": len(snapshots),
     }

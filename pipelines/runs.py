@@ -14,6 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -95,6 +96,63 @@ def train_command(
         return _refuse(problem)
     _print_training(result, settings)
     return 0
+
+
+def evaluate_command(export: str, as_of: date | None, out: Path, config_path: Path | None) -> int:
+    """Validate the export and replay the model's use on its own history; print the scores
+    and write the tables and reliability plots to `out`."""
+    from pipelines.stages import BlockedExport, validate_or_block
+    from pipelines.training import evaluation_figures, evaluation_tables, replay
+
+    _settings()
+    try:
+        config = load_run_config(config_path)
+        refuse_credentials("EXPORT", export)
+        raw = read_export(export)
+        as_of = as_of or export_last_day(raw)
+        with console.status(f"Replaying the model on {export} up to {as_of} ..."):
+            checked = validate_or_block(raw, as_of, config)
+            result = replay(checked.tables, as_of, config)
+    except (ExportError, BlockedExport, ValueError) as problem:
+        return _refuse(problem)
+    _print_replay(result)
+    written = write_evaluation(out, evaluation_tables(result), evaluation_figures(result))
+    console.print(
+        f"Cutoffs {', '.join(str(c.date()) for c in sorted(result.cutoffs['cutoff'].unique()))};"
+        f" {len(written)} files in {out}. Simulated provider groups only back the benchmarks: "
+        "this is how the model would have done on your own services."
+    )
+    return 0
+
+
+def export_last_day(export) -> date:
+    """The latest date any file of the export carries, not after today."""
+    from contracts.export import FILES_BY_NAME
+
+    today = pd.Timestamp(date.today())
+    latest = [
+        loaded.frame[column][loaded.frame[column] <= today].max()
+        for name, loaded in export.files.items()
+        for column in (FILES_BY_NAME[name].date_column,)
+        if column
+    ]
+    latest = [d for d in latest if pd.notna(d)]
+    if not latest:
+        raise ValueError("the export has no dated rows: give --as-of")
+    return max(latest).date()
+
+
+def write_evaluation(out: Path, tables: dict, figures: dict) -> list[Path]:
+    """The replay's tables (CSV) and reliability plots (PNG) into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        frame.to_csv(out / name, index=False)
+        written.append(out / name)
+    for name, figure in figures.items():
+        figure.savefig(out / f"{name}.png", dpi=110)
+        written.append(out / f"{name}.png")
+    return written
 
 
 def serve_command(
@@ -308,19 +366,50 @@ def _print_scoring(run, out: Path) -> None:
     )
 
 
-def _print_training(result: dict, settings: Settings) -> None:
-    pooled = result["backtest"].pooled
-    table = Table(title="Rolling-origin backtest (pooled over cutoffs)")
-    columns = [
-        c
-        for c in ("model", "n", "auroc", "brier", "log_loss", "ece", "fit_seconds", "score_seconds")
-        if c in pooled.columns
-    ]
+def _print_replay(result) -> None:
+    """The replay's over-claim decision first, then every model on both splits."""
+    claimed = result.overclaim
+    table = Table(title="Improvements whose leaders claim embedded or closed (over-claim check)")
+    columns = (
+        "split",
+        "model",
+        "claimed",
+        "slipped",
+        "auroc",
+        "brier",
+        "ece",
+        "precision",
+        "recall",
+    )
     for column in columns:
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for row in pooled[columns].itertuples(index=False):
-        table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+        table.add_column(column, justify="left" if column in ("split", "model") else "right")
+    for row in claimed[list(columns)].itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
     console.print(table)
+    table = Table(
+        title="Every eligible improvement scored at the cutoffs (95% interval over services)"
+    )
+    for column in ("split", "model", "n", "AUROC", "Brier", "ECE", "cal. slope", "cal. intercept"):
+        table.add_column(column, justify="left" if column in ("split", "model") else "right")
+    for row in result.pooled.to_dict("records"):
+        table.add_row(
+            row["split"],
+            row["model"],
+            str(row["n"]),
+            *(
+                f"{row[m]:.3f} ({row[m + '_low']:.3f}-{row[m + '_high']:.3f})"
+                for m in ("auroc", "brier", "ece", "calibration_slope", "calibration_intercept")
+            ),
+        )
+    console.print(table)
+
+
+def _cell(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _print_training(result: dict, settings: Settings) -> None:
+    _print_replay(result["replay"])
     role = "champion" if result["promoted"] else "challenger"
     console.print(
         f"Registered {settings.model_name} version {result['version']} as {role}: "

@@ -24,13 +24,13 @@ from features.build import build_feature_frame, prepare_as_of
 from features.columns import AS_OF, HELD, IMPROVEMENT_ID
 from features.monthly import monthly_compliance
 from features.panels import check_days, positions_in
-from features.snapshots import build_training_snapshots
+from features.snapshots import labelled_snapshots
 from models.crosscheck import cross_check, cross_check_sentence
 from models.explain import formatted_values, top_factors
 from models.ga2m import MODEL_FEATURES, PAIR_SEPARATOR, HoldModel
 from models.ranking import rank_services
 from models.rules import claim_check, classify_stages, escalation_triggers, review_cadence
-from models.scoring import assemble_scores
+from models.scoring import assemble_scores, predict_hold
 from models.uncertainty import BandedHoldModel
 from pipelines import outputs
 from pipelines.config import redacted_url
@@ -158,14 +158,10 @@ def score_partition(
     if features.empty:
         return PartitionScores(*(pd.DataFrame() for _ in range(4)))
     X = features[list(MODEL_FEATURES)]
-    band = model.band(X)
     contributions = model.explain(X)
     factors = top_factors(model.model_, X, n=3)
-    predictions = features[[IMPROVEMENT_ID, AS_OF]].assign(
-        p_hold=model.predict_proba(X)[:, 1],
-        p_hold_low=band["p_hold_low"].to_numpy(),
-        p_hold_high=band["p_hold_high"].to_numpy(),
-        top_factors=factors["top_factors"].to_numpy(),
+    predictions = predict_hold(model, features).assign(
+        top_factors=factors["top_factors"].to_numpy()
     )
     stages = classify_stages(features, config.threshold)
     claims = claim_check(stages, features, config.threshold)
@@ -272,7 +268,8 @@ def contribution_table(
 
 
 def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Series) -> pd.DataFrame:
-    """Dated events per improvement: identified, action started, declared, governance reviews."""
+    """Dated events per improvement: identified, action started, declared (every declaration of
+    the history when the export has one, else the current one), governance reviews."""
     # Looked up once per distinct id (Series.isin on 67,000 ids costs seconds in pandas 3).
     wanted = pd.Index(pd.unique(improvement_ids.to_numpy(dtype=object)))
     imp = tables["improvements"]
@@ -284,7 +281,7 @@ def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Serie
         imp[["improvement_id", "action_started_on"]]
         .rename(columns={"action_started_on": "date"})
         .assign(event="action_started", detail=""),
-        imp[["improvement_id", "declared_on", "declared_status"]]
+        _declarations(tables, imp, wanted)
         .rename(columns={"declared_on": "date", "declared_status": "detail"})
         .assign(event="declared"),
     ]
@@ -309,6 +306,15 @@ def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Serie
         .sort_values(["improvement_id", "date", "event"], kind="mergesort")
         .reset_index(drop=True)
     )
+
+
+def _declarations(tables: dict, improvements: pd.DataFrame, wanted: pd.Index) -> pd.DataFrame:
+    """improvement_id, declared_on, declared_status of every declaration known."""
+    columns = ["improvement_id", "declared_on", "declared_status"]
+    history = tables.get("declarations")
+    if history is None:
+        return improvements[columns]
+    return history.loc[positions_in(wanted, history["improvement_id"]) >= 0, columns]
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -385,16 +391,7 @@ def training_snapshots(
     tables: dict[str, pd.DataFrame], as_of: date, config: RunConfig
 ) -> pd.DataFrame:
     """Features and labels for every eligible month-end whose label is observable by `as_of`."""
-    start = tables["improvements"]["identified_on"].min()
-    snapshots = build_training_snapshots(
-        tables,
-        start,
-        pd.Timestamp(as_of),
-        observable_by=pd.Timestamp(as_of),
-        feature_params=config.features,
-        label_params=config.labels,
-    )
-    return snapshots[snapshots[HELD].notna()].reset_index(drop=True)
+    return labelled_snapshots(tables, as_of, config.features, config.labels)
 
 
 def require_enough_history(snapshots: pd.DataFrame, as_of: date, config: RunConfig) -> None:
@@ -410,17 +407,23 @@ def hold_model(config: RunConfig) -> HoldModel:
     return HoldModel(random_state=config.model.random_state, n_threads=config.model.threads)
 
 
-def fit_banded_model(snapshots: pd.DataFrame, config: RunConfig) -> BandedHoldModel:
-    """The model that is registered: point model plus bootstrap refits for the band."""
-    model = BandedHoldModel(
+def banded_model(config: RunConfig) -> BandedHoldModel:
+    """The model that is registered, unfitted: point model plus bootstrap refits for the band."""
+    return BandedHoldModel(
         hold_model(config),
         n_refits=config.model.band_refits,
         quantiles=config.model.band_quantiles,
+        spread_scale=config.model.band_spread_scale,
+        spread_floor=config.model.band_spread_floor,
         random_state=config.model.random_state,
     )
+
+
+def fit_banded_model(snapshots: pd.DataFrame, config: RunConfig) -> BandedHoldModel:
+    """The registered model fitted on the labelled snapshots."""
     X = snapshots[list(MODEL_FEATURES)]
     y = snapshots[HELD].astype(int).to_numpy()
-    return model.fit(X, y, groups=snapshots[IMPROVEMENT_ID].to_numpy())
+    return banded_model(config).fit(X, y, groups=snapshots[IMPROVEMENT_ID].to_numpy())
 
 
 def data_fingerprint(export, counts: dict, snapshots: pd.DataFrame) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -16,6 +16,7 @@ from simulator.dynamics import State, advance, initial_state
 from simulator.export import write_export
 from simulator.frames import export_frames, improvement_id_array
 from simulator.group import Group, calendar_for, draw_group
+from simulator.history import actions_frame, declarations_frame, entry_lags, export_as_it_stood
 from simulator.parameters import Parameters
 from simulator.records import Recorder
 from simulator.truth import hold_probabilities, latent_summary, realised_labels
@@ -49,12 +50,21 @@ See docs/simulator.md for the generative story.
 
 @dataclass
 class Simulation:
-    """A simulated export (`frames`, the seven contract files), its ground truth and end."""
+    """A simulated export (`frames`, the nine contract files), its ground truth and end.
+
+    `entry_lags`: per file, the days between each row's date and the day it was entered
+    (never exported): `as_it_stood` uses them.
+    """
 
     frames: dict[str, pd.DataFrame]
     truth: pd.DataFrame
     end: date
     truth_draws: int = 200
+    entry_lags: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def as_it_stood(self, as_of, *, late_entries: bool = True) -> dict[str, pd.DataFrame]:
+        """The export as the group would have handed it over on `as_of` (simulator.history)."""
+        return export_as_it_stood(self.frames, self.entry_lags, as_of, late_entries=late_entries)
 
 
 def simulate_group(
@@ -75,7 +85,8 @@ def simulate_group(
         raise ValueError("services, years and truth_draws must be positive")
     p = Parameters()
     calendar = calendar_for(end, years)
-    group_rng, export_rng, truth_rng = np.random.default_rng(seed).spawn(3)
+    # A fourth stream for the histories (v2): the first three draw exactly what they did before.
+    group_rng, export_rng, truth_rng, history_rng = np.random.default_rng(seed).spawn(4)
     group = draw_group(services, calendar, p, group_rng)
     truth_months = _truth_months(calendar, truth_as_of)
     log.info(
@@ -91,23 +102,30 @@ def simulate_group(
         recorder.add(month, before, state, out, export_rng)
         if month in truth_months:
             truth_parts.append(_truth_at(group, p, state, out, month, truth_rng, truth_draws))
+    columns = recorder.column_arrays()
     frames = export_frames(
         group,
         p,
-        recorder.column_arrays(),
+        columns,
         state.declared[0],
         recorder.last_declared_month,
         np.stack(recorder.instability),
         export_rng,
     )
+    ids = improvement_id_array(group)
+    frames["declarations"] = declarations_frame(
+        group, ids, columns["declarations"], frames["improvements"], history_rng
+    )
+    frames["actions"] = actions_frame(group, p, frames["improvements"], history_rng)
+    lags = entry_lags(frames, p, history_rng)
     truth = _with_realised(group, frames, truth_parts, end, p.horizon_months)
-    return Simulation(frames=frames, truth=truth, end=end, truth_draws=truth_draws)
+    return Simulation(frames=frames, truth=truth, end=end, truth_draws=truth_draws, entry_lags=lags)
 
 
 def write_simulation(
     sim: Simulation, out_dir: Path, fmt: Literal["csv", "parquet"] = "csv"
 ) -> tuple[Path, Path]:
-    """Write OUT_DIR/export/ (the seven files) and OUT_DIR/truth/ (truth.parquet, README.md)."""
+    """Write OUT_DIR/export/ (the nine files) and OUT_DIR/truth/ (truth.parquet, README.md)."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, not {fmt!r}")
     out_dir = Path(out_dir)

@@ -130,6 +130,15 @@ class Parameters:
     review_optimism: tuple[float, ...] = (0.02, 0.03, 0.04)
     not_assured_margin: float = 0.08
 
+    # --- improvement plans (the actions file): activity, not evidence ----------------------
+    embedding_actions_mean: float = 2.0  # embedding actions beyond the first, per improvement
+    action_completion_logit: float = 0.8  # chance an embedding action is ever completed
+    action_completion_leadership: float = 0.5
+
+    # --- late entry: rows recorded some days after the date they carry --------------------
+    late_entry_share: float = 0.15  # of checks, feedback, incidents, reviews, declarations, actions
+    late_entry_mean_days: float = 10.0  # mean delay of a late row
+
     # --- outcome label (the spec's defaults) ---------------------------------------------
     horizon_months: int = 6
     truth_chunk_elements: int = 6_000_000  # draws x improvements x teams per re-simulation chunk

@@ -64,6 +64,11 @@ class Recorder:
         self._feedback(month, before, out, rng)
         self._reviews(month, before, after, out, rng)
         self.last_declared_month[out.declared_changed[0]] = month
+        changed = np.flatnonzero(out.declared_changed[0])
+        declarations = self.rows["declarations"]
+        declarations["improvement"].append(changed.astype(np.int32))
+        declarations["month"].append(np.full(len(changed), month, np.int32))
+        declarations["status"].append(after.declared[0, changed].astype(np.int8))
         self.instability.append(out.instability[0].astype(np.float32))
 
     # --- checks -------------------------------------------------------------------------

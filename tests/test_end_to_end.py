@@ -26,7 +26,9 @@ pytestmark = pytest.mark.slow
 
 RUN_DAY = date(2026, 11, 26)
 # Flows take plain values: the light configuration goes in as setting overrides.
-LIGHT_OVERRIDES = {"model": {"band_refits": 2, "backtest_peers": ["ga2m", "rules_stage"]}}
+LIGHT_OVERRIDES = {
+    "model": {"band_refits": 2, "backtest_peers": ["ga2m", "rules_stage"], "replay_cutoffs": 2}
+}
 LIGHT = load_run_config(None, LIGHT_OVERRIDES)
 
 
@@ -80,13 +82,17 @@ def score(demo, out: Path, **options):
     )
 
 
-def test_training_registers_a_champion_with_a_backtest(demo):
+def test_training_registers_a_champion_with_its_replay_evaluation(demo):
     trained = demo["trained"]
     assert trained["promoted"] is True
     assert trained["version"] == "1"
-    pooled = trained["backtest"].pooled.set_index("model")
+    pooled = time_split(trained["replay"].pooled)
     assert {"ga2m", "rules_stage"} <= set(pooled.index)
     assert 0.5 < pooled.loc["ga2m", "auroc"] <= 1
+
+
+def time_split(pooled: pd.DataFrame) -> pd.DataFrame:
+    return pooled[pooled["split"] == "time"].set_index("model")
 
 
 @pytest.fixture(scope="module")
@@ -285,14 +291,14 @@ def test_promotion_refuses_a_worse_model_and_keeps_the_champion(demo):
     settings = demo["settings"]
     champion = tracking.champion(settings)
     worse = {k: v for k, v in champion.metrics.items()}
-    worse["backtest.ga2m.auroc"] -= 0.05
+    worse["replay.ga2m.auroc"] -= 0.05
     decision = decide_promotion(
         worse,
         champion.metrics,
         champion.feature_names,
         champion.feature_names,
-        auroc_key="backtest.ga2m.auroc",
-        brier_key="backtest.ga2m.brier",
+        auroc_key="replay.ga2m.auroc",
+        brier_key="replay.ga2m.brier",
         tolerance=0.005,
     )
     assert not decision.promote
@@ -332,12 +338,12 @@ def test_the_gate_compares_with_the_champion_on_the_same_folds(demo):
     same = train_model(config_overrides=LIGHT_OVERRIDES, **common)
     assert same["promoted"], same["reason"]
     assert f"same specification as champion v{before.version}" in same["reason"]
-    assert "champion" not in set(same["backtest"].pooled["model"])
+    assert "champion" not in set(same["replay"].pooled["model"])
 
     other = {"model": {**LIGHT_OVERRIDES["model"], "random_state": 1}}
     champion = tracking.champion(settings)
     rerun = train_model(config_overrides=other, **common)
-    pooled = rerun["backtest"].pooled.set_index("model")
+    pooled = time_split(rerun["replay"].pooled)
     assert {"ga2m", "champion"} <= set(pooled.index)
     assert f"champion v{champion.version}'s specification re-run" in rerun["reason"]
     drop = pooled.loc["champion", "auroc"] - pooled.loc["ga2m", "auroc"]

@@ -458,8 +458,9 @@ REVIEWS = [
 @pytest.mark.parametrize(
     ("as_of", "declared", "review"),
     [
-        ("2025-01-31", "none", "none"),
-        ("2025-02-28", "none", "emerging"),
+        # No declarations history: before its one declaration the claim is unknown (v2).
+        ("2025-01-31", "unknown", "none"),
+        ("2025-02-28", "unknown", "emerging"),
         ("2025-03-31", "embedded", "embedded"),  # the board's review outranks the same day's
     ],
 )

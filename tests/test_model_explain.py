@@ -89,8 +89,8 @@ def test_one_shape_panel_per_term(fitted):
 def test_card_and_reliability_figure(fitted):
     model, _, snapshots = fitted
     history, _ = synthetic_snapshots(40, 24, seed=3)
-    backtest = rolling_origin_backtest(history, models=("declared_status",), n_resamples=10)
-    card = model_card(model, backtest, snapshots_summary(snapshots))
+    backtest = rolling_origin_backtest(history, models=("rules_stage",), n_resamples=10)
+    card = model_card(model, None, snapshots_summary(snapshots))
     for heading in (
         "Purpose and label",
         "Training data",
@@ -100,6 +100,8 @@ def test_card_and_reliability_figure(fitted):
         "Known limits",
     ):
         assert heading in card
+    assert "No replay evaluation was run" in card
+    assert "no real-world validation" in card
     assert "consecutive_months_at_standard_count | numeric | raises" in card
     assert isinstance(reliability_figure(backtest.reliability), Figure)
     importance = term_importance(model)

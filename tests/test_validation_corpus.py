@@ -50,7 +50,9 @@ def assert_reconciled(result):
 
 BLOCKED = [c for c in CASES if c.blocked_by]
 ROW_LEVEL = [c for c in CASES if c.quarantined]
-CLEAN = [c for c in CASES if not c.blocked_by and not c.quarantined and not c.large]
+CLEAN = [
+    c for c in CASES if not c.blocked_by and not c.quarantined and not c.large and not c.warned
+]
 
 
 def test_the_corpus_holds_at_least_thirty_single_breaches():
@@ -91,6 +93,21 @@ def test_a_harmless_variation_is_normalised_and_the_export_is_clean(case, outcom
         assert result.counts[name]["set_aside"] == count
 
 
+def test_a_claim_that_differs_from_its_history_is_said_and_the_history_wins(outcome):
+    case = CASES_BY_NAME["declarations_without_their_file_improvement_claim"]
+    result = outcome(case.name)
+    assert not result.blocked
+    assert quarantined_reasons(result) == {}
+    [warning] = [f for f in result.findings if f.severity == "warning"]
+    assert (warning.file, warning.failing_rows, warning.sample_rows) == ("improvements", 1, (9,))
+    assert case.warned[1] in warning.rule
+    assert "WARNING" in "\n".join(result.summary_lines())
+    from features.build import build_feature_frame
+
+    features = build_feature_frame(result.tables, [AS_OF]).set_index("improvement_id")
+    assert features.loc["IMP-9", "declared_status"] == "emerging"  # the history's claim
+
+
 def test_normalised_values_reach_the_tables_in_their_contract_form(outcome):
     spaced = outcome("whitespace_around_ids_and_words")
     assert spaced.tables["services"].loc[1, "location_id"] == "1-101675701"
@@ -108,7 +125,7 @@ def test_extra_and_absent_things_are_reported_not_judged(outcome):
     extra = outcome("extra_column")
     assert extra.ignored_columns == {"checks": ("legacy_code",)}
     absent = outcome("absent_optional_file")
-    assert absent.absent_files == ("workforce",)
+    assert absent.absent_files == ("workforce", "declarations", "actions")
     header_only = outcome("header_only_optional_file")
     assert header_only.counts["reviews"] == {"read": 0, "used": 0, "set_aside": 0, "quarantined": 0}
 

@@ -15,9 +15,10 @@ import pandas as pd
 
 from contracts.files import HandedTables
 
-Severity = Literal["blocking", "row"]
+Severity = Literal["blocking", "row", "warning"]
 BLOCKING: Severity = "blocking"
 ROW_LEVEL: Severity = "row"
+WARNING: Severity = "warning"  # said, and nothing set aside: the run uses the rows as the rule says
 
 # What Data Docs show for a rule GX could not evaluate (its own message may quote a value).
 NOT_EVALUATED = "not evaluated: a column or file this rule needs is missing or unreadable"

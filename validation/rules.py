@@ -270,6 +270,17 @@ def date_bounds_rule(spec: ExportFile, column: Column, today: date) -> Rule | No
     if column.kind != "date":
         return None
     earliest = datetime.fromisoformat(EARLIEST_DATE)
+    if column.future_allowed:
+        return _rule(
+            spec,
+            "date_bounds",
+            (column.name,),
+            f"{column.name} must be from {EARLIEST_DATE}",
+            "a date before 2000 is a recording error; a plan may fall due after the run",
+            gxe.ExpectColumnValuesToBeBetween,
+            column=column.name,
+            min_value=earliest,
+        )
     return _rule(
         spec,
         "date_bounds",
@@ -305,6 +316,7 @@ def cross_column_rules(spec: ExportFile) -> list[Rule]:
         "improvements": _improvement_pair_rules,
         "checks": _check_pair_rules,
         "workforce": _workforce_pair_rules,
+        "actions": _action_pair_rules,
     }
     rules = builders[spec.name](spec) if spec.name in builders else []
     if len(spec.key) > 1:
@@ -314,7 +326,7 @@ def cross_column_rules(spec: ExportFile) -> list[Rule]:
                 "key_unique",
                 spec.key,
                 f"({', '.join(spec.key)}) must be unique",
-                "one row per team per week; a repeat would count a week twice",
+                COMPOUND_KEY_WHY[spec.name],
                 gxe.ExpectCompoundColumnsToBeUnique,
                 column_list=list(spec.key),
             )
@@ -364,6 +376,34 @@ def _improvement_pair_rules(spec: ExportFile) -> list[Rule]:
             "work cannot start on a concern before it was identified",
         ),
         declared,
+    ]
+
+
+COMPOUND_KEY_WHY = {
+    "workforce": "one row per team per week; a repeat would count a week twice",
+    "declarations": "one claim per improvement, day and level; a repeat makes the claim "
+    "in force ambiguous",
+}
+
+
+def _action_pair_rules(spec: ExportFile) -> list[Rule]:
+    return [
+        _not_more_than(
+            spec,
+            "due_on",
+            "planned_on",
+            ("planned_on", "due_on"),
+            "due_on must not be before planned_on",
+            "an action cannot fall due before it was planned",
+        ),
+        _not_more_than(
+            spec,
+            "completed_on",
+            "planned_on",
+            ("planned_on", "completed_on"),
+            "completed_on must not be before planned_on",
+            "an action cannot be completed before it was planned",
+        ),
     ]
 
 

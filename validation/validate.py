@@ -30,10 +30,12 @@ import pandas as pd
 from contracts.export import EXPORT_FILES, FILES_BY_NAME, ExportFile
 from contracts.files import Export, ExportError, LoadedFile
 from contracts.params import ValidationParams
+from features.history import declarations_disagreeing
 from validation.engine import build_suite, ephemeral_context, rule_outcomes, run_suite
 from validation.result import (
     BLOCKING,
     ROW_LEVEL,
+    WARNING,
     Finding,
     ValidationResult,
     scrub_gx_result,
@@ -75,6 +77,7 @@ def validate_export(
         if judged.not_evaluated:
             not_evaluated[name] = judged.not_evaluated
     findings += share_findings(export, set_aside, failures, params)
+    findings += claim_history_findings(export, params)
     failures = add_dependants(export, set_aside, failures)
     findings += dependant_findings(failures, params)
     return assemble_result(
@@ -373,6 +376,38 @@ def share_findings(
                 )
             )
     return findings
+
+
+CLAIM_COLUMNS = ("declared_status", "declared_on")
+
+
+def claim_history_findings(export: Export, params: ValidationParams) -> list[Finding]:
+    """A warning when the improvements file's claim differs from the latest row of the
+    declarations history (contract v2: the history wins, and the run says how many)."""
+    if "declarations" not in export.files or "improvements" not in export.files:
+        return []
+    improvements = export.files["improvements"].frame
+    declarations = export.files["declarations"].frame
+    needed = {"improvement_id", "declared_on", "declared_status"}
+    if not needed <= set(declarations.columns) or not set(CLAIM_COLUMNS) <= set(improvements):
+        return []  # a missing required column already blocks the run
+    differing = declarations_disagreeing(improvements, declarations)
+    if differing.empty:
+        return []
+    return [
+        _finding(
+            "improvements",
+            CLAIM_COLUMNS,
+            f"declared_status / declared_on differ from the latest declaration for "
+            f"{len(differing)} improvement(s); the declarations history is used",
+            WARNING,
+            differing.index.to_numpy("int64"),
+            "improvements.declared_status.history",
+            "the declarations file is the history of the claim; the improvements file only "
+            "repeats its latest row",
+            params,
+        )
+    ]
 
 
 def add_dependants(

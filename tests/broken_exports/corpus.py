@@ -29,7 +29,17 @@ N = 25
 THEMES = ("medicines", "falls", "documentation", "pressure_care", "staffing")
 LOCATION = [f"1-1016757{i:02d}" for i in range(1, N + 1)]
 PLANTED = "PLANTED-SECRET-Q7X"  # a recognisable string planted in free text
-FILES = ("services", "improvements", "checks", "feedback", "incidents", "workforce", "reviews")
+FILES = (
+    "services",
+    "improvements",
+    "checks",
+    "feedback",
+    "incidents",
+    "workforce",
+    "reviews",
+    "declarations",
+    "actions",
+)
 REQUIRED = ("services", "improvements", "checks")
 
 
@@ -128,6 +138,26 @@ def base_frames() -> dict[str, pd.DataFrame]:
             "classification": "emerging",
         }
     )
+    # Two declarations per improvement (rows i and 25 + i): emerging when action started, then
+    # confirmed by senior leadership on the date the improvements file gives (its latest row).
+    declarations = pd.DataFrame(
+        {
+            "improvement_id": list(imp) * 2,
+            "declared_on": list("2025-" + month + "-10") + ["2026-01-15"] * N,
+            "declared_status": "emerging",
+            "level": ["registered_manager"] * N + ["senior_leadership"] * N,
+        }
+    )
+    actions = pd.DataFrame(
+        {
+            "action_id": "A-" + i.astype(str),
+            "improvement_id": imp,
+            "kind": "embedding",
+            "planned_on": "2025-" + month + "-10",
+            "due_on": "2025-12-01",
+            "completed_on": "2026-02-01",
+        }
+    )
     return {
         "services": services,
         "improvements": improvements,
@@ -136,6 +166,8 @@ def base_frames() -> dict[str, pd.DataFrame]:
         "incidents": incidents,
         "workforce": workforce,
         "reviews": reviews,
+        "declarations": declarations,
+        "actions": actions,
     }
 
 
@@ -207,6 +239,7 @@ class Case:
     set_aside: dict[str, int] = field(default_factory=dict)
     also: tuple[str, ...] = ()  # optional files to keep besides those the outcome names
     large: bool = False
+    warned: tuple[str, ...] = ()  # (file, words) of a warning the run must give
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -216,7 +249,7 @@ class Case:
         left out to keep the corpus quick; cases about services or improvements keep every
         file, to show the rows that depend on them quarantined everywhere.
         """
-        named = {*self.quarantined, *self.set_aside, *self.also}
+        named = {*self.quarantined, *self.set_aside, *self.also, *self.warned[:1]}
         if self.blocked_by:
             named.add(self.blocked_by[0])
         return tuple(f for f in FILES if f in REQUIRED or f in named)
@@ -650,6 +683,54 @@ CASES: tuple[Case, ...] = (
     ),
     Case("header_only_optional_file", raw=raw_bytes("reviews", _header_only), also=("reviews",)),
     Case("extra_column", frames=add_column("checks", "legacy_code", "A7")),
+    # --- v2: the declarations history and the improvement plans ---------------------------
+    Case(
+        "declarations_status_vocabulary",
+        frames=set_cell("declarations", 6, "declared_status", "sustained"),
+        quarantined={
+            "declarations": {6: "declared_status must be one of: emerging, embedded, closed"}
+        },
+    ),
+    Case(
+        "declarations_repeat_a_day_and_level",
+        frames=set_cells(
+            ("declarations", 4, "improvement_id", "IMP-3"),
+            ("declarations", 4, "declared_on", "2025-04-10"),
+        ),
+        quarantined={
+            "declarations": {
+                3: "(improvement_id, declared_on, level) must be unique",
+                4: "(improvement_id, declared_on, level) must be unique",
+            }
+        },
+    ),
+    Case(
+        "declarations_unknown_improvement",
+        frames=set_cell("declarations", 7, "improvement_id", "IMP-999"),
+        quarantined={
+            "declarations": {7: "improvement_id must exist in improvements.improvement_id"}
+        },
+    ),
+    Case(
+        "declarations_without_their_file_improvement_claim",
+        frames=set_cell("improvements", 9, "declared_status", "embedded"),
+        warned=("declarations", "differ from the latest declaration for 1 improvement"),
+    ),
+    Case(
+        "action_kind_vocabulary",
+        frames=set_cell("actions", 8, "kind", "meeting"),
+        quarantined={"actions": {8: "kind must be one of: immediate_control, embedding"}},
+    ),
+    Case(
+        "action_completed_before_planned",
+        frames=set_cell("actions", 5, "completed_on", "2025-01-01"),
+        quarantined={"actions": {5: "completed_on must not be before planned_on"}},
+    ),
+    Case(
+        "action_due_before_planned",
+        frames=set_cell("actions", 6, "due_on", "2025-01-01"),
+        quarantined={"actions": {6: "due_on must not be before planned_on"}},
+    ),
     Case(
         "absent_optional_file",
         frames=drop_file("workforce"),
