@@ -67,7 +67,7 @@ pull_export = task(
 )
 validate = task(stages.validate_and_record, name="validate export", cache_policy=NONE)
 load_champion = task(
-    tracking.load_champion_model,
+    tracking.champion_model_or_none,
     name="load champion model",
     retries=2,
     retry_delay_seconds=10,
@@ -108,9 +108,13 @@ def governance_report(run_folder: Path, settings: ReportSettings) -> Path:
 
 
 @task(name="fetch model documents", retries=2, retry_delay_seconds=10, cache_policy=NONE)
-def model_documents(settings: Settings, run_id: str, folder: Path, config: RunConfig) -> None:
-    """The champion's backtest, card and shapes, and the evidence threshold in force now."""
-    tracking.write_model_documents(settings, run_id, folder)
+def model_documents(
+    settings: Settings, run_id: str | None, folder: Path, config: RunConfig
+) -> None:
+    """The champion's backtest, card and shapes (none without a champion), and the evidence
+    threshold in force now."""
+    if run_id is not None:
+        tracking.write_model_documents(settings, run_id, folder)
     stages.write_evidence_threshold(config, folder)
 
 
@@ -128,6 +132,7 @@ def nightly_scoring(
     sink_url: str | None = None,
     report: bool = True,
     today: date | None = None,
+    rules_only: bool = False,
 ) -> ScoringRun:
     """Pull, validate, build features, score, apply rules, cross-check, rank, write, report.
 
@@ -135,6 +140,8 @@ def nightly_scoring(
     `partitions`: groups of whole services scored as separate tasks (default: one per core,
     `stages.local_partitions`); the scores never depend on it. `sink_url` (or, with
     credentials, TAKEHOLD_SINK_URL in the environment): a SQL database the run appends to.
+    `rules_only`, or no champion registered: the rules alone, p_hold left empty, the
+    manifest and the report saying why (a tracking server that does not answer is an error).
     """
     refuse_credentials("sink_url", sink_url)
     as_of = as_of or date.today()
@@ -150,16 +157,19 @@ def nightly_scoring(
         export_record = raw.summary()  # the validated tables are what the run uses from here on
         del raw
     with timings.stage("load model"):
-        model, champion = load_champion(settings)
-        model_documents(settings, champion.run_id, folder / "model", config)
+        loaded = None if rules_only else load_champion(settings)
+        model, champion = loaded or (None, None)
+        because = stages.RULES_ONLY_ASKED if rules_only else stages.NO_CHAMPION
+        if champion is None:
+            log.info("no model in this run: %s; the rules alone score it", because)
+        model_documents(settings, champion and champion.run_id, folder / "model", config)
     with timings.stage("features, score, rules"):
         services = checked.tables["services"]
         parts = stages.partition_tables(
             checked.hand_over(), partitions or stages.local_partitions()
         )
-        futures = [
-            score_partition.submit(part, as_of, model, champion.version, config) for part in parts
-        ]
+        version = champion and champion.version
+        futures = [score_partition.submit(part, as_of, model, version, config) for part in parts]
         del parts
         scored = combine(futures, services, config)
     manifest = stages.run_manifest(
@@ -172,6 +182,7 @@ def nightly_scoring(
         config,
         settings,
         timings.seconds,
+        because,
     )
     with timings.stage("write outputs"):
         write_outputs(folder, scored, manifest, sink_url or settings.sink_url, run_id)
@@ -209,8 +220,10 @@ def train_model(
     stages.require_enough_history(snapshots, as_of, config)
     with timings.stage("backtest"):
         champion = champion_specification(settings, config)
-        result = backtest(snapshots, config, training.read_truth(truth_path), champion.spec)
-    with timings.stage("fit"):
+        truth = training.read_truth(truth_path)
+        with stages.naming_training_failures("backtesting", snapshots, config):
+            result = backtest(snapshots, config, truth, champion.spec)
+    with timings.stage("fit"), stages.naming_training_failures("fitting", snapshots, config):
         model = fit_task(snapshots, config)
     record = training.training_record(raw, checked, snapshots, result, model, config, timings)
     with timings.stage("register"):

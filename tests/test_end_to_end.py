@@ -214,13 +214,17 @@ def test_a_blocked_export_stops_and_writes_no_new_scores(demo, tmp_path):
 
 def test_the_score_command_exits_1_on_a_blocked_export(demo, tmp_path, monkeypatch):
     from pipelines import runs
+    from pipelines.failures import exit_code
 
     broken = tmp_path / "broken"
     shutil.copytree(demo["export"], broken)
     (broken / "improvements.csv").write_text("improvement_id\n")
     monkeypatch.setenv("TAKEHOLD_HOME", str(demo["settings"].home))
-    code = runs.score_command(
-        str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
+    code = exit_code(
+        lambda: runs.score_command(
+            str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
+        ),
+        verbose=False,
     )
     assert code == 1
     assert not (tmp_path / "out" / "scores.csv").exists()
