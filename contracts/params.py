@@ -92,9 +92,9 @@ def fixed(value: Any, why: str) -> Check:
 
 def each_of(allowed: tuple, *, empty: bool = False) -> Check:
     """Every item one of `allowed` (at least one item unless `empty`)."""
-    words = f"each one of {', '.join(map(str, allowed))}"
+    listed = ", ".join(map(str, allowed))
     return Check(
-        words if empty else f"not empty, {words}",
+        f"{'none' if empty else 'one'} or more of {listed}",
         lambda v: (empty or len(v) > 0) and set(v) <= set(allowed),
     )
 
@@ -103,7 +103,7 @@ def keys_exactly(names: tuple[str, ...], low: float = 0.0, high: float | None = 
     """A table naming each of `names` once, every value in range."""
     limit = f"{low} to {high}" if high is not None else f"at least {low}"
     return Check(
-        f"names each of {', '.join(names)}, each {limit}",
+        f"a table naming each of {', '.join(names)}, each {limit}",
         lambda v: (
             set(v) == set(names)
             and all(low <= x and (high is None or x <= high) for x in v.values())
@@ -194,21 +194,21 @@ class Section:
     @classmethod
     def from_dict(cls, values: dict):
         """A part from plain values (as a file or a run record gives them); unknown names,
-        wrong types and broken rules are a `SettingsError` naming each."""
+        wrong types and broken rules are a `SettingsError` naming each, all at once."""
         known = setting_types(cls)
-        problems, typed = [], {}
+        problems = []
         for name, value in values.items():
             if name not in known:
                 rule = "unknown setting" + _did_you_mean(name, known)
                 problems.append(SettingProblem(cls.SECTION, (name,), (value,), rule))
-                continue
-            try:
-                typed[name] = typed_value(value, known[name])
-            except TypeError as wrong:
-                problems.append(SettingProblem(cls.SECTION, (name,), (value,), str(wrong)))
+            else:
+                problems.extend(
+                    SettingProblem(cls.SECTION, (name,), (value,), rule)
+                    for rule in value_problems(cls, name, value)
+                )
         if problems:
             raise SettingsError(cls.TITLE, problems)
-        return cls(**typed)
+        return cls(**{name: typed_value(value, known[name]) for name, value in values.items()})
 
 
 def _did_you_mean(name: str, known) -> str:

@@ -17,8 +17,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from contracts.files import ExportError
 from pipelines.config import ConfigError, ServerUnavailable, UnusablePath
@@ -31,7 +31,7 @@ INTERRUPTED = 130
 def explained(problem: BaseException) -> tuple[int, list[str]]:
     """The exit code and the plain lines for a failure."""
     if isinstance(problem, ConfigError):
-        return USAGE, [str(problem)]
+        return USAGE, [f"takehold stopped: {problem}"]
     if isinstance(problem, KeyboardInterrupt):
         return INTERRUPTED, ["takehold stopped: interrupted; the previous outputs are unchanged."]
     if isinstance(problem, ServerUnavailable | UnusablePath | ExportError):
@@ -66,12 +66,7 @@ def exit_code(body: Callable[[], int | None], verbose: bool) -> int:
     its plain lines on stderr (and, with `verbose` only, the traceback first)."""
     try:
         return body() or 0
-    except (
-        click.exceptions.ClickException,
-        click.exceptions.Exit,
-        click.exceptions.Abort,
-        SystemExit,
-    ):
+    except (TyperException, typer.Exit, typer.Abort, SystemExit):
         raise  # the command line's own usage errors, which Typer reports
     except BaseException as problem:  # noqa: BLE001 - the one place every failure ends
         code, lines = explained(problem)

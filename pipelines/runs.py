@@ -32,7 +32,7 @@ from pipelines.config import (
     require_servers,
     writable_folder,
 )
-from pipelines.io import prefetch_export, read_export
+from pipelines.io import export_folder, prefetch_export, read_export
 
 log = logging.getLogger(__name__)
 console = Console(stderr=False, highlight=False)
@@ -62,6 +62,7 @@ def score_command(
 ) -> int:
     load_run_config(config_path)  # a broken configuration is refused before any work
     refuse_credentials("EXPORT", export)
+    export_folder(export)
     writable_folder(out, "--out")
     settings = _settings()
     require_servers(settings, tracking=not rules_only)
@@ -92,6 +93,7 @@ def train_command(
 ) -> int:
     load_run_config(config_path)  # a broken configuration is refused before any work
     refuse_credentials("EXPORT", export)
+    export_folder(export)
     settings = _settings()
     require_servers(settings)
     prefetch_export(export)

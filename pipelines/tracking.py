@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 # What the registry says when there is no such model or alias: "none yet", not a failure.
 NOT_FOUND = {ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)}
+RETRIES = "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
 
 
 @dataclass
@@ -76,12 +78,11 @@ def tracking_server(function):
         except Exception as failure:
             if not unreachable(failure):
                 raise
-            tries = 1 + int(SERVER_PATIENCE["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])
+            retries = os.environ.get(RETRIES, SERVER_PATIENCE[RETRIES])
             raise ServerUnavailable(
                 f"the MLflow tracking server at {redacted_url(settings.mlflow_tracking_uri)} "
-                f"did not answer (up to {tries} tries, unless MLFLOW_HTTP_REQUEST_MAX_RETRIES "
-                "says otherwise). Check that it is running and that MLFLOW_TRACKING_URI points "
-                "at it."
+                f"did not answer ({1 + int(retries)} tries). Check that it is running and that "
+                "MLFLOW_TRACKING_URI points at it."
             ) from failure
 
     return answered
