@@ -244,9 +244,12 @@ def require_servers(settings: Settings, *, tracking: bool = True, prefect: bool 
 def _require_answer(name: str, url: str, path: str, variable: str) -> None:
     """Any HTTP answer (even an error status) means the server is there."""
     reason = ""
+    parts = urlsplit(url)
+    host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    asked = urlunsplit(parts._replace(netloc=host)).rstrip("/") + path  # no credentials
     for _ in range(HEALTH_CHECK_TRIES):
         try:
-            with urllib.request.urlopen(url.rstrip("/") + path, timeout=HEALTH_CHECK_SECONDS):
+            with urllib.request.urlopen(asked, timeout=HEALTH_CHECK_SECONDS):
                 return
         except urllib.error.HTTPError:
             return

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from contracts.tables import SCORES
 from models.promotion import decide_promotion
@@ -28,12 +27,6 @@ RUN_DAY = date(2026, 11, 26)
 # Flows take plain values: the light configuration goes in as setting overrides.
 LIGHT_OVERRIDES = {"model": {"band_refits": 2, "backtest_peers": ["ga2m", "rules_stage"]}}
 LIGHT = load_run_config(None, LIGHT_OVERRIDES)
-
-
-@pytest.fixture(scope="session")
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
 
 
 @pytest.fixture(scope="session")
