@@ -304,6 +304,9 @@ def test_a_lower_bar_config_changes_stages_and_is_recorded(demo, tmp_path):
             "min_evidence_categories": 1,
             "require_peoples_experience": False,
             "min_teams_meeting_share": 0.0,
+            # consolidating may not ask more than embedded (a rule across settings)
+            "consolidating_min_consecutive_months": 1,
+            "consolidating_min_evidence_categories": 1,
         },
     }
     strict = score(demo, tmp_path / "strict", report=False)
