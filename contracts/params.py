@@ -90,12 +90,11 @@ def fixed(value: Any, why: str) -> Check:
     return Check(f"{value}: {why}; another window needs new features", lambda v: v == value)
 
 
-def each_of(allowed: tuple, *, empty: bool = False) -> Check:
-    """Every item one of `allowed` (at least one item unless `empty`)."""
-    listed = ", ".join(map(str, allowed))
+def each_of(allowed: tuple) -> Check:
+    """At least one item, every item one of `allowed`."""
     return Check(
-        f"{'none' if empty else 'one'} or more of {listed}",
-        lambda v: (empty or len(v) > 0) and set(v) <= set(allowed),
+        f"one or more of {', '.join(map(str, allowed))}",
+        lambda v: len(v) > 0 and set(v) <= set(allowed),
     )
 
 

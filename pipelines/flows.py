@@ -29,7 +29,13 @@ from features.columns import FEATURE_NAMES
 from models.ga2m import MODEL_FEATURES
 from models.promotion import gate
 from pipelines import outputs, stages, tracking, training
-from pipelines.config import Settings, load_run_config, load_settings, refuse_credentials
+from pipelines.config import (
+    ServerUnavailable,
+    Settings,
+    load_run_config,
+    load_settings,
+    refuse_credentials,
+)
 from pipelines.io import read_export
 
 log = logging.getLogger(__name__)
@@ -62,6 +68,13 @@ class ScoringRun:
 
 # --- tasks: one per stage ----------------------------------------------------------------------
 
+
+def unless_a_server_is_silent(task, task_run, state) -> bool:
+    """Retry a failed task, except when a server did not answer: the client's own bounded
+    retries are spent by then (`SERVER_PATIENCE`), and the user should hear it within a minute."""
+    return not isinstance(state.result(raise_on_failure=False), ServerUnavailable)
+
+
 pull_export = task(
     read_export, name="pull export", retries=2, retry_delay_seconds=10, cache_policy=NONE
 )
@@ -69,6 +82,7 @@ validate = task(stages.validate_and_record, name="validate export", cache_policy
 load_champion = task(
     tracking.champion_model_or_none,
     name="load champion model",
+    retry_condition_fn=unless_a_server_is_silent,
     retries=2,
     retry_delay_seconds=10,
     cache_policy=NONE,
@@ -82,6 +96,7 @@ backtest = task(training.backtest, name="backtest", cache_policy=NONE)
 champion_specification = task(
     training.champion_specification,
     name="load champion specification",
+    retry_condition_fn=unless_a_server_is_silent,
     retries=2,
     retry_delay_seconds=10,
     cache_policy=NONE,
@@ -89,6 +104,7 @@ champion_specification = task(
 register = task(
     tracking.log_training_run,
     name="log, register and gate",
+    retry_condition_fn=unless_a_server_is_silent,
     retries=1,
     retry_delay_seconds=5,
     cache_policy=NONE,
@@ -107,7 +123,13 @@ def governance_report(run_folder: Path, settings: ReportSettings) -> Path:
     )
 
 
-@task(name="fetch model documents", retries=2, retry_delay_seconds=10, cache_policy=NONE)
+@task(
+    name="fetch model documents",
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=unless_a_server_is_silent,
+    cache_policy=NONE,
+)
 def model_documents(
     settings: Settings, run_id: str | None, folder: Path, config: RunConfig
 ) -> None:
@@ -162,13 +184,13 @@ def nightly_scoring(
         because = stages.RULES_ONLY_ASKED if rules_only else stages.NO_CHAMPION
         if champion is None:
             log.info("no model in this run: %s; the rules alone score it", because)
-        model_documents(settings, champion and champion.run_id, folder / "model", config)
+        run_id, version = (champion.run_id, champion.version) if champion else (None, None)
+        model_documents(settings, run_id, folder / "model", config)
     with timings.stage("features, score, rules"):
         services = checked.tables["services"]
         parts = stages.partition_tables(
             checked.hand_over(), partitions or stages.local_partitions()
         )
-        version = champion and champion.version
         futures = [score_partition.submit(part, as_of, model, version, config) for part in parts]
         del parts
         scored = combine(futures, services, config)

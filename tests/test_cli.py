@@ -477,3 +477,14 @@ def _config():
     from contracts.params import RunConfig
 
     return RunConfig()
+
+
+def test_tasks_that_ask_a_server_do_not_retry_one_that_did_not_answer():
+    """The client's bounded retries are spent by then: a task retry would triple the wait."""
+    from prefect.states import Failed
+
+    from pipelines.config import ServerUnavailable
+    from pipelines.flows import unless_a_server_is_silent
+
+    assert unless_a_server_is_silent(None, None, Failed(data=ServerUnavailable("x"))) is False
+    assert unless_a_server_is_silent(None, None, Failed(data=RuntimeError("x"))) is True

@@ -146,3 +146,36 @@ def test_without_a_champion_the_command_scores_by_the_rules_and_says_so(tmp_path
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model"]["rules_only"] is True and manifest["model"]["version"] is None
     assert "no champion is registered" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_tracking_server_that_does_not_answer_is_named_never_taken_for_no_model(
+    harness, tmp_path, monkeypatch
+):
+    """The flow as a served deployment runs it (no check before it starts): the champion
+    cannot be asked for, so the run stops naming the server; it is not scored as if no model
+    had been trained, and publishes nothing."""
+    import socket
+    import time
+
+    from pipelines.config import ServerUnavailable
+    from pipelines.flows import nightly_scoring
+
+    services, years, _ = GROUPS[0]
+    group = simulated(services, years, tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("TAKEHOLD_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", refused)
+    out = tmp_path / "out"
+    started = time.perf_counter()
+    with pytest.raises(ServerUnavailable, match=f"MLflow tracking server at {refused}"):
+        nightly_scoring(
+            export=str(group["export"]),
+            out=str(out),
+            as_of=group["as_of"],
+            config_overrides=LIGHT,
+            today=RUN_DAY,
+        )
+    assert time.perf_counter() - started < 60
+    assert not (out / "current").exists()
