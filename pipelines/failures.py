@@ -20,8 +20,7 @@ from pathlib import Path
 import typer
 from typer.exceptions import TyperException
 
-from contracts.files import ExportError
-from pipelines.config import ConfigError, ServerUnavailable, UnusablePath
+from pipelines.config import ConfigError
 
 USAGE = 2
 UNUSABLE = 1
@@ -34,12 +33,12 @@ def explained(problem: BaseException) -> tuple[int, list[str]]:
         return USAGE, [f"takehold stopped: {problem}"]
     if isinstance(problem, KeyboardInterrupt):
         return INTERRUPTED, ["takehold stopped: interrupted; the previous outputs are unchanged."]
-    if isinstance(problem, ServerUnavailable | UnusablePath | ExportError):
-        return UNUSABLE, [f"takehold stopped: {problem}"]
     if isinstance(problem, OSError) and problem.filename:
         reason = problem.strerror or type(problem).__name__
         return UNUSABLE, [f"takehold stopped: cannot use {problem.filename}: {reason}."]
-    if _is_ours(problem) and isinstance(problem, ValueError | LookupError):
+    if _declared_by_us(problem) or (
+        _raised_by_us(problem) and isinstance(problem, ValueError | LookupError)
+    ):
         return UNUSABLE, [f"takehold stopped: {problem}"]
     return UNUSABLE, [
         f"takehold stopped by an unexpected error: {type(problem).__name__}: {problem}",
@@ -47,7 +46,12 @@ def explained(problem: BaseException) -> tuple[int, list[str]]:
     ]
 
 
-def _is_ours(problem: BaseException) -> bool:
+def _declared_by_us(problem: BaseException) -> bool:
+    """An exception class of takehold's own (e.g. a blocked export), written for the user."""
+    return type(problem).__module__.split(".")[0] in OURS
+
+
+def _raised_by_us(problem: BaseException) -> bool:
     """Raised by takehold's own code (whose messages are written for the user), not a library."""
     frames = traceback.extract_tb(problem.__traceback__)
     if not frames:

@@ -109,34 +109,38 @@ def test_the_rules_alone_score_the_group_with_every_output_and_the_report(group)
     assert "the run was asked for the rules alone (--rules-only)" in report
 
 
-def test_without_a_champion_the_command_scores_by_the_rules_and_says_so(tmp_path):
-    """The nightly command on a group with no model yet: the rules alone, with a notice; as a
-    user runs it (the installed command, its own temporary Prefect server)."""
-    services, years, _ = GROUPS[0]
-    group = simulated(services, years, tmp_path)
-    out = group["root"] / "out"
+def takehold(*arguments: str, home: Path) -> subprocess.CompletedProcess:
+    """The installed command, as a user runs it (its own temporary Prefect server)."""
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_"))},
-        "TAKEHOLD_HOME": str(group["root"] / "cli-home"),
+        "TAKEHOLD_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "true",
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "COLUMNS": "400",
     }
-    finished = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("takehold")),
-            "score",
-            str(group["export"]),
-            "--as-of",
-            str(group["as_of"]),
-            "--out",
-            str(out),
-        ],
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("takehold")), *arguments],
         env=environment,
         capture_output=True,
         text=True,
         timeout=600,
+    )
+
+
+def test_without_a_champion_the_command_scores_by_the_rules_and_says_so(tmp_path):
+    """The nightly command on a group with no model yet: the rules alone, with a notice."""
+    services, years, _ = GROUPS[0]
+    group = simulated(services, years, tmp_path)
+    out = tmp_path / "out"
+    finished = takehold(
+        "score",
+        str(group["export"]),
+        "--as-of",
+        str(group["as_of"]),
+        "--out",
+        str(out),
+        home=tmp_path / "home",
     )
     output = finished.stdout + finished.stderr
     assert finished.returncode == 0, output
@@ -146,6 +150,28 @@ def test_without_a_champion_the_command_scores_by_the_rules_and_says_so(tmp_path
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model"]["rules_only"] is True and manifest["model"]["version"] is None
     assert "no champion is registered" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_flow_that_fails_inside_prefect_prints_plain_words_without_a_traceback(tmp_path):
+    """A blocked export stops the flow inside Prefect, whose own log of a failed flow carries
+    the traceback: the user reads takehold's words only, and --verbose adds the traceback."""
+    services, years, _ = GROUPS[0]
+    group = simulated(services, years, tmp_path)
+    services_csv = group["export"] / "services.csv"
+    lines = services_csv.read_text().splitlines()
+    services_csv.write_text("\n".join([*lines, lines[1]]) + "\n")  # a duplicated service
+    arguments = ("score", str(group["export"]), "--as-of", str(group["as_of"]), "--no-report")
+    plain = takehold(*arguments, "--out", str(tmp_path / "a"), home=tmp_path / "home")
+    output = plain.stdout + plain.stderr
+    assert plain.returncode == 1, output
+    assert "takehold stopped: the export is blocked by validation" in output
+    assert "location_id must be unique" in output
+    assert "Traceback" not in output and "unexpected" not in output
+    verbose = takehold(
+        *arguments, "--out", str(tmp_path / "b"), "--verbose", home=tmp_path / "home"
+    )
+    assert verbose.returncode == 1
+    assert "Traceback" in verbose.stderr
 
 
 def test_a_tracking_server_that_does_not_answer_is_named_never_taken_for_no_model(
