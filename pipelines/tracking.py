@@ -199,14 +199,30 @@ def load_champion_model(settings: Settings):
     return loaded
 
 
+class ModelUnavailable(LookupError):
+    """A champion is registered but its model cannot be loaded; the message says which and
+    what to do."""
+
+
 @tracking_server
 def champion_model_or_none(settings: Settings):
-    """(model, ChampionInfo) of the champion, or None when no champion is registered."""
+    """(model, ChampionInfo) of the champion, or None when no champion is registered; a
+    registered champion whose model cannot be loaded is a `ModelUnavailable`."""
     info = champion(settings)
     if info is None:
         return None
     client_for(settings)
-    model = mlflow.sklearn.load_model(f"models:/{settings.model_name}@{CHAMPION}")
+    try:
+        model = mlflow.sklearn.load_model(f"models:/{settings.model_name}@{CHAMPION}")
+    except (MlflowException, OSError, ValueError) as failure:
+        if unreachable(failure):
+            raise
+        raise ModelUnavailable(
+            f"the champion, version {info.version} of model '{settings.model_name}', is "
+            f"registered at {redacted_url(settings.mlflow_tracking_uri)} but its model could "
+            f"not be loaded ({type(failure).__name__}: {failure}). Train again with `takehold "
+            "train`, or point the champion alias at a version whose model is there."
+        ) from failure
     return model, info
 
 
