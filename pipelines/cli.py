@@ -100,7 +100,7 @@ def quiet_libraries(verbose: bool) -> None:
     else:
         os.environ["PREFECT_LOGGING_LEVEL"] = "CRITICAL"
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-    logging.getLogger("prefect").setLevel(os.environ["PREFECT_LOGGING_LEVEL"])
+    logging.getLogger("prefect").setLevel(os.environ["PREFECT_LOGGING_LEVEL"].upper())
     logging.getLogger("urllib3").setLevel(logging.WARNING if verbose else logging.ERROR)
 
 
