@@ -184,8 +184,8 @@ def nightly_scoring(
         because = stages.RULES_ONLY_ASKED if rules_only else stages.NO_CHAMPION
         if champion is None:
             log.info("no model in this run: %s; the rules alone score it", because)
-        run_id, version = (champion.run_id, champion.version) if champion else (None, None)
-        model_documents(settings, run_id, folder / "model", config)
+        trained_in, version = (champion.run_id, champion.version) if champion else (None, None)
+        model_documents(settings, trained_in, folder / "model", config)
     with timings.stage("features, score, rules"):
         services = checked.tables["services"]
         parts = stages.partition_tables(
