@@ -213,6 +213,58 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class GovernanceParams:
+    """How a run is set against earlier runs of the same output folder (docs/governance.md).
+
+    The earlier runs come from the run history (`contracts.tables.HISTORY_TABLES`).
+    """
+
+    # The report's comparison run: "previous_quarter" (the last run dated before the current
+    # quarter began), "previous_run", a run id, or a date (YYYY-MM-DD: the last run as of it).
+    compare_with: str = "previous_quarter"
+    # A probability of holding that moved by at least this much (0.10 = 10 points) since the
+    # comparison run is explained: new evidence or a new model, and the terms behind it.
+    movement_threshold: float = 0.10
+    movement_terms: int = 3  # terms named for each explained move, the largest first
+    rank_move_places: int = 3  # a service that moved at least this many places is listed
+    trend_months: int = 12  # trends show the last run of each of this many calendar months ...
+    trend_recent_days: int = 14  # ... and every run in this many days up to the current one
+    recent_runs: int = 7  # earlier runs a file's row count is compared with (their median)
+    # Warn when a file has at least this share fewer rows than that median (0.3 = 30% fewer).
+    row_drop_warning_share: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not 0 < self.movement_threshold <= 1:
+            raise ValueError("movement_threshold must be a probability change in (0, 1]")
+        if not 0 < self.row_drop_warning_share <= 1:
+            raise ValueError("row_drop_warning_share must be a share in (0, 1]")
+        for name in ("movement_terms", "rank_move_places", "recent_runs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.trend_months < 0 or self.trend_recent_days < 0:
+            raise ValueError("trend_months and trend_recent_days must not be negative")
+
+
+@dataclass(frozen=True)
+class RetentionParams:
+    """Which run folders under OUT/runs/ a successful run keeps; the rest are removed.
+
+    The run history keeps every run whatever happens to its folder; the folder published as
+    OUT/current is never removed, nor a failed run's folder newer than it (for a look).
+    """
+
+    enabled: bool = True  # False keeps every run folder
+    keep_last_runs: int = 30  # the latest finished runs kept (the current one among them)
+    # Also keep each calendar quarter's last finished run: the one a quarterly governance
+    # meeting compares with, and whose explanation "why it moved" needs.
+    keep_quarter_ends: bool = True
+
+    def __post_init__(self) -> None:
+        if self.keep_last_runs < 1:
+            raise ValueError("keep_last_runs must be at least 1 (the current run)")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Every parameter of a run, in one frozen object, written into each run's record."""
 
@@ -224,6 +276,8 @@ class RunConfig:
     model: ModelSettings = field(default_factory=ModelSettings)
     cross_check: CrossCheckBands = field(default_factory=CrossCheckBands)
     report: ReportSettings = field(default_factory=ReportSettings)
+    governance: GovernanceParams = field(default_factory=GovernanceParams)
+    retention: RetentionParams = field(default_factory=RetentionParams)
 
     def to_dict(self) -> dict:
         return {name: _as_dict(getattr(self, name)) for name in SECTIONS}
@@ -238,6 +292,8 @@ SECTIONS = (
     "model",
     "cross_check",
     "report",
+    "governance",
+    "retention",
 )
 
 

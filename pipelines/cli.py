@@ -60,6 +60,16 @@ ConfigOption = Annotated[
     ),
 ]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every stage.")]
+HistoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--history-url",
+        "--sink-url",
+        help="The run history's database: a SQLAlchemy URL or a file path for SQLite "
+        "(default TAKEHOLD_HISTORY_URL, else $TAKEHOLD_HOME/history.db). A URL with a "
+        "password is best given in TAKEHOLD_HISTORY_URL.",
+    ),
+]
 
 
 @app.command()
@@ -80,12 +90,7 @@ def score(
             "on the local runner; 4 on dask).",
         ),
     ] = 0,
-    sink_url: Annotated[
-        str | None,
-        typer.Option(
-            help="SQLAlchemy URL (or a file path for SQLite) to append scores and rankings to."
-        ),
-    ] = None,
+    history_url: HistoryOption = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -94,7 +99,15 @@ def score(
 
     setup_logging(verbose)
     code = runs.score_command(
-        export, out, _date(as_of), config, runner, dask_address, partitions, sink_url, not no_report
+        export,
+        out,
+        _date(as_of),
+        config,
+        runner,
+        dask_address,
+        partitions,
+        history_url,
+        not no_report,
     )
     raise typer.Exit(code)
 
@@ -120,14 +133,14 @@ def serve(
     cron: Annotated[str, typer.Option(help="Cron schedule.")] = "0 2 * * *",
     timezone: Annotated[str, typer.Option(help="Time zone of the schedule.")] = "Europe/London",
     config: ConfigOption = None,
-    sink_url: Annotated[str | None, typer.Option(help="SQL sink URL, as for `score`.")] = None,
+    history_url: HistoryOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Serve the nightly scoring flow on a schedule (needs a Prefect server: PREFECT_API_URL)."""
     from pipelines import runs
 
     setup_logging(verbose)
-    raise typer.Exit(runs.serve_command(export, out, cron, timezone, config, sink_url))
+    raise typer.Exit(runs.serve_command(export, out, cron, timezone, config, history_url))
 
 
 @app.command()
@@ -186,38 +199,72 @@ def validate_command(
 
 @app.command("report")
 def report_command(
-    out: str = typer.Argument(..., help="A finished run's output folder (OUT/)."),
-    detailed_charts: int = typer.Option(
-        150, help="Most improvements needing attention that get full SPC and factor charts."
-    ),
-    detailed_services: int = typer.Option(
-        30,
-        help="Services (top of the ranking) shown as full improvement cards; the rest as "
-        "one table row per improvement.",
-    ),
-    workers: int = typer.Option(
-        0, help="Processes drawing charts (0: the usable CPUs, at most 4)."
-    ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every stage."),
+    out: Annotated[Path, typer.Argument(help="A finished run's output folder (OUT/).")],
+    compare_to: Annotated[
+        str | None,
+        typer.Option(
+            "--compare-to",
+            help="The earlier run to compare with: a run id, a date (YYYY-MM-DD: the last run "
+            "as of it), previous_quarter or previous_run (default: the run's configuration, "
+            "previous_quarter unless set).",
+        ),
+    ] = None,
+    governance: Annotated[
+        bool,
+        typer.Option(
+            "--governance",
+            help="Governance mode: compare with the last run of the previous quarter.",
+        ),
+    ] = False,
+    history_url: HistoryOption = None,
+    detailed_charts: Annotated[
+        int, typer.Option(help="Most improvements needing attention that get full SPC charts.")
+    ] = 150,
+    detailed_services: Annotated[
+        int,
+        typer.Option(
+            help="Services (top of the ranking) shown as full improvement cards; the rest as "
+            "one table row per improvement.",
+        ),
+    ] = 30,
+    workers: Annotated[
+        int, typer.Option(help="Processes drawing charts (0: the usable CPUs, at most 4).")
+    ] = 0,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Write OUT/report.html (self-contained, offline) and OUT/tables/*.csv from a run's outputs."""
-    from pathlib import Path
-
-    from report import build_report
-    from report.reading import RunOutputsError
+    """Write OUT/report.html (self-contained, offline) and OUT/tables/*.csv from a run's
+    outputs, with trends and the comparison from the run history."""
+    from pipelines import runs
 
     setup_logging(verbose)
-    try:
-        written = build_report(
-            Path(out),
-            detailed_chart_limit=detailed_charts,
-            detailed_services=detailed_services,
-            workers=workers or None,
-        )
-    except RunOutputsError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"Report: {written}; tables: {written.parent / 'tables'}")
+    if governance and compare_to:
+        typer.echo("Error: give --governance or --compare-to, not both", err=True)
+        raise typer.Exit(2)
+    chosen = "previous_quarter" if governance else compare_to
+    raise typer.Exit(
+        runs.report_command(out, chosen, history_url, detailed_charts, detailed_services, workers)
+    )
+
+
+@app.command("signoff")
+def signoff_command(
+    out: Annotated[Path, typer.Argument(help="The output folder (OUT/) whose run was reviewed.")],
+    signed_by: Annotated[str, typer.Option("--by", help="Who reviewed the run.")],
+    note: Annotated[
+        str, typer.Option("--note", help="What they would like the meeting to know.")
+    ] = "",
+    run: Annotated[
+        str | None, typer.Option("--run", help="The run reviewed (default: OUT's current run).")
+    ] = None,
+    history_url: HistoryOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Record that a run was reviewed before governance (who, when, note) in the run history.
+    The next report shows it; a sign-off never changes a score."""
+    from pipelines import runs
+
+    setup_logging(verbose)
+    raise typer.Exit(runs.signoff_command(out, signed_by, note, run, history_url))
 
 
 @app.command("simulate")

@@ -19,7 +19,14 @@ import pandas as pd
 
 from contracts.files import HandedTables
 from contracts.params import RunConfig
-from contracts.tables import CONTRIBUTIONS, MONTHLY_COMPLIANCE, SCORES, SERVICES, TIMELINE
+from contracts.tables import (
+    CONTRIBUTIONS,
+    MODEL_INPUTS,
+    MONTHLY_COMPLIANCE,
+    SCORES,
+    SERVICES,
+    TIMELINE,
+)
 from features.build import build_feature_frame, prepare_as_of
 from features.columns import AS_OF, HELD, IMPROVEMENT_ID
 from features.monthly import monthly_compliance
@@ -57,6 +64,7 @@ class PartitionScores:
     contributions: pd.DataFrame
     monthly: pd.DataFrame
     timeline: pd.DataFrame
+    inputs: pd.DataFrame  # what the model was given (MODEL_INPUTS)
 
 
 @dataclass
@@ -66,6 +74,7 @@ class ScoringOutputs:
     contributions: pd.DataFrame
     monthly: pd.DataFrame
     timeline: pd.DataFrame
+    inputs: pd.DataFrame
     extra: dict = field(default_factory=dict)
 
 
@@ -156,7 +165,7 @@ def score_partition(
     evidence = prepare_as_of(tables, [as_of], config.features, checks=days)
     features = build_feature_frame(tables, [as_of], config.features, evidence=evidence)
     if features.empty:
-        return PartitionScores(*(pd.DataFrame() for _ in range(4)))
+        return PartitionScores(*(pd.DataFrame() for _ in range(5)))
     X = features[list(MODEL_FEATURES)]
     band = model.band(X)
     contributions = model.explain(X)
@@ -200,6 +209,7 @@ def score_partition(
             matrices=evidence.monthly,
         ),
         timeline=evidence_timeline(tables, scores["improvement_id"]),
+        inputs=features[[IMPROVEMENT_ID, AS_OF, *MODEL_FEATURES]],
     )
 
 
@@ -227,6 +237,7 @@ def combine_partitions(
         contributions=joined("contributions", ["improvement_id", "term"]),
         monthly=joined("monthly", ["improvement_id", "month"]),
         timeline=joined("timeline", ["improvement_id", "date", "event"]),
+        inputs=joined("inputs", ["improvement_id"]),
     )
 
 
@@ -314,11 +325,8 @@ def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Serie
 # --- writing ----------------------------------------------------------------------------------
 
 
-def write_outputs(
-    folder: Path, scored: ScoringOutputs, manifest: dict, sink_url: str | None, run_id: str
-) -> None:
-    """Every run-output table to its declared files (`contracts.tables`), the manifest, and
-    the SQL sink when one is configured."""
+def write_outputs(folder: Path, scored: ScoringOutputs, manifest: dict) -> None:
+    """Every run-output table to its declared files (`contracts.tables`), and the manifest."""
     for table, frame in (
         (SCORES, scored.scores),
         (SERVICES, scored.services),
@@ -327,11 +335,8 @@ def write_outputs(
         (CONTRIBUTIONS, scored.contributions),
     ):
         outputs.write_declared(frame, table, folder)
+    outputs.write_declared(scored.inputs, MODEL_INPUTS, folder, features=MODEL_FEATURES)
     outputs.write_manifest(folder, manifest)
-    if sink_url:
-        outputs.append_to_sink(
-            sink_url, run_id, {"scores": scored.scores, "service_rankings": scored.services}
-        )
 
 
 def write_evidence_threshold(config: RunConfig, folder: Path) -> None:
@@ -345,7 +350,8 @@ def run_manifest(
     run_id, as_of, out: Path, export, checked, champion, config: RunConfig, settings, timings
 ) -> dict:
     """The run's record: inputs with hashes, where every row went, the model, the whole
-    configuration, the code version and the stage times. Never a row of evidence."""
+    configuration, the code version and the stage times; `warnings` about the input against
+    earlier runs, and `finished_at`, set as the run publishes. Never a row of evidence."""
     return {
         "run_id": run_id,
         "as_of": str(as_of),
@@ -375,6 +381,8 @@ def run_manifest(
         "config": config.to_dict(),
         "code_version": code_version(),
         "timings": dict(timings),
+        "warnings": [],
+        "finished_at": None,
     }
 
 

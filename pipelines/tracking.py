@@ -22,7 +22,7 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from models.promotion import ChampionInfo, PromotionDecision
-from pipelines.config import Settings
+from pipelines.config import Settings, redacted_url
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,19 @@ def load_champion_model(settings: Settings):
     client_for(settings)
     model = mlflow.sklearn.load_model(f"models:/{settings.model_name}@{CHAMPION}")
     return model, info
+
+
+def load_model_version(settings: Settings, version: str):
+    """A registered version of the model (the one an earlier run scored with); raises
+    LookupError naming it when the registry does not hold it or cannot be reached."""
+    client_for(settings)
+    try:
+        return mlflow.sklearn.load_model(f"models:/{settings.model_name}/{version}")
+    except (MlflowException, OSError) as problem:
+        raise LookupError(
+            f"model {settings.model_name} version {version} could not be loaded from "
+            f"{redacted_url(settings.mlflow_tracking_uri)}: {type(problem).__name__}"
+        ) from None
 
 
 def download_run_artifacts(settings: Settings, run_id: str, path: str, dest: Path) -> Path:
