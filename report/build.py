@@ -85,13 +85,10 @@ def build_report(
         governance_params=governance_params,
     )
     path = target / REPORT_FILE
+    compared = page.pop("compared_tables")
     path.write_text(render_report(page), encoding="utf-8")
     write_spreadsheet_tables(
-        {
-            **board_tables(outputs, improvements, changes),
-            **governance.board_tables(page["governance"]),
-        },
-        target / TABLES_FOLDER,
+        {**board_tables(outputs, improvements, changes), **compared}, target / TABLES_FOLDER
     )
     log.info(
         "report written: %s (%.1f MB, %.1f s)",
@@ -133,7 +130,7 @@ def page_content(
         carded, points, factors, timeline, detailed, workers=workers, shapes=outputs.shape_functions
     )
     items = content.improvement_items(improvements, factors, timeline, points, drawn)
-    trend_by_id = governance.improvement_trends(history, outputs)
+    trend_by_id = governance.improvement_trends(history, outputs, set(carded["improvement_id"]))
     for key, item in items.items():
         item["trend"] = trend_by_id.get(key)
     summary = content.summary_content(
@@ -149,14 +146,16 @@ def page_content(
     services = content.service_content(outputs.services, improvements, items, detailed_services)
     for entry in services:
         entry["trend"] = service_trends.get(entry["location_id"])
+    over_time, compared_tables = governance.governance_content(
+        outputs, improvements, history, governance_params or GovernanceParams()
+    )
     return {
         "run": content.run_facts(outputs),
         "summary": summary,
         "services": services,
         "model": content.model_content(outputs, reliability_svg(outputs), shapes_svg),
-        "governance": governance.governance_content(
-            outputs, improvements, history, governance_params or GovernanceParams()
-        ),
+        "governance": over_time,
+        "compared_tables": compared_tables,  # every row, for tables/ (not for the page)
     }
 
 
