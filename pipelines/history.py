@@ -130,7 +130,7 @@ class HistoryStore:
             self.engine = sa.create_engine(self.url, **options)
         except (SQLAlchemyError, ImportError, ValueError) as problem:
             raise HistoryError(
-                f"the run history {self.shown_url} cannot be used: {problem}"
+                f"the run history {self.shown_url} cannot be used: {_first_line(problem)}"
             ) from None
         self.metadata = history_metadata()
 

@@ -9,7 +9,7 @@ export reaches the SVG markup; the template escapes the rest.
 
 x is time (the same scale for every trend on the page, from the first run shown to this one);
 y is the probability of holding (0 at the bottom, 1 at the top), or the service's priority
-scaled to its own range.
+(0 at the bottom, the page's largest at the top).
 """
 
 from __future__ import annotations
@@ -91,16 +91,17 @@ def improvement_trends(found: pd.DataFrame, carded: set[str] | None = None) -> p
 
 
 def service_trends(found: pd.DataFrame) -> pd.DataFrame:
-    """Per service (index location_id): `runs`, `small` (priority, scaled to the service's own
-    range, higher priority higher up) with its end dot `last_x`/`last_y`, and `ranks` (the
+    """Per service (index location_id): `runs`, `small` (priority on one scale for the page,
+    0 at the bottom, the largest priority shown at the top) with its end dot `last_x`/`last_y`, and `ranks` (the
     rank at each run shown, oldest first, as "9 → 5 → 3"; the first and last only, "9 → … →
     3", beyond four runs)."""
     if found.empty:
         return pd.DataFrame()
     priority = found["priority_score"].astype(float)
-    grouped = priority.groupby(found["location_id"])
-    low, high = grouped.transform("min"), grouped.transform("max")
-    share = ((priority - low) / (high - low).replace(0, np.nan)).fillna(0.5)
+    # One scale for the whole page (0 to the largest priority shown): a service whose priority
+    # barely moved draws a flat line, whatever its size.
+    top = priority.max()
+    share = (priority / top if top > 0 else priority * 0).fillna(0)
     x, y = _x(found["as_of"], SMALL[0]), _y(share, SMALL[1])
     found = found.assign(small=_pairs(x, y), x=x.round(), y=y.round(), rank=_whole(found["rank"]))
     by_service = found.groupby("location_id", sort=False)
