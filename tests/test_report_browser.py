@@ -34,6 +34,12 @@ pytestmark = [
     ),
 ]
 LOAD_TIMEOUT_SECONDS = 120
+# The page's width, the window's, and how many boxes are wider than their column.
+FITS = (
+    "page: document.documentElement.scrollWidth, window: innerWidth,"
+    " over: [...document.querySelectorAll('.scroll, table, figure')]"
+    "   .filter(e => e.scrollWidth > e.clientWidth + 1).length"
+)
 
 
 class DevTools:
@@ -236,10 +242,7 @@ def test_nothing_runs_past_the_right_edge_at_laptop_width(chromium, tmp_path):
             "Runtime.evaluate",
             returnByValue=True,
             expression=(
-                "({page: document.documentElement.scrollWidth, window: innerWidth,"
-                " over: [...document.querySelectorAll('.scroll, table, figure')]"
-                "   .filter(e => e.scrollWidth > e.clientWidth + 1).length,"
-                " compact: document.querySelectorAll('table.improvements').length})"
+                f"({{{FITS}, compact: document.querySelectorAll('table.improvements').length}})"
             ),
         )["result"]["value"]
     finally:
@@ -273,9 +276,7 @@ def test_governance_sections_render_offline_and_fit_a_laptop(chromium, tmp_path)
             "Runtime.evaluate",
             returnByValue=True,
             expression=(
-                "({page: document.documentElement.scrollWidth, window: innerWidth,"
-                " over: [...document.querySelectorAll('.scroll, table, figure')]"
-                "   .filter(e => e.scrollWidth > e.clientWidth + 1).length,"
+                f"({{{FITS},"
                 " trends: document.querySelectorAll('.trend svg').length,"
                 " small: document.querySelectorAll('svg.trend-small').length,"
                 " moves: document.querySelectorAll('table.moves tbody tr').length})"
