@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 import typing
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -732,6 +733,83 @@ class ReportSettings(Section):
     )
 
 
+def _comparison_choice(value: str) -> bool:
+    """previous_quarter, previous_run, a run id (YYYYMMDD-...) or a date (YYYY-MM-DD)."""
+    return value in ("previous_quarter", "previous_run") or bool(
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{8}-\d{8}T\d{6}-[0-9a-f]{6}", value)
+    )
+
+
+@dataclass(frozen=True)
+class GovernanceParams(Section):
+    """How a run is set against earlier runs of the same output folder (docs/governance.md).
+
+    The earlier runs come from the run history (`contracts.tables.HISTORY_TABLES`).
+    """
+
+    SECTION = "governance"
+    TITLE = "governance settings"
+
+    compare_with: str = setting(
+        "previous_quarter",
+        "The report's comparison run: previous_quarter (the last run dated before the current "
+        "quarter began), previous_run, a run id, or a date (the last run as of it).",
+        Check(
+            "previous_quarter, previous_run, a run id or a date (YYYY-MM-DD)", _comparison_choice
+        ),
+    )
+    movement_threshold: float = setting(
+        0.10,
+        "A probability of holding that moved by at least this much since the comparison run "
+        "is explained: new evidence or a new model, and the terms behind it.",
+        Check("a probability change above 0, at most 1", lambda v: 0 < v <= 1),
+    )
+    movement_terms: int = setting(
+        3, "Terms named for each explained move, the largest first.", between(1, 20)
+    )
+    rank_move_places: int = setting(
+        3, "A service that moved at least this many places in the ranking is listed.", at_least(1)
+    )
+    trend_months: int = setting(
+        12, "Trends show the last run of each of this many calendar months ...", between(0, 120)
+    )
+    trend_recent_days: int = setting(
+        14, "... and every run in this many days up to the current one.", between(0, 366)
+    )
+    recent_runs: int = setting(
+        7, "Earlier runs a file's row count is compared with (their median).", between(1, 100)
+    )
+    row_drop_warning_share: float = setting(
+        0.3,
+        "Warn when a file has at least this share fewer rows than that median (0.3: 30% fewer).",
+        Check("a share above 0, at most 1", lambda v: 0 < v <= 1),
+    )
+
+
+@dataclass(frozen=True)
+class RetentionParams(Section):
+    """Which run folders under OUT/runs/ a successful run keeps; the rest are removed.
+
+    The run history keeps every run whatever happens to its folder; the folder published as
+    OUT/current is never removed, nor a failed run's folder newer than it (for a look).
+    """
+
+    SECTION = "retention"
+    TITLE = "retention settings"
+
+    enabled: bool = setting(True, "False keeps every run folder.")
+    keep_last_runs: int = setting(
+        30,
+        "The latest finished runs kept (the current one among them).",
+        Check("at least 1 (the current run)", lambda v: v >= 1),
+    )
+    keep_quarter_ends: bool = setting(
+        True,
+        "Also keep each calendar quarter's last finished run: the one a quarterly governance "
+        "meeting compares with, and whose explanation of what moved needs.",
+    )
+
+
 PARTS: tuple[type[Section], ...] = (
     FeatureParams,
     LabelParams,
@@ -741,6 +819,8 @@ PARTS: tuple[type[Section], ...] = (
     ModelSettings,
     CrossCheckBands,
     ReportSettings,
+    GovernanceParams,
+    RetentionParams,
 )
 SECTIONS = tuple(part.SECTION for part in PARTS)
 
@@ -757,6 +837,8 @@ class RunConfig:
     model: ModelSettings = field(default_factory=ModelSettings)
     cross_check: CrossCheckBands = field(default_factory=CrossCheckBands)
     report: ReportSettings = field(default_factory=ReportSettings)
+    governance: GovernanceParams = field(default_factory=GovernanceParams)
+    retention: RetentionParams = field(default_factory=RetentionParams)
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name).to_dict() for name in SECTIONS}

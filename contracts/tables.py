@@ -7,7 +7,13 @@ written, and that the report reads nothing undeclared.
 
 Column kinds: `id` and `text` are strings; `list` is text of several items joined by "; "
 (a Parquet string column as well); `date` is a calendar date (datetime64 in Parquet, ISO text
-in CSV); `number`, `integer`, `flag` (boolean) are what they say.
+in CSV); `timestamp` a UTC date and time; `number`, `integer`, `flag` (boolean) are what they
+say.
+
+The run history (`HISTORY_TABLES`, written by `pipelines.history` to SQLite or PostgreSQL) is
+declared here too: its scores and rankings are the run's own `SCORES` and `SERVICES` rows with
+the run id in front, so a column added to a run's table reaches the history's (the database
+gains it when it next opens: `HISTORY_SCHEMA_VERSION`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-OutputKind = Literal["id", "text", "list", "date", "number", "integer", "flag"]
+OutputKind = Literal["id", "text", "list", "date", "timestamp", "number", "integer", "flag"]
 
 # Cells of several items are joined by this separator in every output table.
 LIST_SEPARATOR = "; "
@@ -39,6 +45,11 @@ class OutputTable:
     files: tuple[str, ...]
     columns: tuple[OutputColumn, ...]
     meaning: str
+    # After the declared columns, one column per model feature (`features.columns`, in its
+    # order): the writer names them (`conform(..., features=...)`), since this layer cannot.
+    feature_columns: bool = False
+    # History tables only: the columns looked up by (an index each, in the database).
+    indexed: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -240,12 +251,25 @@ SHAPE_FUNCTIONS = OutputTable(
     ),
 )
 
+MODEL_INPUTS = OutputTable(
+    name="model_inputs",
+    files=("model_inputs.parquet",),
+    meaning="What the model was given for each improvement (its features as of the run's "
+    "date), so that a later report can explain a move with another model version.",
+    columns=_columns(
+        ("improvement_id", "id", "The improvement."),
+        ("as_of", "date", "The date the features were built as of."),
+    ),
+    feature_columns=True,
+)
+
 OUTPUT_TABLES: tuple[OutputTable, ...] = (
     SCORES,
     SERVICES,
     MONTHLY_COMPLIANCE,
     TIMELINE,
     CONTRIBUTIONS,
+    MODEL_INPUTS,
     BACKTEST,
     RELIABILITY,
     SHAPE_FUNCTIONS,
@@ -253,17 +277,148 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
 TABLES_BY_NAME = {t.name: t for t in OUTPUT_TABLES}
 
 
+# --- the run history (one database for every run; `pipelines.history`) ------------------------
+
+# Raise it whenever a history table or column is added; an older database is then migrated
+# forward (new tables created, new columns added, rows kept) the next time it is opened.
+HISTORY_SCHEMA_VERSION = 1
+
+RUN_ID = OutputColumn("run_id", "id", "The run.")
+
+HISTORY_RUNS = OutputTable(
+    name="runs",
+    files=(),
+    meaning="One row per run that fully succeeded (recorded as its outputs were published).",
+    columns=(
+        RUN_ID,
+        *_columns(
+            ("out", "text", "The output folder the run published to (the series it belongs to)."),
+            ("as_of", "date", "The date the run scored as of."),
+            ("finished_at", "timestamp", "When the run finished and published (UTC)."),
+            ("previous_run_id", "id", "The run published before it in the same folder."),
+            ("export", "text", "Where the export was read from (credentials removed)."),
+            ("model_name", "text", "Registered model."),
+            ("model_version", "text", "Registered model version that scored the run."),
+            ("model_run_id", "id", "The MLflow run that trained that version."),
+            ("code_version", "text", "takehold's code version."),
+            ("services", "integer", "Services ranked."),
+            ("improvements", "integer", "Improvements scored."),
+            ("warnings", "integer", "Warnings about the input (see `warnings`)."),
+            ("config", "text", "The whole run configuration, as JSON."),
+        ),
+    ),
+    indexed=("run_id", "out"),
+)
+
+HISTORY_SCORES = OutputTable(
+    name="scores",
+    files=(),
+    meaning="Every run's `scores` rows: probability and band, stage and its reasons, the "
+    "claim check against the declared status, the cross-check, triggers, review dates.",
+    columns=(RUN_ID, *SCORES.columns),
+    indexed=("run_id", "improvement_id"),
+)
+
+HISTORY_SERVICES = OutputTable(
+    name="service_rankings",
+    files=(),
+    meaning="Every run's `services` rows: each service's rank and priority.",
+    columns=(RUN_ID, *SERVICES.columns),
+    indexed=("run_id", "location_id"),
+)
+
+HISTORY_TRIGGERS = OutputTable(
+    name="triggers",
+    files=(),
+    meaning="One row per escalation trigger that fired for an improvement at a run.",
+    columns=(
+        RUN_ID,
+        *_columns(
+            ("improvement_id", "id", "The improvement."),
+            ("location_id", "id", "Its service."),
+            ("trigger", "text", "The trigger (code)."),
+            ("escalation", "text", "The escalation it recommends."),
+        ),
+    ),
+    indexed=("run_id", "improvement_id"),
+)
+
+HISTORY_INPUT_FILES = OutputTable(
+    name="input_files",
+    files=(),
+    meaning="Each export file a run read: its hash and where its rows went.",
+    columns=(
+        RUN_ID,
+        *_columns(
+            ("file", "text", "The contract file (checks, services, ...)."),
+            ("format", "text", "csv, csv.gz or parquet."),
+            ("sha256", "text", "SHA-256 of the file's bytes."),
+            ("rows", "integer", "Rows read."),
+            ("used", "integer", "Rows used."),
+            ("set_aside", "integer", "Rows dated after the as-of date, set aside."),
+            ("quarantined", "integer", "Rows quarantined by validation."),
+        ),
+    ),
+    indexed=("run_id",),
+)
+
+HISTORY_WARNINGS = OutputTable(
+    name="warnings",
+    files=(),
+    meaning="Warnings about a run's input: an export identical to the last one, a file whose "
+    "rows dropped sharply against recent runs.",
+    columns=(
+        RUN_ID,
+        *_columns(
+            ("kind", "text", "identical_export or row_drop."),
+            ("file", "text", "The file concerned ('' for the whole export)."),
+            ("message", "text", "The warning in words."),
+        ),
+    ),
+    indexed=("run_id",),
+)
+
+HISTORY_SIGNOFFS = OutputTable(
+    name="signoffs",
+    files=(),
+    meaning="A run reviewed before governance (`takehold signoff`): who, when, and their note. "
+    "A sign-off is a statement about a run; it never changes a score.",
+    columns=(
+        RUN_ID,
+        *_columns(
+            ("signed_by", "text", "Who reviewed the run (as they gave it)."),
+            ("signed_at", "timestamp", "When (UTC)."),
+            ("note", "text", "Their note."),
+        ),
+    ),
+    indexed=("run_id",),
+)
+
+HISTORY_TABLES: tuple[OutputTable, ...] = (
+    HISTORY_RUNS,
+    HISTORY_SCORES,
+    HISTORY_SERVICES,
+    HISTORY_TRIGGERS,
+    HISTORY_INPUT_FILES,
+    HISTORY_WARNINGS,
+    HISTORY_SIGNOFFS,
+)
+
+
 class TableShapeError(KeyError):
     """A frame about to be written lacks a declared column or carries an undeclared one."""
 
 
-def conform(frame, table: OutputTable):
+def conform(frame, table: OutputTable, features: tuple[str, ...] = ()):
     """`frame` with exactly `table`'s columns, in declared order.
 
     Raises `TableShapeError` naming the columns missing or undeclared: a table is never written
-    with a column its readers do not know, nor without one they expect.
+    with a column its readers do not know, nor without one they expect. A table with
+    `feature_columns` takes `features` (the model's feature names) after its own columns.
     """
-    declared = table.column_names
+    if features and not table.feature_columns:
+        raise TableShapeError(f"output table {table.name!r} has no feature columns")
+    declared = (*table.column_names, *features)
     if len(frame.columns) == 0 and len(frame) == 0:  # nothing scored: an empty table
         return frame.reindex(columns=list(declared))
     missing = [c for c in declared if c not in frame.columns]

@@ -137,6 +137,16 @@ DryRunOption = Annotated[
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="Log every stage; show tracebacks.")
 ]
+HistoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--history-url",
+        "--sink-url",
+        help="The run history's database: a SQLAlchemy URL or a file path for SQLite "
+        "(default TAKEHOLD_HISTORY_URL, else $TAKEHOLD_HOME/history.db). A URL with a "
+        "password is best given in TAKEHOLD_HISTORY_URL.",
+    ),
+]
 
 
 def _date(value: datetime | None) -> date:
@@ -165,12 +175,7 @@ def score(
             "on the local runner; 4 on dask).",
         ),
     ] = 0,
-    sink_url: Annotated[
-        str | None,
-        typer.Option(
-            help="SQLAlchemy URL (or a file path for SQLite) to append scores and rankings to."
-        ),
-    ] = None,
+    history_url: HistoryOption = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
     rules_only: Annotated[
         bool,
@@ -198,7 +203,7 @@ def score(
         runner,
         dask_address,
         partitions,
-        sink_url,
+        history_url,
         not no_report,
         rules_only=rules_only,
     )
@@ -250,7 +255,7 @@ def serve(
     cron: Annotated[str, typer.Option(help="Cron schedule.")] = "0 2 * * *",
     timezone: Annotated[str, typer.Option(help="Time zone of the schedule.")] = "Europe/London",
     config: ConfigOption = None,
-    sink_url: Annotated[str | None, typer.Option(help="SQL sink URL, as for `score`.")] = None,
+    history_url: HistoryOption = None,
     dry_run: DryRunOption = False,
     verbose: VerboseOption = False,
 ) -> int:
@@ -259,7 +264,7 @@ def serve(
 
     if dry_run:
         return runs.dry_run(config)
-    return runs.serve_command(export, out, cron, timezone, config, sink_url)
+    return runs.serve_command(export, out, cron, timezone, config, history_url)
 
 
 @command()
@@ -337,7 +342,24 @@ def validate_command(
 
 @command("report")
 def report_command(
-    out: Annotated[str, typer.Argument(help="A finished run's output folder (OUT/).")],
+    out: Annotated[Path, typer.Argument(help="A finished run's output folder (OUT/).")],
+    compare_to: Annotated[
+        str | None,
+        typer.Option(
+            "--compare-to",
+            help="The earlier run to compare with: a run id, a date (YYYY-MM-DD: the last run "
+            "as of it), previous_quarter or previous_run (default: the run's configuration, "
+            "previous_quarter unless set).",
+        ),
+    ] = None,
+    governance: Annotated[
+        bool,
+        typer.Option(
+            "--governance",
+            help="Governance mode: compare with the last run of the previous quarter.",
+        ),
+    ] = False,
+    history_url: HistoryOption = None,
     detailed_charts: Annotated[
         int,
         typer.Option(
@@ -357,30 +379,36 @@ def report_command(
     ] = 0,
     verbose: VerboseOption = False,
 ) -> int:
-    """Write OUT/report.html (self-contained, offline) and OUT/tables/*.csv from a run's outputs."""
-    from pipelines.config import writable_folder
-    from report import build_report
-    from report.reading import RunOutputsError
+    """Write OUT/report.html (self-contained, offline) and OUT/tables/*.csv from a run's
+    outputs, with trends and the comparison from the run history."""
+    from pipelines import runs
 
-    folder = Path(out)
-    if not folder.is_dir():
-        typer.echo(
-            f"Error: {folder} is not a folder: give a finished run's output folder", err=True
-        )
-        return 2
-    writable_folder(folder, "OUT")
-    try:
-        written = build_report(
-            folder,
-            detailed_chart_limit=detailed_charts,
-            detailed_services=detailed_services,
-            workers=workers or None,
-        )
-    except RunOutputsError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        return 2
-    typer.echo(f"Report: {written}; tables: {written.parent / 'tables'}")
-    return 0
+    if governance and compare_to:
+        raise typer.BadParameter("give --governance or --compare-to, not both")
+    chosen = "previous_quarter" if governance else compare_to
+    return runs.report_command(
+        out, chosen, history_url, detailed_charts, detailed_services, workers
+    )
+
+
+@command("signoff")
+def signoff_command(
+    out: Annotated[Path, typer.Argument(help="The output folder (OUT/) whose run was reviewed.")],
+    signed_by: Annotated[str, typer.Option("--by", help="Who reviewed the run.")],
+    note: Annotated[
+        str, typer.Option("--note", help="What they would like the meeting to know.")
+    ] = "",
+    run: Annotated[
+        str | None, typer.Option("--run", help="The run reviewed (default: OUT's current run).")
+    ] = None,
+    history_url: HistoryOption = None,
+    verbose: VerboseOption = False,
+) -> int:
+    """Record that a run was reviewed before governance (who, when, note) in the run history.
+    The next report shows it; a sign-off never changes a score."""
+    from pipelines import runs
+
+    return runs.signoff_command(out, signed_by, note, run, history_url)
 
 
 @command("simulate")

@@ -9,6 +9,8 @@ Everything takehold keeps between runs lives under `$TAKEHOLD_HOME` (default `./
     .takehold/
       mlflow.db          MLflow tracking and registry store (SQLite) unless MLFLOW_TRACKING_URI
       mlartifacts/       MLflow artifacts
+      history.db         the run history (SQLite) unless TAKEHOLD_HISTORY_URL
+      alerts.log         failed and blocked runs, one JSON object a line
       prefect/           PREFECT_HOME: Prefect's local SQLite database and settings
       demo/              the demo provider group written by `takehold demo`
 """
@@ -74,15 +76,26 @@ class Settings:
     prefect_home: Path
     prefect_api_url: str | None
     model_name: str = "takehold"
-    sink_url: str | None = None  # TAKEHOLD_SINK_URL: a SQL database each run appends to
+    # TAKEHOLD_HISTORY_URL (TAKEHOLD_SINK_URL before it): the run history's database; SQLite
+    # under home when unset.
+    history_url: str = ""
+    # TAKEHOLD_ALERT_BLOCK: a Prefect notification block ("custom-webhook/takehold-alerts")
+    # that a failed or blocked nightly run notifies when a Prefect server is configured.
+    alert_block: str | None = None
 
     @property
     def demo_dir(self) -> Path:
         return self.home / "demo"
 
+    @property
+    def alert_log(self) -> Path:
+        """Failed and blocked runs, one JSON object a line (`pipelines.alerts`)."""
+        return self.home / "alerts.log"
+
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the environment: TAKEHOLD_HOME, MLFLOW_TRACKING_URI, PREFECT_API_URL."""
+    """Settings from the environment: TAKEHOLD_HOME, MLFLOW_TRACKING_URI, PREFECT_API_URL,
+    TAKEHOLD_HISTORY_URL, TAKEHOLD_ALERT_BLOCK."""
     env = os.environ if env is None else env
     home = Path(env.get("TAKEHOLD_HOME", ".takehold")).expanduser().resolve()
     tracking = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlflow.db'}"
@@ -99,7 +112,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         prefect_home=Path(env.get("PREFECT_HOME", str(home / "prefect"))),
         prefect_api_url=env.get("PREFECT_API_URL") or None,
         model_name=env.get("TAKEHOLD_MODEL_NAME", "takehold"),
-        sink_url=env.get("TAKEHOLD_SINK_URL") or None,
+        history_url=env.get("TAKEHOLD_HISTORY_URL")
+        or env.get("TAKEHOLD_SINK_URL")
+        or f"sqlite:///{home / 'history.db'}",
+        alert_block=env.get("TAKEHOLD_ALERT_BLOCK") or None,
     )
 
 
@@ -287,5 +303,5 @@ def refuse_credentials(name: str, url: str | None) -> None:
     if has_credentials(url):
         raise ValueError(
             f"{name} carries credentials ({redacted_url(url)}); Prefect records flow parameters, "
-            f"so give the URL in the environment instead (TAKEHOLD_SINK_URL for the sink)"
+            f"so give the URL in the environment instead (TAKEHOLD_HISTORY_URL for the history)"
         )

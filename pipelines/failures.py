@@ -74,6 +74,7 @@ def exit_code(body: Callable[[], int | None], verbose: bool) -> int:
         raise  # the command line's own usage errors, which Typer reports
     except BaseException as problem:  # noqa: BLE001 - the one place every failure ends
         code, lines = explained(problem)
+        lines += [str(note) for note in getattr(problem, "__notes__", ())]
         if verbose:
             traceback.print_exception(problem, file=sys.stderr)
         for line in lines:

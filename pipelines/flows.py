@@ -24,10 +24,11 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from contracts.params import ReportSettings, RunConfig
+from contracts.params import RunConfig
 from models.ga2m import MODEL_FEATURES
 from models.promotion import gate
-from pipelines import outputs, stages, tracking, training
+from pipelines import governance, outputs, stages, tracking, training
+from pipelines.alerts import alert_on_failure
 from pipelines.config import (
     ServerUnavailable,
     Settings,
@@ -35,7 +36,9 @@ from pipelines.config import (
     load_settings,
     refuse_credentials,
 )
+from pipelines.history import HistoryStore, RunRecord
 from pipelines.io import read_export
+from pipelines.retention import apply_retention
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +113,38 @@ register = task(
 )
 
 
+open_history = task(
+    HistoryStore.open, name="open run history", retries=2, retry_delay_seconds=10, cache_policy=NONE
+)
+check_input = task(governance.input_warnings, name="check input against history", cache_policy=NONE)
+retain = task(apply_retention, name="retention", cache_policy=NONE)
+
+
 @task(name="governance report", cache_policy=NONE)
-def governance_report(run_folder: Path, settings: ReportSettings) -> Path:
+def governance_report(
+    run_folder: Path, out: str, config: RunConfig, settings: Settings, history: HistoryStore
+) -> Path:
     from report import build_report
 
+    earlier = governance.report_history(
+        history, settings, out, run_folder, config.governance, strict=False
+    )
     return build_report(
         run_folder,
-        detailed_chart_limit=settings.detailed_charts,
-        detailed_services=settings.detailed_services,
-        workers=settings.chart_workers or None,
+        detailed_chart_limit=config.report.detailed_charts,
+        detailed_services=config.report.detailed_services,
+        workers=config.report.chart_workers or None,
+        history=earlier,
+        governance_params=config.governance,
     )
+
+
+@task(name="record in history and publish", cache_policy=NONE)
+def record_and_publish(history: HistoryStore, record: RunRecord, out: Path, folder: Path) -> None:
+    """The run enters the history in the same transaction as its outputs are published: a run
+    that fails before, or while, publishing leaves nothing of itself in either."""
+    with history.recording(record):
+        outputs.publish(out, folder)
 
 
 @task(
@@ -142,7 +167,12 @@ def model_documents(
 # --- flows --------------------------------------------------------------------------------------
 
 
-@flow(name="nightly_scoring", log_prints=False)
+@flow(
+    name="nightly_scoring",
+    log_prints=False,
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def nightly_scoring(
     export: str,
     out: str,
@@ -150,27 +180,52 @@ def nightly_scoring(
     config_file: str | None = None,
     config_overrides: dict | None = None,
     partitions: int | None = None,
-    sink_url: str | None = None,
+    history_url: str | None = None,
     report: bool = True,
     today: date | None = None,
     rules_only: bool = False,
 ) -> ScoringRun:
-    """Pull, validate, build features, score, apply rules, cross-check, rank, write, report.
+    """Pull, validate, build features, score, apply rules, cross-check, rank, write, report,
+    record in the run history and publish, then apply retention to old run folders.
 
     A scheduled run passes export, out and config_file and scores as of the run day.
     `partitions`: groups of whole services scored as separate tasks (default: one per core,
-    `stages.local_partitions`); the scores never depend on it. `sink_url` (or, with
-    credentials, TAKEHOLD_SINK_URL in the environment): a SQL database the run appends to.
-    `rules_only`, or no champion registered: the rules alone, p_hold left empty, the
-    manifest and the report saying why (a tracking server that does not answer is an error).
+    `stages.local_partitions`); the scores never depend on it. `history_url`: the run history's
+    database (default TAKEHOLD_HISTORY_URL, else SQLite under TAKEHOLD_HOME); a URL with
+    credentials only ever comes from the environment. `rules_only`, or no champion
+    registered: the rules alone, p_hold left empty, the manifest and the report saying why (a
+    tracking server that does not answer is an error). A failed or blocked run raises an alert
+    (`pipelines.alerts`).
     """
-    refuse_credentials("sink_url", sink_url)
+    refuse_credentials("history_url", history_url)
     as_of = as_of or date.today()
     settings = load_settings()
     config = load_run_config(Path(config_file) if config_file else None, config_overrides)
     timings = Timings()
+    history = open_history(history_url or settings.history_url)
+    try:
+        return _score_and_publish(
+            export,
+            Path(out),
+            as_of,
+            config,
+            settings,
+            history,
+            partitions,
+            report,
+            today,
+            timings,
+            rules_only,
+        )
+    finally:
+        history.close()
+
+
+def _score_and_publish(
+    export, out, as_of, config, settings, history, partitions, report, today, timings, rules_only
+) -> ScoringRun:
     run_id = outputs.new_run_id(as_of)
-    folder = outputs.start_run_folder(Path(out), run_id)
+    folder = outputs.start_run_folder(out, run_id)
     with timings.stage("pull export"):
         raw = pull_export(export)
     with timings.stage("validate"):
@@ -196,7 +251,7 @@ def nightly_scoring(
     manifest = stages.run_manifest(
         run_id,
         as_of,
-        Path(out),
+        out,
         export_record,
         checked,
         champion,
@@ -205,14 +260,20 @@ def nightly_scoring(
         timings.seconds,
         because,
     )
+    with timings.stage("check input against history"):
+        warnings = check_input(history, out, manifest, config.governance)
+        manifest["warnings"] = governance.warning_records(warnings)
     with timings.stage("write outputs"):
-        write_outputs(folder, scored, manifest, sink_url or settings.sink_url, run_id)
+        write_outputs(folder, scored, manifest)
     if report:
         with timings.stage("report"):
-            governance_report(folder, config.report)
-    outputs.write_manifest(folder, {**manifest, "timings": timings.seconds})
-    outputs.publish(Path(out), folder)
-    return ScoringRun(run_id, folder, True, {**manifest, "timings": timings.seconds})
+            governance_report(folder, str(out), config, settings, history)
+    finished = {**manifest, "timings": timings.seconds, "finished_at": governance.finished_now()}
+    outputs.write_manifest(folder, finished)
+    record = governance.run_record(finished, out, scored.scores, scored.services, warnings)
+    record_and_publish(history, record, out, folder)
+    retain(out, config.retention)
+    return ScoringRun(run_id, folder, True, finished)
 
 
 @flow(name="train_model", log_prints=False)

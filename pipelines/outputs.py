@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sqlalchemy
 
 from contracts.spreadsheet import spreadsheet_safe as neutralise_formulas
 from contracts.tables import OutputTable, conform
@@ -37,6 +36,7 @@ PUBLISHED = (
     "monthly_compliance.parquet",
     "timeline.parquet",
     "contributions.parquet",
+    "model_inputs.parquet",
     "model",
     "tables",
     "validation.json",
@@ -64,9 +64,12 @@ def previous_run_id(out: Path) -> str | None:
     return Path(os.readlink(link)).name
 
 
-def write_declared(frame: pd.DataFrame, table: OutputTable, folder: Path) -> None:
-    """`frame` to every file `table` declares, with exactly its declared columns."""
-    shaped = conform(frame, table)
+def write_declared(
+    frame: pd.DataFrame, table: OutputTable, folder: Path, features: tuple[str, ...] = ()
+) -> None:
+    """`frame` to every file `table` declares, with exactly its declared columns (then
+    `features`, for a table that takes the model's features)."""
+    shaped = conform(frame, table, features)
     for name in table.files:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,24 +166,6 @@ def publish(out: Path, run_folder: Path) -> None:
     for name in PUBLISHED:
         _link_through_current(out, name)
     log.info("published run %s", run_folder.name)
-
-
-def append_to_sink(url: str, run_id: str, tables: dict[str, pd.DataFrame]) -> None:
-    """Append tables to a SQL database (any SQLAlchemy URL; a plain path means SQLite)."""
-    if "://" not in url:
-        url = f"sqlite:///{Path(url).resolve()}"
-    elif url.startswith(("postgresql://", "postgres://")):
-        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; takehold ships psycopg2.
-        url = "postgresql+psycopg2://" + url.split("://", 1)[1]
-    engine = sqlalchemy.create_engine(url)
-    try:
-        with engine.begin() as connection:
-            for name, frame in tables.items():
-                frame.assign(run_id=run_id).to_sql(
-                    name, connection, if_exists="append", index=False
-                )
-    finally:
-        engine.dispose()
 
 
 def _link_through_current(out: Path, name: str) -> None:

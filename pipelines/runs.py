@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipelines.config import (
@@ -33,6 +34,7 @@ from pipelines.config import (
     require_servers,
     writable_folder,
 )
+from pipelines.history import HistoryStore
 from pipelines.io import export_folder, prefetch_export, read_export
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def score_command(
     runner: str,
     dask_address: str | None,
     partitions: int,
-    sink_url: str | None,
+    history_url: str | None,
     report: bool,
     *,
     rules_only: bool = False,
@@ -65,6 +67,7 @@ def score_command(
     refuse_credentials("EXPORT", export)
     export_folder(export)
     writable_folder(out, "--out")
+    started = time.time()
     settings = _settings()
     require_servers(settings, tracking=not rules_only)
     if runner == "local":  # with Dask the export is read on a worker
@@ -74,17 +77,23 @@ def score_command(
 
     booting.join()
     flow, partitions = _with_runner(nightly_scoring, runner, dask_address, partitions)
-    with console.status(f"Scoring {export} as of {as_of} ..."):
-        run = flow(
-            export=export,
-            as_of=as_of,
-            out=str(out.resolve()),
-            config_file=_path_text(config_path),
-            partitions=partitions,
-            sink_url=sink_parameter(sink_url),
-            report=report,
-            rules_only=rules_only,
-        )
+    try:
+        with console.status(f"Scoring {export} as of {as_of} ..."):
+            run = flow(
+                export=export,
+                as_of=as_of,
+                out=str(out.resolve()),
+                config_file=_path_text(config_path),
+                partitions=partitions,
+                history_url=history_parameter(history_url),
+                report=report,
+                rules_only=rules_only,
+            )
+    except Exception as failure:
+        alert = _alert_since(settings, started)
+        if alert is not None:
+            failure.add_note(f"The failure is recorded in the alert log, {alert}.")
+        raise
     _print_scoring(run, out)
     return 0
 
@@ -170,7 +179,12 @@ def write_evaluation(out: Path, tables: dict, figures: dict) -> list[Path]:
 
 
 def serve_command(
-    export: str, out: Path, cron: str, timezone: str, config_path: Path | None, sink_url: str | None
+    export: str,
+    out: Path,
+    cron: str,
+    timezone: str,
+    config_path: Path | None,
+    history_url: str | None,
 ) -> int:
     load_run_config(config_path)  # refuse a broken configuration now, not at 02:00
     refuse_credentials("EXPORT", export)
@@ -199,11 +213,99 @@ def serve_command(
             "export": export,
             "out": str(out.resolve()),
             "config_file": _path_text(config_path),
-            "sink_url": sink_parameter(sink_url),
+            "history_url": history_parameter(history_url),
         },
         limit=1,
     )
     return 0
+
+
+def report_command(
+    out: Path,
+    compare_to: str | None,
+    history_url: str | None,
+    detailed_charts: int,
+    detailed_services: int,
+    workers: int,
+) -> int:
+    """Rebuild OUT's report, with trends, the comparison (`compare_to`: a run id, a date, or
+    previous_quarter / previous_run; default the run's own setting) and sign-offs from the
+    run history."""
+    from contracts.params import GovernanceParams
+    from pipelines.governance import report_history
+    from report import build_report
+    from report.build import report_folder
+    from report.reading import RunOutputsError, read_run_outputs
+
+    if not Path(out).is_dir():
+        raise RunOutputsError(f"{out} is not a folder: give a finished run's output folder")
+    writable_folder(out, "OUT")
+    settings = _settings()
+    outputs = read_run_outputs(out)
+    params = GovernanceParams.from_dict(outputs.manifest.get("config", {}).get("governance", {}))
+    store = HistoryStore.open(history_url or settings.history_url)
+    try:
+        history = report_history(store, settings, out, report_folder(out), params, compare_to)
+    finally:
+        store.close()
+    written = build_report(
+        out,
+        detailed_chart_limit=detailed_charts,
+        detailed_services=detailed_services,
+        workers=workers or None,
+        history=history,
+        governance_params=params,
+    )
+    console.print(f"Report: {written}; tables: {written.parent / 'tables'}")
+    if history.comparison is not None:
+        console.print(
+            f"Compared with run {history.comparison.run['run_id']} ({history.comparison.why})."
+        )
+    return 0
+
+
+SIGNED_BY_LIMIT = 120
+NOTE_LIMIT = 2000
+
+
+def signoff_command(
+    out: Path, signed_by: str, note: str, run_id: str | None, history_url: str | None
+) -> int:
+    """Record in the run history that a run (OUT's current one unless `run_id`) was reviewed
+    before governance. Nothing else changes: not a score, not a file of the run."""
+    from pipelines.outputs import previous_run_id
+
+    settings = _settings()
+    signed_by, note = (
+        _signoff_text(signed_by, "--by", SIGNED_BY_LIMIT),
+        _signoff_text(note, "--note", NOTE_LIMIT, empty_ok=True),
+    )
+    run_id = run_id or previous_run_id(out)
+    if run_id is None:
+        raise ValueError(f"{out} has no published run (no {out / 'current'}); give --run")
+    store = HistoryStore.open(history_url or settings.history_url)
+    try:
+        at = store.add_signoff(run_id, signed_by, note)
+    finally:
+        store.close()
+    console.print(
+        f"Run {run_id} signed off by {signed_by} at {at:%d %b %Y %H:%M} UTC. The next report "
+        f"shows it; `takehold report {out}` rebuilds the current one now."
+    )
+    return 0
+
+
+def _signoff_text(value: str, option: str, limit: int, empty_ok: bool = False) -> str:
+    """A sign-off's name or note, stripped; refused when empty (unless allowed), too long, or
+    holding control characters (a note is one paragraph of plain text)."""
+    text = (value or "").strip()
+    if not text and not empty_ok:
+        raise ValueError(f"{option} must not be empty")
+    if len(text) > limit:
+        raise ValueError(f"{option} is {len(text)} characters long; at most {limit}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError(f"{option} must be plain text on one line (no control characters)")
+    return text
 
 
 def demo_command(services: int, years: float, seed: int) -> int:
@@ -268,13 +370,13 @@ def _settings() -> Settings:
     return settings
 
 
-def sink_parameter(sink_url: str | None) -> str | None:
-    """The sink URL as a flow parameter; one with credentials goes to the environment
-    (TAKEHOLD_SINK_URL, which the flow reads) instead, since Prefect records parameters."""
-    if has_credentials(sink_url):
-        os.environ["TAKEHOLD_SINK_URL"] = str(sink_url)
+def history_parameter(history_url: str | None) -> str | None:
+    """The history URL as a flow parameter; one with credentials goes to the environment
+    (TAKEHOLD_HISTORY_URL, which the flow reads) instead, since Prefect records parameters."""
+    if has_credentials(history_url):
+        os.environ["TAKEHOLD_HISTORY_URL"] = str(history_url)
         return None
-    return sink_url
+    return history_url
 
 
 def _path_text(path: Path | None) -> str | None:
@@ -329,6 +431,12 @@ def _with_runner(flow, runner: str, address: str | None, partitions: int):
     return flow.with_options(task_runner=task_runner), (partitions or 4)
 
 
+def _alert_since(settings: Settings, started: float) -> Path | None:
+    """The alert log, when the run wrote an alert to it after `started` (epoch seconds)."""
+    log_file = settings.alert_log
+    return log_file if log_file.exists() and log_file.stat().st_mtime >= started else None
+
+
 def _print_export_summary(source: str, as_of: date) -> None:
     export = read_export(source)
     table = Table(title=f"Export {source}")
@@ -379,6 +487,8 @@ def _print_scoring(run, out: Path) -> None:
         f"{used}. Outputs: {out} ({', '.join(files)}). Stage times (s): {manifest['timings']}",
         markup=False,
     )
+    for warning in manifest.get("warnings") or []:
+        console.print(f"[yellow]Warning:[/yellow] {escape(warning['message'])}", soft_wrap=True)
 
 
 def _print_replay(result) -> None:

@@ -22,6 +22,7 @@ from contracts.files import HandedTables
 from contracts.params import RunConfig
 from contracts.tables import (
     CONTRIBUTIONS,
+    MODEL_INPUTS,
     MONTHLY_COMPLIANCE,
     SCORES,
     SERVICES,
@@ -66,6 +67,7 @@ class PartitionScores:
     contributions: pd.DataFrame
     monthly: pd.DataFrame
     timeline: pd.DataFrame
+    inputs: pd.DataFrame  # what the model was given (MODEL_INPUTS)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class ScoringOutputs:
     contributions: pd.DataFrame
     monthly: pd.DataFrame
     timeline: pd.DataFrame
+    inputs: pd.DataFrame
     extra: dict = field(default_factory=dict)
 
 
@@ -167,7 +170,7 @@ def score_partition(
     evidence = prepare_as_of(tables, [as_of], config.features, checks=days)
     features = build_feature_frame(tables, [as_of], config.features, evidence=evidence)
     if features.empty:
-        return PartitionScores(*(pd.DataFrame() for _ in range(4)))
+        return PartitionScores(*(pd.DataFrame() for _ in range(5)))
     predictions, factors, contributions = model_answers(features, model)
     stages = classify_stages(features, config.threshold)
     claims = claim_check(stages, features, config.threshold)
@@ -202,6 +205,7 @@ def score_partition(
             matrices=evidence.monthly,
         ),
         timeline=evidence_timeline(tables, scores["improvement_id"]),
+        inputs=features[[IMPROVEMENT_ID, AS_OF, *MODEL_FEATURES]],
     )
 
 
@@ -250,6 +254,7 @@ def combine_partitions(
         contributions=joined("contributions", ["improvement_id", "term"]),
         monthly=joined("monthly", ["improvement_id", "month"]),
         timeline=joined("timeline", ["improvement_id", "date", "event"]),
+        inputs=joined("inputs", ["improvement_id"]),
     )
 
 
@@ -347,11 +352,8 @@ def _declarations(tables: dict, improvements: pd.DataFrame, wanted: pd.Index) ->
 # --- writing ----------------------------------------------------------------------------------
 
 
-def write_outputs(
-    folder: Path, scored: ScoringOutputs, manifest: dict, sink_url: str | None, run_id: str
-) -> None:
-    """Every run-output table to its declared files (`contracts.tables`), the manifest, and
-    the SQL sink when one is configured."""
+def write_outputs(folder: Path, scored: ScoringOutputs, manifest: dict) -> None:
+    """Every run-output table to its declared files (`contracts.tables`), and the manifest."""
     for table, frame in (
         (SCORES, scored.scores),
         (SERVICES, scored.services),
@@ -360,11 +362,8 @@ def write_outputs(
         (CONTRIBUTIONS, scored.contributions),
     ):
         outputs.write_declared(frame, table, folder)
+    outputs.write_declared(scored.inputs, MODEL_INPUTS, folder, features=MODEL_FEATURES)
     outputs.write_manifest(folder, manifest)
-    if sink_url:
-        outputs.append_to_sink(
-            sink_url, run_id, {"scores": scored.scores, "service_rankings": scored.services}
-        )
 
 
 def write_evidence_threshold(config: RunConfig, folder: Path) -> None:
@@ -387,8 +386,9 @@ def run_manifest(
     rules_only_because: str | None = None,
 ) -> dict:
     """The run's record: inputs with hashes, where every row went, the model (or why there
-    was none), the whole configuration, the code version and the stage times. Never a row of
-    evidence."""
+    was none), the whole configuration, the code version and the stage times; `warnings`
+    about the input against earlier runs, and `finished_at`, set as the run publishes. Never a
+    row of evidence."""
     return {
         "run_id": run_id,
         "as_of": str(as_of),
@@ -412,6 +412,8 @@ def run_manifest(
         "config": config.to_dict(),
         "code_version": code_version(),
         "timings": dict(timings),
+        "warnings": [],
+        "finished_at": None,
     }
 
 

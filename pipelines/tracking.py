@@ -227,6 +227,20 @@ def champion_model_or_none(settings: Settings):
 
 
 @tracking_server
+def load_model_version(settings: Settings, version: str):
+    """A registered version of the model (the one an earlier run scored with); raises
+    LookupError naming it when the registry does not hold it."""
+    client_for(settings)
+    try:
+        return mlflow.sklearn.load_model(f"models:/{settings.model_name}/{version}")
+    except (MlflowException, OSError) as problem:
+        raise LookupError(
+            f"model {settings.model_name} version {version} could not be loaded from "
+            f"{redacted_url(settings.mlflow_tracking_uri)}: {type(problem).__name__}"
+        ) from None
+
+
+@tracking_server
 def download_run_artifacts(settings: Settings, run_id: str, path: str, dest: Path) -> Path:
     """Copy a run's artifact folder (e.g. the backtest tables) to `dest`."""
     client = client_for(settings)

@@ -28,8 +28,10 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
+from contracts.params import GovernanceParams
 from features.spc import assurance, variation_icon
-from report import charts, content, evidence, tables
+from report import charts, content, evidence, governance, tables
+from report.history import RunHistory, empty_history
 from report.reading import RunOutputs, read_run_outputs
 from report.render import render_report
 from report.spreadsheet import write_spreadsheet_tables
@@ -54,11 +56,15 @@ def build_report(
     detailed_chart_limit: int = DETAILED_CHART_LIMIT,
     detailed_services: int = content.DETAILED_SERVICES,
     workers: int | None = None,
+    history: RunHistory | None = None,
+    governance_params: GovernanceParams | None = None,
 ) -> Path:
     """Write OUT/report.html and OUT/tables/*.csv from the run outputs in `out_dir`.
 
     Charts are drawn in `workers` processes (default: the usable CPUs, at most
-    MAX_CHART_WORKERS); the page is the same for any number.
+    MAX_CHART_WORKERS); the page is the same for any number. `history`: the earlier runs of
+    this output folder (trends, the comparison and why probabilities moved, sign-offs); without
+    it the page says there is none.
 
     Returns the path of report.html. When OUT publishes runs through `OUT/current`, the files
     are written into the current run's folder (OUT/report.html links there).
@@ -75,10 +81,15 @@ def build_report(
         detailed_chart_limit,
         detailed_services,
         chart_workers() if workers is None else workers,
+        history=history,
+        governance_params=governance_params,
     )
     path = target / REPORT_FILE
+    compared = page.pop("compared_tables")
     path.write_text(render_report(page), encoding="utf-8")
-    write_spreadsheet_tables(board_tables(outputs, improvements, changes), target / TABLES_FOLDER)
+    write_spreadsheet_tables(
+        {**board_tables(outputs, improvements, changes), **compared}, target / TABLES_FOLDER
+    )
     log.info(
         "report written: %s (%.1f MB, %.1f s)",
         path,
@@ -101,8 +112,12 @@ def page_content(
     detailed_chart_limit: int,
     detailed_services: int = content.DETAILED_SERVICES,
     workers: int = 1,
+    *,
+    history: RunHistory | None = None,
+    governance_params: GovernanceParams | None = None,
 ) -> dict:
     """All template data for the page, charts included."""
+    history = history or empty_history("This report was built without the run history.")
     points = evidence.spc_points(outputs.monthly)
     factors = evidence.top_factors(outputs.contributions)
     timeline = evidence.timelines(outputs.timeline)
@@ -115,6 +130,9 @@ def page_content(
         carded, points, factors, timeline, detailed, workers=workers, shapes=outputs.shape_functions
     )
     items = content.improvement_items(improvements, factors, timeline, points, drawn)
+    trend_by_id = governance.improvement_trends(history, outputs, set(carded["improvement_id"]))
+    for key, item in items.items():
+        item["trend"] = trend_by_id.get(key)
     summary = content.summary_content(
         outputs, improvements, charts.stage_chart(tables.stage_counts(outputs.scores)), changes
     )
@@ -124,13 +142,20 @@ def page_content(
         detailed_capped=bool(carded["attention"].sum() > len(detailed)),
         detailed_services=min(detailed_services, len(outputs.services)),
     )
+    service_trends = governance.service_trends(history, outputs)
+    services = content.service_content(outputs.services, improvements, items, detailed_services)
+    for entry in services:
+        entry["trend"] = service_trends.get(entry["location_id"])
+    over_time, compared_tables = governance.governance_content(
+        outputs, improvements, history, governance_params or GovernanceParams()
+    )
     return {
         "run": content.run_facts(outputs),
         "summary": summary,
-        "services": content.service_content(
-            outputs.services, improvements, items, detailed_services
-        ),
+        "services": services,
         "model": content.model_content(outputs, reliability_svg(outputs), shapes_svg),
+        "governance": over_time,
+        "compared_tables": compared_tables,  # every row, for tables/ (not for the page)
     }
 
 

@@ -51,7 +51,17 @@ def report_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters.update(percent=percent, day=day, words=words, number=number, text=text)
+    environment.filters.update(
+        percent=percent,
+        day=day,
+        words=words,
+        number=number,
+        text=text,
+        moment=moment,
+        points=points,
+        signed=signed,
+        signed_points=signed_points,
+    )
     return environment
 
 
@@ -89,6 +99,36 @@ def day(value) -> str:
     if isinstance(value, datetime | date | pd.Timestamp):
         return f"{value:%d %b %Y}"
     return str(value)
+
+
+def moment(value) -> str:
+    """A UTC time as '31 Oct 2026 09:12 UTC'; missing -> an em dash."""
+    if is_missing(value):
+        return MISSING
+    stamp = pd.to_datetime(value, errors="coerce")
+    return MISSING if stamp is pd.NaT else f"{stamp:%d %b %Y %H:%M} UTC"
+
+
+def points(value) -> str:
+    """A probability change as percentage points: 0.1 -> '10'; missing -> an em dash."""
+    return MISSING if is_missing(value) else f"{float(value) * 100:.0f}"
+
+
+def signed_points(value) -> str:
+    """A probability change as signed points: -0.123 -> '−12.3'; missing -> an em dash."""
+    return MISSING if is_missing(value) else _signed(float(value) * 100, 1)
+
+
+def signed(value, digits: int = 2) -> str:
+    """A signed number: 0.5 -> '+0.50', -0.5 -> '−0.50'; missing -> an em dash."""
+    return MISSING if is_missing(value) else _signed(float(value), digits)
+
+
+def _signed(value: float, digits: int) -> str:
+    text = f"{abs(value):.{digits}f}"
+    if float(text) == 0:
+        return text
+    return ("+" if value > 0 else "\u2212") + text
 
 
 def words(value) -> str:

@@ -13,6 +13,17 @@ STAGE_ORDER = ("not_started", "emerging", "consolidating", "embedded", "slipping
 # previous run is listed under "what changed"; smaller moves are within a run's usual noise.
 NOTABLE_PROBABILITY_CHANGE = 0.10
 CHANGE_ORDER = ("new", "no_longer_scored", "stage_changed", "new_trigger", "probability_moved")
+# What the comparison with an earlier run lists (moves of the probability are explained
+# separately: `models.governance.movement_reasons`).
+COMPARISON_ORDER = (
+    "new",
+    "no_longer_scored",
+    "stage_changed",
+    "claim_changed",
+    "new_trigger",
+    "trigger_cleared",
+)
+CHANGE_COLUMNS = ["improvement_id", "location_id", "change", "before", "after"]
 
 
 def ranked_services(services: pd.DataFrame) -> pd.DataFrame:
@@ -84,33 +95,65 @@ def changes_since_previous(scores: pd.DataFrame, previous: pd.DataFrame | None) 
     trigger that did not fire last run) and probability_moved (by NOTABLE_PROBABILITY_CHANGE
     or more). `before` and `after` give the old and new stage, trigger or probability as text.
     """
-    columns = ["improvement_id", "location_id", "change", "before", "after"]
     if previous is None:
-        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
-    both = scores.merge(
-        previous, on="improvement_id", how="outer", suffixes=("", "_before"), indicator=True
-    )
-    both = both.assign(location_id=both["location_id"].fillna(both["location_id_before"]))
+        return _no_changes()
+    both = _side_by_side(scores, previous)
     parts = [
         _new_and_gone(both),
         _stage_changes(both),
-        _new_triggers(both),
+        _trigger_changes(both, "new_trigger"),
         _probability_moves(both),
     ]
-    changes = pd.concat([p[columns] for p in parts], ignore_index=True)
-    order = changes["change"].map({c: i for i, c in enumerate(CHANGE_ORDER)})
-    return (
-        changes.assign(_order=order)
-        .sort_values(["_order", "improvement_id"])
-        .drop(columns="_order")
-        .reset_index(drop=True)
+    return _in_order(parts, CHANGE_ORDER)
+
+
+def changes_between(scores: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:
+    """What changed since an earlier run, one row per improvement and kind of change
+    (`COMPARISON_ORDER`): new, no_longer_scored, stage_changed, claim_changed (the claim check
+    of the declared status against the evidence), new_trigger and trigger_cleared."""
+    both = _side_by_side(scores, earlier)
+    parts = [
+        _new_and_gone(both),
+        _stage_changes(both),
+        _claim_changes(both),
+        _trigger_changes(both, "new_trigger"),
+        _trigger_changes(both, "trigger_cleared"),
+    ]
+    return _in_order(parts, COMPARISON_ORDER)
+
+
+def count_changes(changes: pd.DataFrame, order: tuple[str, ...]) -> pd.DataFrame:
+    """Improvements per kind of change, in `order`, zero when none."""
+    counts = changes["change"].value_counts().reindex(list(order), fill_value=0)
+    return pd.DataFrame({"change": list(order), "improvements": counts.to_numpy()})
+
+
+def service_moves(services: pd.DataFrame, earlier: pd.DataFrame, places: int) -> pd.DataFrame:
+    """Services whose oversight rank moved by at least `places` since an earlier run, or that
+    are new to the ranking or left it: location_id, name, rank_before, rank, places_up
+    (positive: moved up, towards more oversight), priority_before, priority_score. Largest
+    move first."""
+    now = services[["location_id", "name", "rank", "priority_score"]]
+    then = earlier[["location_id", "name", "rank", "priority_score"]].rename(
+        columns={"name": "name_before", "rank": "rank_before", "priority_score": "priority_before"}
     )
+    both = now.merge(then, on="location_id", how="outer", indicator=True)
+    up = both["rank_before"] - both["rank"]
+    both = both.assign(
+        places_up=up,
+        name=both["name"].fillna(both["name_before"]),
+        _size=-up.abs().fillna(float("inf")),  # arrivals and departures first
+    )
+    picked = both[(up.abs() >= places) | (both["_merge"] != "both")]
+    columns = ["location_id", "name", "rank_before", "rank", "places_up", "priority_before"]
+    return picked.sort_values(["_size", "rank", "location_id"], kind="mergesort")[
+        [*columns, "priority_score"]
+    ].reset_index(drop=True)
 
 
 def change_summary(changes: pd.DataFrame) -> pd.DataFrame:
     """Count of changes per kind, in a fixed order, zero when none."""
-    counts = changes["change"].value_counts().reindex(list(CHANGE_ORDER), fill_value=0)
-    return pd.DataFrame({"change": list(CHANGE_ORDER), "improvements": counts.to_numpy()})
+    return count_changes(changes, CHANGE_ORDER)
 
 
 def backtest_summary(backtest: pd.DataFrame) -> pd.DataFrame:
@@ -124,6 +167,29 @@ def backtest_summary(backtest: pd.DataFrame) -> pd.DataFrame:
         n=backtest.groupby("model", sort=False)["n"].sum(),
     )
     return summary.sort_values("auroc", ascending=False).reset_index()
+
+
+def _no_changes() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in CHANGE_COLUMNS})
+
+
+def _side_by_side(scores: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:
+    """Every improvement of either run, this run's columns beside the earlier's (`_before`)."""
+    both = scores.merge(
+        earlier, on="improvement_id", how="outer", suffixes=("", "_before"), indicator=True
+    )
+    return both.assign(location_id=both["location_id"].fillna(both["location_id_before"]))
+
+
+def _in_order(parts: list[pd.DataFrame], order: tuple[str, ...]) -> pd.DataFrame:
+    changes = pd.concat([p[CHANGE_COLUMNS] for p in parts], ignore_index=True)
+    rank = changes["change"].map({c: i for i, c in enumerate(order)})
+    return (
+        changes.assign(_order=rank)
+        .sort_values(["_order", "improvement_id"])
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def _new_and_gone(both: pd.DataFrame) -> pd.DataFrame:
@@ -146,23 +212,33 @@ def _stage_changes(both: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _new_triggers(both: pd.DataFrame) -> pd.DataFrame:
+def _claim_changes(both: pd.DataFrame) -> pd.DataFrame:
     matched = both[both["_merge"] == "both"]
-    now = matched[["improvement_id", "location_id", "triggers"]].explode("triggers")
-    before = matched[["improvement_id", "triggers_before"]].explode("triggers_before")
-    joined = now.dropna(subset=["triggers"]).merge(
-        before.rename(columns={"triggers_before": "triggers"}),
-        on=["improvement_id", "triggers"],
+    now, then = matched["claim_check"].astype("str"), matched["claim_check_before"].astype("str")
+    moved = matched[now != then]
+    return moved.assign(change="claim_changed", before=then[now != then], after=now[now != then])
+
+
+def _trigger_changes(both: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Triggers that fire now and did not before (new_trigger), or the other way round
+    (trigger_cleared), joined per improvement in the run's order."""
+    matched = both[both["_merge"] == "both"]
+    fired, other = ("triggers", "triggers_before")
+    if kind == "trigger_cleared":
+        fired, other = other, fired
+    here = matched[["improvement_id", "location_id", fired]].explode(fired)
+    there = matched[["improvement_id", other]].explode(other)
+    joined = here.dropna(subset=[fired]).merge(
+        there.rename(columns={other: fired}),
+        on=["improvement_id", fired],
         how="left",
         indicator="_seen",
     )
-    fresh = joined[joined["_seen"] == "left_only"]
-    return (
-        fresh.groupby(["improvement_id", "location_id"], as_index=False)["triggers"]
-        .agg("; ".join)
-        .assign(change="new_trigger", before="")
-        .rename(columns={"triggers": "after"})
-    )
+    only = joined[joined["_seen"] == "left_only"]
+    listed = only.groupby(["improvement_id", "location_id"], as_index=False)[fired].agg("; ".join)
+    if kind == "trigger_cleared":
+        return listed.assign(change=kind, after="").rename(columns={fired: "before"})
+    return listed.assign(change=kind, before="").rename(columns={fired: "after"})
 
 
 def _probability_moves(both: pd.DataFrame) -> pd.DataFrame:

@@ -20,15 +20,28 @@ def output_tables() -> str:
     """Every table a run writes, from `contracts.tables`."""
     from contracts.tables import OUTPUT_TABLES
 
-    parts = []
-    for table in OUTPUT_TABLES:
-        files = ", ".join(f"`{name}`" for name in table.files)
-        rows = "\n".join(f"| `{c.name}` | {c.kind} | {c.meaning} |" for c in table.columns)
-        parts.append(
-            f"### {table.name} ({files})\n\n{table.meaning}\n\n"
-            f"| column | kind | meaning |\n| --- | --- | --- |\n{rows}\n"
-        )
-    return "\n".join(parts)
+    return "\n".join(_table_section(t, ", ".join(f"`{n}`" for n in t.files)) for t in OUTPUT_TABLES)
+
+
+def history_tables() -> str:
+    """The run history's tables, from `contracts.tables`."""
+    from contracts.tables import HISTORY_SCHEMA_VERSION, HISTORY_TABLES
+
+    head = f"Schema version {HISTORY_SCHEMA_VERSION}.\n\n"
+    return head + "\n".join(
+        _table_section(t, "indexed on " + ", ".join(f"`{c}`" for c in t.indexed))
+        for t in HISTORY_TABLES
+    )
+
+
+def _table_section(table, where: str) -> str:
+    rows = "\n".join(f"| `{c.name}` | {c.kind} | {c.meaning} |" for c in table.columns)
+    if table.feature_columns:
+        rows += "\n| (each model feature) | number or text | The features of `features/columns.py`, in order. |"
+    return (
+        f"### {table.name} ({where})\n\n{table.meaning}\n\n"
+        f"| column | kind | meaning |\n| --- | --- | --- |\n{rows}\n"
+    )
 
 
 def configuration_reference() -> str:
@@ -62,6 +75,7 @@ def configuration_reference() -> str:
 PARTS: tuple[tuple[str, str, Callable[[], str]], ...] = (
     ("docs/interfaces.md", "output-tables", output_tables),
     ("README.md", "configuration-reference", configuration_reference),
+    ("docs/interfaces.md", "history-tables", history_tables),
 )
 
 

@@ -501,3 +501,137 @@ def _manifest(scores: pd.DataFrame, services: pd.DataFrame, previous: str | None
         "code_version": "0.1.0+g1234abc",
         "timings": {"total_seconds": 95.2},
     }
+
+
+# --- the run history the report is given (`report.history.RunHistory`) --------------------------
+
+HOSTILE_SIGNER = "<b>Dr Who</b>"
+HOSTILE_NOTE = '=1+1 <script>alert(4)</script> "reviewed"'
+EARLIER_DAYS = ("2026-03-31", "2026-06-30", "2026-09-30", "2026-10-30")
+WARNING = {
+    "kind": "identical_export",
+    "file": "",
+    "message": "This export is identical, file for file, to the one the run of 30 Oct 2026 read.",
+}
+
+
+def run_history(
+    out_dir: Path, *, seed: int = 0, hostile: bool = True, days: tuple[str, ...] = EARLIER_DAYS
+):
+    """Earlier runs for the report of the run written by `write_run_outputs(out_dir)`, shaped
+    as the history declares them (`contracts.tables.HISTORY_*`): a run at each of `days`
+    (by default three quarter ends and last night), their scores drifting towards tonight's,
+    sign-offs, and the comparison with the last run before the quarter (2026-09-30 by default)
+    with real movement reasons. Also writes an input warning into the run's manifest."""
+    from contracts.tables import (
+        HISTORY_RUNS,
+        HISTORY_SCORES,
+        HISTORY_SERVICES,
+        HISTORY_SIGNOFFS,
+    )
+    from models.governance import Explained, movement_reasons
+    from report.history import (
+        TREND_SCORE_COLUMNS,
+        TREND_SERVICE_COLUMNS,
+        Comparison,
+        RunHistory,
+    )
+
+    rng = np.random.default_rng(seed)
+    out_dir = Path(out_dir)
+    scores = pd.read_parquet(out_dir / "scores.parquet")
+    services = pd.read_csv(out_dir / "services.csv")
+    contributions = pd.read_parquet(out_dir / "contributions.parquet")
+    as_of = pd.to_datetime(list(days))
+    quarter = int((as_of < AS_OF.to_period("Q").start_time).sum()) - 1
+    runs = conform(
+        pd.DataFrame(
+            {
+                "run_id": [f"{d.replace('-', '')}-T020000-earlier" for d in days],
+                "out": str(out_dir.resolve()),
+                "as_of": as_of,
+                "finished_at": as_of + pd.Timedelta(days=1, hours=2),
+                "previous_run_id": None,
+                "export": "/exports/group",
+                "model_name": "takehold",
+                "model_version": np.where(np.arange(len(days)) <= quarter, "6", MODEL_VERSION),
+                "model_run_id": "mlflow-run",
+                "code_version": "0.1.0",
+                "services": len(services),
+                "improvements": len(scores),
+                "warnings": 0,
+                "config": "{}",
+            }
+        ),
+        HISTORY_RUNS,
+    )
+    earlier_scores, earlier_services = [], []
+    for step, run_id in enumerate(runs["run_id"]):
+        drift = (len(runs) - step) * 0.06
+        older = scores.assign(
+            run_id=run_id,
+            as_of=runs["as_of"].iloc[step],
+            p_hold=np.clip(scores["p_hold"] + rng.normal(0, drift, len(scores)), 0.01, 0.99),
+            stage=np.where(rng.random(len(scores)) < drift, "emerging", scores["stage"]),
+            claim_check=np.where(
+                rng.random(len(scores)) < drift, "overclaim", scores["claim_check"]
+            ),
+        )
+        older = older.assign(p_hold_low=older["p_hold"] - 0.05, p_hold_high=older["p_hold"] + 0.05)
+        earlier_scores.append(conform(older, HISTORY_SCORES))
+        ranked = services.sample(frac=1, random_state=step).assign(
+            rank=np.arange(1, len(services) + 1), run_id=run_id
+        )
+        earlier_services.append(conform(ranked, HISTORY_SERVICES))
+    all_scores = pd.concat(earlier_scores, ignore_index=True)
+    all_services = pd.concat(earlier_services, ignore_index=True)
+    signer = HOSTILE_SIGNER if hostile else "A. Analyst"
+    signoffs = conform(
+        pd.DataFrame(
+            {
+                "run_id": [runs["run_id"].iloc[quarter], RUN_ID],
+                "signed_by": ["Q. Lead", signer],
+                "signed_at": pd.to_datetime(["2026-10-02 09:30", "2026-11-01 10:15"]),
+                "note": ["Q3 reviewed", HOSTILE_NOTE if hostile else "Ready for Q4"],
+            }
+        ),
+        HISTORY_SIGNOFFS,
+    ).assign(as_of=[runs["as_of"].iloc[quarter], AS_OF])
+    quarter_id = runs["run_id"].iloc[quarter]
+    quarter_scores = earlier_scores[quarter].drop(columns="run_id")
+    before = contributions.assign(
+        contribution=contributions["contribution"] + rng.normal(0, 0.3, len(contributions))
+    )
+    moves, terms = movement_reasons(
+        Explained(quarter_scores.set_index("improvement_id")["p_hold"], before),
+        Explained(scores.set_index("improvement_id")["p_hold"], contributions),
+        None,
+        same_model=False,
+        threshold=0.1,
+    )
+    moves = moves.assign(
+        evidence_change=moves["change"] * 0.7,
+        model_change=moves["change"] * 0.3,
+        moved_by="new evidence",
+    )
+    comparison = Comparison(
+        run=runs.iloc[quarter].to_dict(),
+        why="the last run before this quarter (Q4 2026) began",
+        scores=quarter_scores,
+        services=earlier_services[quarter].drop(columns="run_id"),
+        moves=moves,
+        move_terms=terms,
+        notes=(f"Model version 6 scored run {quarter_id}.",),
+    )
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    manifest["warnings"] = [WARNING]
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return RunHistory(
+        runs=runs,
+        scores=all_scores[list(TREND_SCORE_COLUMNS)],
+        services=all_services[list(TREND_SERVICE_COLUMNS)],
+        signoffs=signoffs,
+        comparison=comparison,
+        comparison_note=comparison.why,
+        database="sqlite:///history.db",
+    )

@@ -136,15 +136,17 @@ def test_every_table_is_written_as_declared_and_the_report_reads_only_that(night
     """The run writes each declared table with exactly its declared columns, and the report's
     reader finds every column it shows in what the run wrote (review_overdue once was not)."""
     from contracts.tables import OUTPUT_TABLES
+    from models.ga2m import MODEL_FEATURES
     from report.reading import read_run_outputs
 
     _, out = nightly
     written = {}
     for table in OUTPUT_TABLES:
+        features = list(MODEL_FEATURES) if table.feature_columns else []
         for name in table.files:
             path = out / name
             frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-            assert list(frame.columns) == list(table.column_names), name
+            assert list(frame.columns) == [*table.column_names, *features], name
             written[table.name] = frame
     outputs = read_run_outputs(out)
     for table in ("scores", "services", "monthly", "timeline", "contributions"):
@@ -271,8 +273,8 @@ def test_the_sql_sink_appends_each_run(demo, tmp_path):
     import sqlite3
 
     sink = tmp_path / "history.db"
-    first = score(demo, tmp_path / "out", sink_url=str(sink), report=False)
-    second = score(demo, tmp_path / "out", sink_url=str(sink), report=False)
+    first = score(demo, tmp_path / "out", history_url=str(sink), report=False)
+    second = score(demo, tmp_path / "out", history_url=str(sink), report=False)
     with sqlite3.connect(sink) as connection:
         runs_seen = connection.execute(
             "select run_id, count(*) from scores group by run_id"
@@ -371,3 +373,199 @@ def test_a_partition_hands_its_tables_over_and_scores_the_same(demo):
     for name in ("scores", "contributions", "monthly", "timeline"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name))
     assert len(got.monthly) > 0
+
+
+# --- governance over time: the run history, trends, comparison, sign-off, alerts, retention -----
+
+
+def night(demo, out: Path, as_of: date, history: Path, **options):
+    from pipelines.flows import nightly_scoring
+
+    return nightly_scoring(
+        export=str(demo["export"]),
+        out=str(out),
+        as_of=as_of,
+        config_overrides=options.pop("config_overrides", LIGHT_OVERRIDES),
+        history_url=str(history),
+        today=RUN_DAY,
+        **options,
+    )
+
+
+def test_three_nights_give_trends_a_quarter_comparison_reasons_and_a_signoff(demo, tmp_path):
+    """One night a quarter earlier (scored by the champion), then two consecutive nights scored
+    by a newly trained model version; a sign-off; the report rebuilt in governance mode. The
+    history database and the report both show what the issue promises."""
+    import sqlite3
+    from datetime import timedelta
+
+    from models.promotion import PromotionDecision
+    from pipelines import runs, tracking
+    from pipelines.flows import train_model
+
+    settings, end = demo["settings"], demo["as_of"]
+    out, history = tmp_path / "out", tmp_path / "history.db"
+    quarter_day = (pd.Timestamp(end) - pd.DateOffset(months=3)).date()
+    assert pd.Timestamp(quarter_day).to_period("Q") < pd.Timestamp(end).to_period("Q")
+    champion = tracking.champion(settings)
+    quarter = night(demo, out, quarter_day, history)
+    retrained = train_model(
+        export=str(demo["export"]),
+        as_of=end,
+        config_overrides={"model": {**LIGHT_OVERRIDES["model"], "random_state": 3}},
+        today=RUN_DAY,
+    )
+    assert retrained["version"] != champion.version
+    tracking.apply_promotion(settings, retrained["version"], PromotionDecision(True, "test"))
+    try:
+        first = night(demo, out, end - timedelta(days=1), history)
+        second = night(demo, out, end, history)
+    finally:
+        tracking.apply_promotion(settings, champion.version, PromotionDecision(True, "restored"))
+
+    # A sign-off is recorded and changes no score.
+    scores_file = (out / "scores.parquet").read_bytes()
+    with sqlite3.connect(history) as connection:
+        before = connection.execute(
+            "select * from scores where run_id = ? order by improvement_id", (second.run_id,)
+        ).fetchall()
+    assert (
+        runs.signoff_command(out, "A. Analyst", "Reviewed for Q4 governance", None, str(history))
+        == 0
+    )
+    assert (out / "scores.parquet").read_bytes() == scores_file
+    assert runs.report_command(out, "previous_quarter", str(history), 150, 30, 1) == 0
+    assert (out / "scores.parquet").read_bytes() == scores_file
+
+    with sqlite3.connect(history) as connection:
+        sql = connection.execute
+        after = sql(
+            "select * from scores where run_id = ? order by improvement_id", (second.run_id,)
+        ).fetchall()
+        recorded = sql(
+            "select run_id, as_of, model_version, out from runs order by as_of"
+        ).fetchall()
+        per_run = dict(sql("select run_id, count(*) from scores group by run_id").fetchall())
+        triggers = sql(
+            "select count(*) from triggers where run_id = ?", (second.run_id,)
+        ).fetchone()
+        files = sql(
+            "select count(*) from input_files where run_id = ?", (second.run_id,)
+        ).fetchone()
+        warned = sql("select run_id, kind from warnings order by run_id").fetchall()
+        signed = sql("select run_id, signed_by, note from signoffs").fetchall()
+    assert after == before
+    assert [r[0] for r in recorded] == [quarter.run_id, first.run_id, second.run_id]
+    assert [r[1][:10] for r in recorded] == [
+        str(quarter_day),
+        str(end - timedelta(days=1)),
+        str(end),
+    ]
+    assert [r[2] for r in recorded] == [
+        champion.version,
+        retrained["version"],
+        retrained["version"],
+    ]
+    assert {r[3] for r in recorded} == {str(out.resolve())}
+    scores = pd.read_parquet(out / "scores.parquet")
+    assert per_run[second.run_id] == len(scores)
+    assert (
+        triggers[0]
+        == scores["triggers"]
+        .fillna("")
+        .str.split("; ")
+        .map(lambda items: len([t for t in items if t]))
+        .sum()
+    )
+    assert files[0] == len(second.manifest["inputs"])
+    # The same export three times: the two later nights are warned that it was not refreshed.
+    assert warned == [(first.run_id, "identical_export"), (second.run_id, "identical_export")]
+    assert signed == [(second.run_id, "A. Analyst", "Reviewed for Q4 governance")]
+
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "What changed since the last run before this quarter (Q4 2026) began, and why" in page
+    assert f"Compared with run <strong>{quarter.run_id}</strong>" in page
+    assert f"Over 3 runs since {pd.Timestamp(quarter_day):%d %b %Y}" in page  # trends
+    assert "A. Analyst" in page and "Reviewed for Q4 governance" in page  # sign-off
+    assert "identical, file for file" in page  # the warning about the input
+
+    # Why it moved: a new model and new evidence, split exactly.
+    tables = out / "tables"
+    moves = pd.read_csv(tables / "why_it_moved.csv", encoding="utf-8-sig")
+    terms = pd.read_csv(tables / "why_it_moved_terms.csv", encoding="utf-8-sig")
+    assert len(moves) > 0 and set(terms["improvement_id"]) == set(moves["improvement_id"])
+    assert set(moves["moved_by"]) <= {"new evidence", "a new model", "new evidence and a new model"}
+    assert (moves["evidence_change"] + moves["model_change"] - moves["change"]).abs().max() < 1e-9
+    assert (moves["model_change"].abs() > 1e-6).any()  # the model did change
+    # The split, recomputed from the artifacts: the earlier model on tonight's evidence.
+    earlier_model = tracking.load_model_version(settings, champion.version)
+    inputs = pd.read_parquet(out / "model_inputs.parquet").set_index("improvement_id")
+    moved = moves.set_index("improvement_id")
+    middle = earlier_model.predict_proba(inputs.loc[moved.index])[:, 1]
+    then = pd.read_parquet(out / "runs" / quarter.run_id / "scores.parquet").set_index(
+        "improvement_id"
+    )["p_hold"]
+    expected = middle - then.loc[moved.index].to_numpy()
+    assert (moved["evidence_change"].to_numpy() - expected).max() < 1e-9
+
+
+def test_a_failed_run_leaves_nothing_in_the_history_and_raises_a_local_alert(
+    demo, tmp_path, monkeypatch
+):
+    import json as json_module
+    import sqlite3
+
+    import report
+
+    out, history = tmp_path / "out", tmp_path / "history.db"
+    first = night(demo, out, demo["as_of"], history, report=False)
+
+    def report_fails(folder, **settings):
+        raise RuntimeError("the report stage failed")
+
+    monkeypatch.setattr(report, "build_report", report_fails)
+    with pytest.raises(RuntimeError, match="report stage failed"):
+        night(demo, out, demo["as_of"], history)
+    with sqlite3.connect(history) as connection:
+        assert connection.execute("select run_id from runs").fetchall() == [(first.run_id,)]
+        assert connection.execute("select count(distinct run_id) from scores").fetchone() == (1,)
+    alert = json_module.loads(demo["settings"].alert_log.read_text().splitlines()[-1])
+    assert alert["kind"] == "failed"
+    assert alert["out"] == str(out)
+    assert "the report stage failed" in alert["message"]
+
+
+def test_a_blocked_export_is_alerted_as_blocked_and_the_command_says_where(
+    demo, tmp_path, monkeypatch, capsys
+):
+    import json as json_module
+
+    from pipelines import runs
+
+    broken = tmp_path / "broken"
+    shutil.copytree(demo["export"], broken)
+    services = pd.read_csv(broken / "services.csv", dtype=str)
+    pd.concat([services, services.head(1)]).to_csv(broken / "services.csv", index=False)
+    monkeypatch.setenv("TAKEHOLD_HOME", str(demo["settings"].home))
+    code = runs.score_command(
+        str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
+    )
+    assert code == 1
+    alert = json_module.loads(demo["settings"].alert_log.read_text().splitlines()[-1])
+    assert alert["kind"] == "blocked"
+    assert "services" in alert["message"] and "location_id" in alert["message"]
+    assert str(demo["settings"].alert_log) in capsys.readouterr().out.replace("\n", "")
+
+
+def test_retention_keeps_the_last_runs_and_never_the_history(demo, tmp_path):
+    import sqlite3
+
+    out, history = tmp_path / "out", tmp_path / "history.db"
+    keep_one = {**LIGHT_OVERRIDES, "retention": {"keep_last_runs": 1, "keep_quarter_ends": False}}
+    first = night(demo, out, demo["as_of"], history, report=False, config_overrides=keep_one)
+    second = night(demo, out, demo["as_of"], history, report=False, config_overrides=keep_one)
+    assert [p.name for p in (out / "runs").iterdir()] == [second.run_id]
+    assert (out / "current").resolve().name == second.run_id
+    with sqlite3.connect(history) as connection:
+        kept = connection.execute("select run_id from runs order by finished_at").fetchall()
+    assert kept == [(first.run_id,), (second.run_id,)]

@@ -1,8 +1,8 @@
-"""Run outputs: atomic publishing, spreadsheet safety, the SQL sink, service ranking."""
+"""Run outputs: atomic publishing, spreadsheet safety, service ranking. (The SQL sink became
+the run history: tests/test_history.py.)"""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import numpy as np
@@ -11,7 +11,6 @@ import pytest
 
 from models.ranking import rank_services
 from pipelines.outputs import (
-    append_to_sink,
     csv_text,
     neutralise_formulas,
     new_run_id,
@@ -62,18 +61,6 @@ def test_formulas_are_neutralised_in_text_but_numbers_are_kept(value, expected):
     assert out["name"].iloc[0] == expected
     assert out["score"].iloc[0] == -0.5
     assert frame["name"].iloc[0] == value  # the argument is not mutated
-
-
-def test_sink_appends_with_run_id(tmp_path):
-    db = tmp_path / "history.db"
-    scores = pd.DataFrame({"improvement_id": ["I1", "I2"], "p_hold": [0.4, 0.8]})
-    append_to_sink(str(db), "run-a", {"scores": scores})
-    append_to_sink(str(db), "run-b", {"scores": scores})
-    with sqlite3.connect(db) as connection:
-        rows = connection.execute(
-            "select run_id, count(*) from scores group by run_id order by run_id"
-        ).fetchall()
-    assert rows == [("run-a", 2), ("run-b", 2)]
 
 
 def test_rank_services_orders_by_severity_weighted_expected_slips():

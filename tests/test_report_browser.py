@@ -34,6 +34,12 @@ pytestmark = [
     ),
 ]
 LOAD_TIMEOUT_SECONDS = 120
+# The page's width, the window's, and how many boxes are wider than their column.
+FITS = (
+    "page: document.documentElement.scrollWidth, window: innerWidth,"
+    " over: [...document.querySelectorAll('.scroll, table, figure')]"
+    "   .filter(e => e.scrollWidth > e.clientWidth + 1).length"
+)
 
 
 class DevTools:
@@ -180,11 +186,7 @@ def test_report_renders_offline_without_errors(chromium, report, tmp_path):
         )["result"]["value"]
     finally:
         tools.close()
-    requested = [
-        e["params"]["request"]["url"]
-        for e in tools.events
-        if e.get("method") == "Network.requestWillBeSent"
-    ]
+    requested = _requested(tools.events)
     errors = _errors(tools.events)
     assert requested and all(url.startswith(("file:", "data:")) for url in requested), requested
     assert errors == []
@@ -194,6 +196,15 @@ def test_report_renders_offline_without_errors(chromium, report, tmp_path):
     for shot in ("report-summary.png", "report-service.png"):
         assert (tmp_path / shot).read_bytes().startswith(b"\x89PNG")
     _keep_screenshots(tmp_path)
+
+
+def _requested(events: list[dict]) -> list[str]:
+    """Every URL the page asked for."""
+    return [
+        e["params"]["request"]["url"]
+        for e in events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
 
 
 def _errors(events: list[dict]) -> list[str]:
@@ -231,10 +242,7 @@ def test_nothing_runs_past_the_right_edge_at_laptop_width(chromium, tmp_path):
             "Runtime.evaluate",
             returnByValue=True,
             expression=(
-                "({page: document.documentElement.scrollWidth, window: innerWidth,"
-                " over: [...document.querySelectorAll('.scroll, table, figure')]"
-                "   .filter(e => e.scrollWidth > e.clientWidth + 1).length,"
-                " compact: document.querySelectorAll('table.improvements').length})"
+                f"({{{FITS}, compact: document.querySelectorAll('table.improvements').length}})"
             ),
         )["result"]["value"]
     finally:
@@ -242,3 +250,43 @@ def test_nothing_runs_past_the_right_edge_at_laptop_width(chromium, tmp_path):
     assert widths["compact"] == 5
     assert widths["page"] <= widths["window"]
     assert widths["over"] == 0
+
+
+def test_governance_sections_render_offline_and_fit_a_laptop(chromium, tmp_path):
+    """Trends, the comparison with why probabilities moved, sign-offs and the input warning:
+    no console error, no network request, nothing wider than its column at 1,280 px."""
+    from report_fixtures import run_history
+
+    out = write_run_outputs(tmp_path / "out", n_services=8, seed=11)
+    page = build_report(out, detailed_services=3, history=run_history(out, seed=11))
+    tools = _open(chromium, page)
+    try:
+        tools.page(
+            "Runtime.evaluate",
+            expression="document.querySelectorAll('details').forEach(d => d.open = true)",
+        )
+        for anchor, shot in (
+            ("comparison", "report-comparison.png"),
+            ("signoff", "report-signoff.png"),
+            ("imp-1", "report-trends.png"),
+            ("svc-4", "report-compact-trends.png"),
+        ):
+            _screenshot(tools, tmp_path / shot, anchor=anchor)
+        found = tools.page(
+            "Runtime.evaluate",
+            returnByValue=True,
+            expression=(
+                f"({{{FITS},"
+                " trends: document.querySelectorAll('.trend svg').length,"
+                " small: document.querySelectorAll('svg.trend-small').length,"
+                " moves: document.querySelectorAll('table.moves tbody tr').length})"
+            ),
+        )["result"]["value"]
+    finally:
+        tools.close()
+    requested = _requested(tools.events)
+    assert all(url.startswith(("file:", "data:")) for url in requested), requested
+    assert _errors(tools.events) == []
+    assert found["page"] <= found["window"] and found["over"] == 0
+    assert found["trends"] > 0 and found["small"] > 0 and found["moves"] > 0
+    _keep_screenshots(tmp_path)

@@ -515,3 +515,206 @@ def test_a_served_deployment_runs_the_nightly_scoring_to_completion(
     assert manifest["config"]["model"]["band_refits"] == 2  # the configuration file was read
     assert (out / "scores.csv").stat().st_size > 0
     assert (out / "report.html").stat().st_size > 0
+
+
+# --- governance over time against the servers: the history on PostgreSQL, alerts ---------------
+
+
+def run_client_failing(
+    command: list[str], env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess:
+    """Run a client process that is expected to fail; return it (the test checks the code)."""
+    return subprocess.run(
+        command, env=env, cwd=cwd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT_SECONDS
+    )
+
+
+def create_database(servers: Servers, name: str) -> None:
+    connection = psycopg2.connect(servers.database_url("postgres"), connect_timeout=10)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
+
+
+@pytest.mark.servers
+@pytest.mark.slow
+def test_three_nights_on_postgresql_give_trends_a_quarter_comparison_and_a_signoff(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """The run history in PostgreSQL: a night a quarter earlier and two consecutive nights,
+    scored by the CLI against the servers, then a sign-off and the governance report. The
+    history URL carries a password (PostgreSQL here trusts loopback, so any password works):
+    it must never reach Prefect, which records every flow parameter."""
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from simulator import simulate_group, write_simulation
+
+    simulation = simulate_group(10, 2.5, seed=8)
+    export_dir, _ = write_simulation(simulation, tmp_path / "group")
+    create_database(servers, "takehold_history")
+    password = "not-a-real-secret"
+    history = servers.database_url("takehold_history").replace("postgres@", f"postgres:{password}@")
+    env = servers.client_environment(tmp_path / "home")
+    config = tmp_path / "light.toml"
+    config.write_text(LIGHT_TRAINING)
+    end = simulation.end
+    takehold(
+        "train",
+        str(export_dir),
+        "--as-of",
+        str(end),
+        "--config",
+        str(config),
+        env=env,
+        cwd=tmp_path,
+    )
+    out = tmp_path / "out"
+    quarter_day = (pd.Timestamp(end) - pd.DateOffset(months=3)).date()
+    for as_of in (quarter_day, end - timedelta(days=1), end):
+        takehold(
+            "score", str(export_dir), "--as-of", str(as_of), "--out", str(out),
+            "--history-url", history, env=env, cwd=tmp_path,
+        )  # fmt: skip
+    takehold(
+        "signoff", str(out), "--by", "A. Analyst", "--note", "Reviewed for Q4",
+        "--history-url", history, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    said = takehold(
+        "report", str(out), "--governance", "--history-url", history, env=env, cwd=tmp_path
+    )
+    assert "Compared with run" in said
+
+    database = servers.database_url("takehold_history")
+    recorded = query(database, "SELECT run_id, as_of FROM runs ORDER BY as_of")
+    assert [str(r[1]) for r in recorded] == [
+        str(quarter_day),
+        str(end - timedelta(days=1)),
+        str(end),
+    ]
+    scores = pd.read_parquet(out / "scores.parquet")
+    [(count,)] = query(
+        database, "SELECT count(*) FROM scores WHERE run_id = %s", (recorded[-1][0],)
+    )
+    assert count == len(scores)
+    assert query(database, "SELECT run_id, signed_by FROM signoffs") == [
+        (recorded[-1][0], "A. Analyst")
+    ]
+    [(version,)] = query(database, "SELECT max(version) FROM schema_version")
+    assert version >= 1
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "What changed since the last run before this quarter (Q4 2026) began" in page
+    assert f"Compared with run <strong>{recorded[0][0]}</strong>" in page
+    assert f"Over 3 runs since {pd.Timestamp(quarter_day):%d %b %Y}" in page
+    assert "A. Analyst" in page
+    assert len(pd.read_csv(out / "tables" / "why_it_moved.csv", encoding="utf-8-sig")) > 0
+    # The password never reached Prefect: not in any recorded parameter.
+    recorded_runs = flow_runs(servers, ["nightly_scoring"])
+    assert len([r for r in recorded_runs if r["state_type"] == "COMPLETED"]) >= 3
+    assert all(password not in json.dumps(r["parameters"]) for r in recorded_runs)
+    assert password not in json.dumps(json.loads((out / "manifest.json").read_text()))
+
+
+class Webhook:
+    """A tiny HTTP endpoint on loopback that keeps every JSON body posted to it."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+                length = int(self.headers.get("Content-Length", 0))
+                received.append(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alert"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+SAVE_ALERT_BLOCK = """
+import json, sys
+from prefect.blocks.notifications import CustomWebhookNotificationBlock
+
+block = CustomWebhookNotificationBlock(
+    name="takehold-alerts",
+    url=sys.argv[1],
+    json_data={"subject": "{{subject}}", "body": "{{body}}"},
+)
+block.save("takehold-alerts", overwrite=True)
+print(json.dumps({"saved": True}))
+"""
+
+
+@pytest.mark.servers
+@pytest.mark.slow
+def test_a_blocked_nightly_run_raises_its_alert_through_a_prefect_notification_block(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """With a Prefect server and a notification block named in TAKEHOLD_ALERT_BLOCK, a blocked
+    nightly run notifies through the block (here a webhook on loopback), writes the local alert
+    log, and the command exits 1; the run is recorded as failed on the server."""
+    import pandas as pd
+
+    from simulator import simulate_group, write_simulation
+
+    simulation = simulate_group(4, 1.5, seed=9)
+    export_dir, _ = write_simulation(simulation, tmp_path / "group")
+    services = pd.read_csv(export_dir / "services.csv", dtype=str)
+    pd.concat([services, services.head(1)]).to_csv(export_dir / "services.csv", index=False)
+    env = {
+        **servers.client_environment(tmp_path / "home"),
+        "TAKEHOLD_ALERT_BLOCK": "custom-webhook/takehold-alerts",
+    }
+    webhook = Webhook()
+    try:
+        script = [sys.executable, "-c", textwrap.dedent(SAVE_ALERT_BLOCK), webhook.url]
+        run_client(script, env, tmp_path)
+        finished = run_client_failing(
+            [
+                str(Path(sys.executable).with_name("takehold")),
+                "score",
+                str(export_dir),
+                "--as-of",
+                str(simulation.end),
+                "--out",
+                str(tmp_path / "out"),
+            ],
+            env,
+            tmp_path,
+        )
+    finally:
+        webhook.close()
+    assert finished.returncode == 1, finished.stdout + finished.stderr
+    assert "alert log" in finished.stdout
+    assert len(webhook.received) == 1, webhook.received
+    alert = webhook.received[0]
+    assert "was blocked by validation" in alert["subject"]
+    assert "services" in alert["body"] and "location_id" in alert["body"]
+    logged = [
+        json.loads(line) for line in (tmp_path / "home" / "alerts.log").read_text().splitlines()
+    ]
+    assert [entry["kind"] for entry in logged] == ["blocked"]
+    assert not (tmp_path / "out" / "scores.csv").exists()
+    states = [
+        r["state_type"]
+        for r in flow_runs(servers, ["nightly_scoring"])
+        if r["parameters"].get("out") == str((tmp_path / "out").resolve())
+    ]
+    assert states == ["FAILED"]
