@@ -1,4 +1,4 @@
-"""The evidence-export contract (v1), declared once in code.
+"""The evidence-export contract (v2), declared once in code.
 
 Everything that needs to know what an export holds reads it from here: the loader
 (`pipelines.io`), the Great Expectations suites (`validation`), the simulator and the
@@ -75,6 +75,11 @@ HARMS = ("none", "low", "moderate", "severe", "death")
 SERIOUS_HARMS = ("moderate", "severe", "death")
 REVIEW_LEVELS = ("registered_manager", "senior_leadership", "board")
 REVIEW_CLASSIFICATIONS = ("emerging", "embedded", "not_assured")
+# Actions of an improvement plan (contract v2): an immediate control contains the risk now; an
+# embedding action changes routine practice (supervision, training, process, rota).
+IMMEDIATE_CONTROL = "immediate_control"
+EMBEDDING_ACTION = "embedding"
+ACTION_KINDS = (IMMEDIATE_CONTROL, EMBEDDING_ACTION)
 
 # CQC's evidence categories; multi-source confirmation counts distinct categories.
 PROCESSES = "processes"
@@ -284,6 +289,25 @@ REVIEWS = ExportFile(
     ),
 )
 
+# Activity, not evidence: actions explain the timeline and let a reading say "much done, not
+# yet shown in practice"; they never count as improvement.
+ACTIONS = ExportFile(
+    name="actions",
+    required=False,
+    key=("action_id",),
+    date_column="planned_on",
+    columns=(
+        Column("action_id", "id", required=True, unique=True),
+        Column(
+            "improvement_id", "id", required=True, references=("improvements", "improvement_id")
+        ),
+        Column("kind", "category", required=True, vocabulary=ACTION_KINDS),
+        Column("planned_on", "date", required=True),
+        Column("due_on", "date"),
+        Column("completed_on", "date"),
+    ),
+)
+
 EXPORT_FILES: tuple[ExportFile, ...] = (
     SERVICES,
     IMPROVEMENTS,
@@ -292,5 +316,6 @@ EXPORT_FILES: tuple[ExportFile, ...] = (
     INCIDENTS,
     WORKFORCE,
     REVIEWS,
+    ACTIONS,
 )
 FILES_BY_NAME = {f.name: f for f in EXPORT_FILES}

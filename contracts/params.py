@@ -7,14 +7,10 @@ Nothing here reads a file or the environment.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from contracts.export import EVIDENCE_CATEGORIES, PRIMARY_CHECK_SOURCES, SERIOUS_HARMS
-from contracts.vocabulary import EMERGING, NOT_STARTED, SLIPPING, STAGES
-
-# The feature frame counts serious incidents over this fixed window
-# (`serious_theme_incidents_90d_count`); a different lookback needs a new feature.
-FEATURE_INCIDENT_WINDOW_DAYS = 90
+from contracts.vocabulary import CONSOLIDATING, EMERGING, NOT_STARTED, SLIPPING, STAGES
 
 
 def _plain(part) -> dict:
@@ -41,6 +37,14 @@ class FeatureParams:
     spc_recent_points: int = 3  # points of the chart that count as "latest"
     spc_min_points: int = 3  # fewer monthly points than this: no SPC features
     primary_sources: tuple[str, ...] = PRIMARY_CHECK_SOURCES
+    # A month is under staffing pressure when the location's agency share of planned shifts
+    # (weeks starting in the month) is at least this, or its unfilled share at least the next.
+    pressure_agency_share: float = 0.2
+    pressure_unfilled_share: float = 0.1
+    # The windows of the rules' incident counts: the evidence threshold's incident_lookback_days
+    # and medium_term_incident_days (`RunConfig` copies them from [threshold]; set them there).
+    incident_lookback_days: int = 90
+    medium_term_incident_days: int = 180
 
 
 @dataclass(frozen=True)
@@ -60,18 +64,30 @@ class EvidenceThreshold:
 
     Embedded (all must hold):
         min_consecutive_months: monthly review cycles in a row at or above the standard.
+        serious_min_consecutive_months: the same for a serious concern (the framework's
+            stricter medium-term bar: two senior review cycles).
         min_evidence_categories: CQC evidence categories (of six) showing improvement in the
             90 days to as_of.
         require_peoples_experience: people's and families' feedback must be among them.
+        min_peoples_rating: where people rate their experience (1-5), the mean rating on the
+            theme (90 days) must be at least this for their feedback to count as positive.
         min_teams_meeting_share: share of teams whose latest check (90 days) met the standard.
-        incident_lookback_days: window for moderate-or-worse theme incidents; fixed at 90 by
-            the feature frame.
+        incident_lookback_days: window (days to as_of) for moderate-or-worse theme incidents.
+        medium_term_incident_days: the longer window used instead for concerns of a severity
+            in `medium_term_severities`.
+        medium_term_severities: severities held to the medium-term incident window.
         max_serious_incidents: moderate-or-worse theme incidents allowed in that window.
-        max_incident_rate_change_per_month: theme incidents per month since action minus before
-            action must be strictly below this (fewer than before); no theme incident in the
-            last 180 days with an unchanged rate also passes.
+        max_incident_rate_change_per_month: moderate-or-worse theme incidents per month since
+            action minus before action must be strictly below this (fewer than before); none in
+            the last 180 days with an unchanged rate also passes. No-harm and low-harm reports
+            never count against it: more reporting is not less safety.
         min_competency_margin: competency pass share (180 days) minus the standard.
-        max_confidence_gap_points: self-rated confidence above demonstrated competency (1-5).
+        max_confidence_gap_points: self-rated confidence above demonstrated competency (1-5):
+            staff who describe more confidently than they demonstrate.
+        min_self_rated_confidence: mean self-rated confidence (1-5, 180 days) below which staff
+            are still learning without full confidence.
+        slip_memory_months: months at the standard since a slip after early improvement before
+            the slip stops being a fragile reason (two senior review cycles).
     Consolidating:
         consolidating_min_consecutive_months, consolidating_min_evidence_categories.
     Slipping:
@@ -81,39 +97,61 @@ class EvidenceThreshold:
             above which staff understanding is weak.
         trigger_min_incident_judgement_days: days since action needed before a fall in
             incidents can be judged.
+        team_continuity_gap: key-worker continuity of a team this far below its service's
+            (90 days) is an uneven local routine, for improvements of `workforce_themes`.
+        workforce_themes: themes whose improvements workforce figures concern.
+        workforce_improvement_min_change: fall in the agency + unfilled share, or rise in
+            key-worker continuity, since action that counts as workforce figures improving.
+        min_continuing_complaints: complaints on the theme in 90 days that, with the latest
+            within `continuing_complaint_days`, are continuing complaints.
+        continuing_complaint_days: see min_continuing_complaints.
+    Stable under pressure:
+        min_pressure_months: months of staffing pressure since action, all at the standard,
+            that make "practice held under staffing pressure" a stable reason.
     Claim check:
         embedded_claims: declared statuses / review classifications that claim embedding.
-        overclaim_stages: stages that contradict a claim of embedding.
+        overclaim_stages: stages that contradict a claim of embedding (by default every stage
+            short of embedded).
     Review cadence (see `models.cadence`):
         rm_review_interval_months, senior_review_interval_months, review_grace_days.
     """
 
     min_consecutive_months: int = 3
+    serious_min_consecutive_months: int = 6
     min_evidence_categories: int = 3
     require_peoples_experience: bool = True
+    min_peoples_rating: float = 3.5
     min_teams_meeting_share: float = 0.8
     incident_lookback_days: int = 90
+    medium_term_incident_days: int = 180
+    medium_term_severities: tuple[str, ...] = ("significant", "serious")
     max_serious_incidents: int = 0
     max_incident_rate_change_per_month: float = 0.0
     min_competency_margin: float = 0.0
     max_confidence_gap_points: float = 0.5
+    min_self_rated_confidence: float = 3.0
+    slip_memory_months: int = 6
     consolidating_min_consecutive_months: int = 2
     consolidating_min_evidence_categories: int = 2
     slipping_min_slips: int = 1
     trigger_max_prompts_per_observation: float = 1.0
     trigger_min_incident_judgement_days: int = 180
-    embedded_claims: tuple[str, ...] = ("embedded", "closed")
-    overclaim_stages: tuple[str, ...] = (NOT_STARTED, EMERGING, SLIPPING)
+    team_continuity_gap: float = 0.15
+    workforce_themes: tuple[str, ...] = ("staffing",)
+    workforce_improvement_min_change: float = 0.05
+    min_continuing_complaints: int = 2
+    continuing_complaint_days: int = 42
+    min_pressure_months: int = 1
+    embedded_claims: tuple[str, ...] = ("embedded",)
+    overclaim_stages: tuple[str, ...] = (NOT_STARTED, EMERGING, CONSOLIDATING, SLIPPING)
     rm_review_interval_months: int = 1
     senior_review_interval_months: int = 3
     review_grace_days: int = 0
 
     def __post_init__(self) -> None:
-        if self.incident_lookback_days != FEATURE_INCIDENT_WINDOW_DAYS:
-            raise ValueError(
-                f"incident_lookback_days={self.incident_lookback_days}: the feature frame counts "
-                f"serious incidents over {FEATURE_INCIDENT_WINDOW_DAYS} days only"
-            )
+        for name in ("incident_lookback_days", "medium_term_incident_days"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a number of days, at least 1")
         if not 0 <= self.min_teams_meeting_share <= 1:
             raise ValueError("min_teams_meeting_share must be a share in [0, 1]")
         if not 0 <= self.min_evidence_categories <= len(EVIDENCE_CATEGORIES):
@@ -224,6 +262,14 @@ class RunConfig:
     model: ModelSettings = field(default_factory=ModelSettings)
     cross_check: CrossCheckBands = field(default_factory=CrossCheckBands)
     report: ReportSettings = field(default_factory=ReportSettings)
+
+    def __post_init__(self) -> None:
+        # The rules' incident windows are thresholds ([threshold]); the features count over them.
+        windows = {
+            "incident_lookback_days": self.threshold.incident_lookback_days,
+            "medium_term_incident_days": self.threshold.medium_term_incident_days,
+        }
+        object.__setattr__(self, "features", replace(self.features, **windows))
 
     def to_dict(self) -> dict:
         return {name: _as_dict(getattr(self, name)) for name in SECTIONS}

@@ -34,6 +34,7 @@ def context_features(view: AsOfView) -> dict[str, np.ndarray]:
             else np.full(len(improvements), NONE)
         ),
         "latest_review_classification": latest_review_classification(view),
+        "days_since_claim": np.where(declared_by_now, view.day - evidence.declared_day, np.nan),
     }
 
 

@@ -25,7 +25,6 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from contracts.params import ReportSettings, RunConfig
-from features.columns import FEATURE_NAMES
 from models.ga2m import MODEL_FEATURES
 from models.promotion import gate
 from pipelines import outputs, stages, tracking, training
@@ -219,7 +218,7 @@ def train_model(
             champion,
             record.metrics,
             record.feature_names,
-            list(FEATURE_NAMES),
+            list(MODEL_FEATURES),
             config.model.promotion_tolerance,
         )
         tracking.apply_promotion(settings, version, decision)

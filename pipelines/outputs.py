@@ -37,6 +37,7 @@ PUBLISHED = (
     "monthly_compliance.parquet",
     "timeline.parquet",
     "contributions.parquet",
+    "teams.parquet",
     "model",
     "tables",
     "validation.json",

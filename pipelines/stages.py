@@ -19,18 +19,52 @@ import pandas as pd
 
 from contracts.files import HandedTables
 from contracts.params import RunConfig
-from contracts.tables import CONTRIBUTIONS, MONTHLY_COMPLIANCE, SCORES, SERVICES, TIMELINE
-from features.build import build_feature_frame, prepare_as_of
-from features.columns import AS_OF, HELD, IMPROVEMENT_ID
+from contracts.tables import (
+    CONTRIBUTIONS,
+    MONTHLY_COMPLIANCE,
+    SCORES,
+    SERVICES,
+    TEAMS,
+    TIMELINE,
+)
+from contracts.vocabulary import CLOSED
+from features.build import (
+    build_feature_frame,
+    build_features_at,
+    build_team_frame,
+    prepare_as_of,
+)
+from features.columns import (
+    AS_OF,
+    DAYS_SINCE_CLAIM,
+    DAYS_SINCE_IDENTIFIED,
+    DAYS_SINCE_MONITORING_ENDED,
+    DECLARED_STATUS,
+    HELD,
+    IMPROVEMENT_ID,
+    LATEST_REVIEW_CLASSIFICATION,
+    SERIOUS_THEME_INCIDENTS_365D_COUNT,
+    SERIOUS_THEME_INCIDENTS_SINCE_CLAIM_COUNT,
+    TEAM_NAME_COLUMNS,
+)
+from features.evidence import Evidence, last_primary_check_day
 from features.monthly import monthly_compliance
-from features.panels import check_days, positions_in
+from features.panels import check_days, day_numbers, positions_in
 from features.snapshots import build_training_snapshots
 from models.crosscheck import cross_check, cross_check_sentence
 from models.explain import formatted_values, top_factors
 from models.ga2m import MODEL_FEATURES, PAIR_SEPARATOR, HoldModel
+from models.monitoring import enhanced_monitoring
 from models.ranking import rank_services
-from models.rules import claim_check, classify_stages, escalation_triggers, review_cadence
+from models.rules import (
+    claim_check,
+    claim_reasons,
+    classify_stages,
+    escalation_triggers,
+    review_cadence,
+)
 from models.scoring import assemble_scores
+from models.triggers import TRIGGER_COLUMNS
 from models.uncertainty import BandedHoldModel
 from pipelines import outputs
 from pipelines.config import redacted_url
@@ -57,6 +91,7 @@ class PartitionScores:
     contributions: pd.DataFrame
     monthly: pd.DataFrame
     timeline: pd.DataFrame
+    teams: pd.DataFrame
 
 
 @dataclass
@@ -66,6 +101,7 @@ class ScoringOutputs:
     contributions: pd.DataFrame
     monthly: pd.DataFrame
     timeline: pd.DataFrame
+    teams: pd.DataFrame
     extra: dict = field(default_factory=dict)
 
 
@@ -156,7 +192,7 @@ def score_partition(
     evidence = prepare_as_of(tables, [as_of], config.features, checks=days)
     features = build_feature_frame(tables, [as_of], config.features, evidence=evidence)
     if features.empty:
-        return PartitionScores(*(pd.DataFrame() for _ in range(4)))
+        return PartitionScores(*(pd.DataFrame() for _ in range(5)))
     X = features[list(MODEL_FEATURES)]
     band = model.band(X)
     contributions = model.explain(X)
@@ -167,9 +203,11 @@ def score_partition(
         p_hold_high=band["p_hold_high"].to_numpy(),
         top_factors=factors["top_factors"].to_numpy(),
     )
-    stages = classify_stages(features, config.threshold)
-    claims = claim_check(stages, features, config.threshold)
-    triggers = escalation_triggers(features, config.threshold)
+    teams, names = build_team_frame(evidence, as_of, config.features)
+    reading, ended = rules_reading(features, names, evidence, as_of, config)
+    stages = classify_stages(reading, config.threshold)
+    claims = claim_check(stages, reading, config.threshold)
+    triggers = escalation_triggers(reading, config.threshold)
     verdict = cross_check(stages["stage"], predictions["p_hold"], config.cross_check)
     cross = features[[IMPROVEMENT_ID, AS_OF]].assign(
         cross_check=verdict,
@@ -177,7 +215,21 @@ def score_partition(
             verdict, stages["stage"], predictions["p_hold"], factors, config.labels.horizon_months
         ),
     )
-    cadence = review_cadence(tables["improvements"], tables.get("reviews"), as_of, config.threshold)
+    closed = reading.loc[claims.to_numpy() == CLOSED, IMPROVEMENT_ID]
+    cadence = review_cadence(
+        tables["improvements"], tables.get("reviews"), as_of, config.threshold, closed
+    )
+    words = reading[[IMPROVEMENT_ID, AS_OF, *TEAM_NAME_COLUMNS]].assign(
+        claim_reason=claim_reasons(stages, reading, claims, config.threshold).to_numpy(),
+        enhanced_monitoring=enhanced_monitoring(
+            reading,
+            triggers[list(TRIGGER_COLUMNS)],
+            ~stages["criterion_no_recent_slip"],
+            claims,
+            config.threshold,
+        ).to_numpy(),
+        monitoring_ended_on=ended.to_numpy(),
+    )
     scores = assemble_scores(
         features,
         predictions,
@@ -188,6 +240,7 @@ def score_partition(
         cadence,
         tables["services"],
         model_version,
+        words,
     )
     return PartitionScores(
         scores=scores,
@@ -199,8 +252,79 @@ def score_partition(
             days=days,
             matrices=evidence.monthly,
         ),
-        timeline=evidence_timeline(tables, scores["improvement_id"]),
+        timeline=evidence_timeline(tables, scores["improvement_id"], as_of),
+        teams=teams.assign(as_of=pd.Timestamp(as_of)),
     )
+
+
+# What a closed improvement's reading keeps from as_of itself: the claim and what followed it.
+READ_AT_AS_OF = (
+    DECLARED_STATUS,
+    LATEST_REVIEW_CLASSIFICATION,
+    DAYS_SINCE_CLAIM,
+    DAYS_SINCE_IDENTIFIED,
+    SERIOUS_THEME_INCIDENTS_SINCE_CLAIM_COUNT,
+    SERIOUS_THEME_INCIDENTS_365D_COUNT,
+    *TEAM_NAME_COLUMNS,
+    DAYS_SINCE_MONITORING_ENDED,
+)
+
+
+def rules_reading(
+    features: pd.DataFrame, names: pd.DataFrame, evidence: Evidence, as_of: date, config
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The frame the rules read, and the day monitoring ended for each closed improvement.
+
+    The features with the names of each improvement's teams (features.teams). For an
+    improvement leaders have closed, monitoring may end: it ended at the closure when no
+    primary check followed it, or at the last check when checks went on after the closure but
+    none came in the `recent_days` to as_of. Its evidence is then read as of that day, so a
+    closed improvement whose checks stopped keeps the stage its evidence had rather than
+    decaying into a false alarm; the claim, and anything since the closure, are still read as
+    of as_of (`READ_AT_AS_OF`). Returns the frame (rows and order of `features`, plus
+    DAYS_SINCE_MONITORING_ENDED) and the end dates (NaT where monitoring goes on).
+    """
+    reading = features.merge(names, on=IMPROVEMENT_ID, how="left", validate="one_to_one")
+    reading[list(TEAM_NAME_COLUMNS)] = reading[list(TEAM_NAME_COLUMNS)].fillna("")
+    today = float(day_numbers(pd.DatetimeIndex([pd.Timestamp(as_of)]))[0])
+    end = monitoring_end_days(reading, evidence, today, config.features.recent_days)
+    reading[DAYS_SINCE_MONITORING_ENDED] = today - end
+    ended = pd.Series(pd.to_datetime(end, unit="D"), index=reading.index, dtype="datetime64[ns]")
+    earlier = ~np.isnan(end) & (end < today)
+    if not earlier.any():
+        return reading, ended
+    ids = pd.Index(evidence.improvements[IMPROVEMENT_ID].astype("str"))
+    positions = positions_in(ids, reading.loc[earlier, IMPROVEMENT_ID])
+    then = build_features_at(evidence, positions, end[earlier], config.features)
+    now = reading.loc[earlier, [IMPROVEMENT_ID, *READ_AT_AS_OF]]
+    then = (
+        then.drop(columns=[AS_OF, *[c for c in READ_AT_AS_OF if c in then]])
+        .merge(now, on=IMPROVEMENT_ID, validate="one_to_one")
+        .assign(**{AS_OF: reading[AS_OF].iloc[0]})
+    )
+    merged = pd.concat([reading[~earlier], then[reading.columns]])
+    order = pd.Index(reading[IMPROVEMENT_ID]).get_indexer(merged[IMPROVEMENT_ID])
+    return merged.set_axis(order).sort_index(), ended
+
+
+def monitoring_end_days(
+    reading: pd.DataFrame, evidence: Evidence, today: float, recent_days: int
+) -> np.ndarray:
+    """Per row: the day number monitoring ended for an improvement leaders have closed (the
+    closure when no primary check followed it; the last check when checks followed but none
+    in the `recent_days` to today), NaN otherwise."""
+    end = np.full(len(reading), np.nan)
+    closed = (reading[DECLARED_STATUS].astype("str") == CLOSED).to_numpy()
+    if not closed.any():
+        return end
+    ids = pd.Index(evidence.improvements[IMPROVEMENT_ID].astype("str"))
+    positions = positions_in(ids, reading.loc[closed, IMPROVEMENT_ID])
+    last = last_primary_check_day(evidence, today)[positions]
+    closed_day = today - reading.loc[closed, DAYS_SINCE_CLAIM].to_numpy(dtype="float64")
+    stopped = ~(last > closed_day)  # no check after the closure (NaN: none at all)
+    quiet = last <= today - recent_days
+    end[closed] = np.where(stopped, closed_day, np.where(quiet, last, np.nan))
+    return end
 
 
 def combine_partitions(
@@ -227,6 +351,7 @@ def combine_partitions(
         contributions=joined("contributions", ["improvement_id", "term"]),
         monthly=joined("monthly", ["improvement_id", "month"]),
         timeline=joined("timeline", ["improvement_id", "date", "event"]),
+        teams=joined("teams", ["improvement_id", "team"]),
     )
 
 
@@ -271,8 +396,12 @@ def contribution_table(
     )
 
 
-def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Series) -> pd.DataFrame:
-    """Dated events per improvement: identified, action started, declared, governance reviews."""
+def evidence_timeline(
+    tables: dict[str, pd.DataFrame], improvement_ids: pd.Series, as_of: date
+) -> pd.DataFrame:
+    """Dated events per improvement: identified, action started, declared, governance reviews,
+    and the plan's actions (immediate controls and embedding actions: planned, completed by
+    as_of, or due and still open)."""
     # Looked up once per distinct id (Series.isin on 67,000 ids costs seconds in pandas 3).
     wanted = pd.Index(pd.unique(improvement_ids.to_numpy(dtype=object)))
     imp = tables["improvements"]
@@ -300,6 +429,10 @@ def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Serie
                 + reviews["classification"].astype("str"),
             )[["improvement_id", "date", "event", "detail"]]
         )
+    actions = tables.get("actions")
+    if actions is not None and not actions.empty:
+        actions = actions[positions_in(wanted, actions["improvement_id"]) >= 0]
+        parts.extend(action_events(actions, as_of))
     timeline = pd.concat(
         [p.assign(detail=p["detail"].astype("str")) for p in parts], ignore_index=True
     )
@@ -309,6 +442,36 @@ def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Serie
         .sort_values(["improvement_id", "date", "event"], kind="mergesort")
         .reset_index(drop=True)
     )
+
+
+def action_events(actions: pd.DataFrame, as_of: date) -> list[pd.DataFrame]:
+    """Timeline rows of the plan's actions: `<kind>_planned`, `<kind>_completed` (on or before
+    as_of: a later completion is not known yet) and `<kind>_due` (still open at as_of), the
+    kind being immediate_control or embedding_action."""
+    kind = (
+        actions["kind"]
+        .astype("str")
+        .map({"immediate_control": "immediate_control", "embedding": "embedding_action"})
+    )
+    done = actions["completed_on"] <= pd.Timestamp(as_of)
+    rows = []
+    for column, suffix, chosen in (
+        ("planned_on", "_planned", actions["planned_on"].notna()),
+        ("completed_on", "_completed", done),
+        ("due_on", "_due", ~done & actions["due_on"].notna()),
+    ):
+        picked = actions[chosen.to_numpy(dtype=bool)]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "improvement_id": picked["improvement_id"].astype("str"),
+                    "date": picked[column],
+                    "event": kind[chosen.to_numpy(dtype=bool)] + suffix,
+                    "detail": "",
+                }
+            )
+        )
+    return rows
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -325,6 +488,7 @@ def write_outputs(
         (MONTHLY_COMPLIANCE, scored.monthly),
         (TIMELINE, scored.timeline),
         (CONTRIBUTIONS, scored.contributions),
+        (TEAMS, scored.teams),
     ):
         outputs.write_declared(frame, table, folder)
     outputs.write_manifest(folder, manifest)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from contracts.params import RunConfig
 from contracts.tables import BACKTEST, RELIABILITY, SHAPE_FUNCTIONS, conform
-from features.columns import FEATURE_NAMES
+from models.ga2m import MODEL_FEATURES
 from models.promotion import CHAMPION_CONTENDER, ChampionSpec, same_specification
 from pipelines import stages, tracking
 from pipelines.config import Settings
@@ -61,7 +61,7 @@ def champion_specification(settings: Settings, config: RunConfig) -> ChampionSpe
     from sklearn.base import clone
 
     current = tracking.champion(settings)
-    if current is None or current.feature_names != list(FEATURE_NAMES):
+    if current is None or current.feature_names != list(MODEL_FEATURES):
         return ChampionSpec(current)
     try:
         registered, _ = tracking.load_champion_model(settings)
@@ -97,7 +97,7 @@ def training_record(raw, checked, snapshots, result, model, config: RunConfig, t
         fingerprint=stages.data_fingerprint(raw, checked.counts, snapshots),
         code_version=stages.code_version(),
         metrics=metrics,
-        feature_names=list(FEATURE_NAMES),
+        feature_names=list(MODEL_FEATURES),
         tables={
             "backtest.csv": conform(result.metrics, BACKTEST),
             "backtest_pooled.csv": result.pooled,

@@ -73,6 +73,7 @@ def rich_records(location=LOCATION, prefix="") -> dict[str, list[dict]]:
                 "respondent": who,
                 "theme": theme,
                 "sentiment": s,
+                "rating": 2 + n % 4 if who in ("person", "family") else None,
                 "text": "free text",
             }
             for n, (day, channel, who, theme, s) in enumerate(
@@ -108,9 +109,10 @@ def rich_records(location=LOCATION, prefix="") -> dict[str, list[dict]]:
                 "team": team,
                 "week_start": str(day.date()),
                 "shifts_planned": 50,
-                "shifts_agency": 5 + n % 7,
+                "shifts_agency": 5 + 2 * (n % 7),
                 "shifts_unfilled": n % 3,
                 "leavers": n % 2,
+                "keyworker_continuity": 0.5 + (n % 5) / 10 if team == "A" else 0.9,
             }
             for n, day in enumerate(pd.date_range("2024-10-07", "2025-05-26", freq="W-MON"))
             for team in ("A", "B")
@@ -132,6 +134,25 @@ def rich_records(location=LOCATION, prefix="") -> dict[str, list[dict]]:
             )
         ],
     }
+    events["actions"] = [
+        {
+            "action_id": f"{prefix}a{n}",
+            "improvement_id": f"{prefix}{imp}",
+            "kind": kind,
+            "planned_on": planned,
+            "due_on": due,
+            "completed_on": completed,
+        }
+        for n, (imp, kind, planned, due, completed) in enumerate(
+            [
+                ("imp-1", "immediate_control", "2025-01-20", "2025-01-27", "2025-01-25"),
+                ("imp-1", "immediate_control", "2025-01-20", None, "2025-03-20"),
+                ("imp-1", "embedding", "2025-01-25", "2025-03-01", "2025-04-10"),
+                ("imp-2", "embedding", "2024-11-01", "2025-02-01", None),
+                ("imp-2", "immediate_control", "2024-11-01", None, None),
+            ]
+        )
+    ]
     return {"improvements": imps, "checks": checks, **events}
 
 
@@ -187,6 +208,16 @@ def future_records(after: str) -> dict[str, list[dict]]:
                 "shifts_planned": 10,
                 "shifts_agency": 10,
                 "shifts_unfilled": 0,
+            }
+        ],
+        "actions": [
+            {
+                "action_id": "fut-a",
+                "improvement_id": "imp-1",
+                "kind": "embedding",
+                "planned_on": day,
+                "due_on": day,
+                "completed_on": day,
             }
         ],
         "reviews": [

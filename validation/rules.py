@@ -305,6 +305,7 @@ def cross_column_rules(spec: ExportFile) -> list[Rule]:
         "improvements": _improvement_pair_rules,
         "checks": _check_pair_rules,
         "workforce": _workforce_pair_rules,
+        "actions": _action_pair_rules,
     }
     rules = builders[spec.name](spec) if spec.name in builders else []
     if len(spec.key) > 1:
@@ -385,6 +386,20 @@ def _check_pair_rules(spec: ExportFile) -> list[Rule]:
             "repeat_gaps must not exceed sampled - met",
             "repeat gaps are a subset of this check's failed items",
         ),
+    ]
+
+
+def _action_pair_rules(spec: ExportFile) -> list[Rule]:
+    return [
+        _not_more_than(
+            spec,
+            later,
+            "planned_on",
+            ("planned_on", later),
+            f"{later} must not be before planned_on",
+            f"an action cannot be {word} before it was planned",
+        )
+        for later, word in (("due_on", "due"), ("completed_on", "completed"))
     ]
 
 

@@ -1,0 +1,237 @@
+"""Team-level evidence: one row per improvement x team at an as-of date.
+
+An improvement is delivered team by team, so whether it has taken hold is read team by team
+too: which teams are at the standard and which below, how long each has been there, how much
+prompting its staff need, whether they demonstrate competency, and the team's own rota
+(key-worker continuity, agency and unfilled shifts). The rules name the teams at and below
+the standard from this table, and a run writes it as `teams` (contracts.tables).
+
+The teams of an improvement are those with one of its checks (primary checks over the latest
+`TEAM_MONTHS` months, any check in the 180 days to as_of) and the teams on its location's rota
+in the 90 days to as_of. Checks and rota rows meet on the team's name. Windows are those of the
+features: (as_of - d days, as_of], and calendar months with the month of as_of holding only
+checks dated on or before it. Nothing dated after as_of is read (the view cannot reach it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from contracts.export import CHECK_SOURCES
+from contracts.params import FeatureParams
+from features.columns import TEAMS_AT_STANDARD, TEAMS_BELOW_STANDARD, TEAMS_CONTINUITY_LAGGING
+from features.evidence import AsOfView
+from features.panels import ratio
+
+# Months of primary checks read for a team's run at the standard: a run longer than two years
+# reads as "24 months", and the nightly run sorts a bounded number of team-months.
+TEAM_MONTHS = 24
+AT_STANDARD = "at standard"
+BELOW_STANDARD = "below standard"
+NOT_CHECKED = "not checked in 90 days"
+# Team names are joined with this in the per-improvement name columns (a list, as outputs
+# join several items; sentences show them joined by ", ").
+NAME_SEPARATOR = "; "
+COMPETENCY = CHECK_SOURCES.index("competency")
+STAFF_PRACTICE = CHECK_SOURCES.index("staff_practice")
+KEYS = ["improvement", "team"]
+
+
+def team_table(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
+    """One row per (improvement, team), sorted by improvement then team name.
+
+    Columns: improvement (position), team (name), months_at_standard (months in a row at or
+    above the standard, counted back from the team's latest month with a primary check; 0 when
+    that month was below; NaN when the team has none), latest_compliance (pooled primary
+    checks of the team's latest check day in the 90 days), latest_check_day (day number),
+    status (at standard, below standard, not checked in 90 days), prompts_per_observation (90
+    days), competency_pass_share and self_rated_confidence (180 days), and the team's rota over
+    the 90 days: keyworker_continuity, agency_shift_share, unfilled_shift_share.
+    """
+    names, rota_code = _team_names(view)
+    checks = _check_team_rows(view, params)
+    rota = _rota_team_rows(view, params, rota_code)
+    rows = pd.concat([checks[KEYS], rota[KEYS]]).drop_duplicates(KEYS)
+    table = (
+        rows.merge(_months_at_standard(view), on=KEYS, how="left")
+        .merge(checks, on=KEYS, how="left")
+        .merge(rota, on=KEYS, how="left")
+    )
+    latest = table["latest_compliance"].to_numpy()
+    standard = view.evidence.standard[table["improvement"].to_numpy()]
+    status = np.select(
+        [np.isnan(latest), latest >= standard - 1e-12], [NOT_CHECKED, AT_STANDARD], BELOW_STANDARD
+    )
+    table = table.assign(team=names[table["team"].to_numpy()], status=status)
+    return table.sort_values(["improvement", "team"], kind="stable", ignore_index=True)[
+        [
+            "improvement",
+            "team",
+            "months_at_standard",
+            "latest_compliance",
+            "latest_check_day",
+            "status",
+            "prompts_per_observation",
+            "competency_pass_share",
+            "self_rated_confidence",
+            "keyworker_continuity",
+            "agency_shift_share",
+            "unfilled_shift_share",
+        ]
+    ]
+
+
+def _team_names(view: AsOfView) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every team's name (check teams' codes first, then rota-only teams), and the code of each
+    rota team in that list (None without a workforce file)."""
+    evidence = view.evidence
+    names = pd.Index(evidence.checks.team_names, dtype=object)
+    if evidence.workforce is None:
+        return np.asarray(names, dtype=object), None
+    rota = pd.Index(evidence.workforce.team_names, dtype=object)
+    combined = names.append(rota.difference(names, sort=False))
+    return np.asarray(combined, dtype=object), combined.get_indexer(rota)
+
+
+def _check_team_rows(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
+    """Per (improvement, team) with a check in the 180 days: latest compliance (90 days),
+    prompting (90 days), competency and self-rated confidence (180 days)."""
+    recent = view.recent_checks
+    short = recent[recent["day"] > view.day - params.recent_days]
+    primary = short[short["primary"]]
+    latest_day = primary.groupby(KEYS)["day"].transform("max")
+    latest = (
+        primary[primary["day"] == latest_day]
+        .groupby(KEYS)
+        .agg(latest_check_day=("day", "max"), met=("met", "sum"), sampled=("sampled", "sum"))
+    )
+    practice = (
+        short[short["source"] == STAFF_PRACTICE]
+        .groupby(KEYS)[["prompts_needed", "prompted_checks"]]
+        .sum()
+    )
+    competency = (
+        recent[recent["source"] == COMPETENCY]
+        .groupby(KEYS)[["met", "sampled", "confidence_sum", "confidence_checks"]]
+        .sum()
+    )
+    teams = recent[KEYS].drop_duplicates().set_index(KEYS)
+    frame = teams.join(
+        [
+            latest.assign(latest_compliance=ratio(latest["met"], latest["sampled"]))[
+                ["latest_check_day", "latest_compliance"]
+            ],
+            practice.assign(
+                prompts_per_observation=ratio(
+                    practice["prompts_needed"], practice["prompted_checks"]
+                )
+            )[["prompts_per_observation"]],
+            competency.assign(
+                competency_pass_share=ratio(competency["met"], competency["sampled"]),
+                self_rated_confidence=ratio(
+                    competency["confidence_sum"], competency["confidence_checks"]
+                ),
+            )[["competency_pass_share", "self_rated_confidence"]],
+        ]
+    )
+    return frame.reset_index().astype({"improvement": "int64", "team": "int64"})
+
+
+def _rota_team_rows(
+    view: AsOfView, params: FeatureParams, rota_code: np.ndarray | None
+) -> pd.DataFrame:
+    """Per (improvement, team on its location's rota in the 90 days): the team's key-worker
+    continuity and agency and unfilled shares of planned shifts."""
+    columns = ["keyworker_continuity", "agency_shift_share", "unfilled_shift_share"]
+    if rota_code is None:
+        return pd.DataFrame(
+            {
+                **{k: pd.Series(dtype="int64") for k in KEYS},
+                **dict.fromkeys(columns, pd.Series(dtype="float64")),
+            }
+        )
+    weeks = view.workforce_within(0, params.recent_days)
+    sums = (
+        weeks.groupby(["location", "team"])[
+            ["planned", "agency", "unfilled", "continuity_weighted", "planned_with_continuity"]
+        ]
+        .sum()
+        .reset_index()
+    )
+    by_location = pd.DataFrame(
+        {"location": view.evidence.location, "improvement": np.arange(len(view.evidence.location))}
+    )
+    rows = by_location.merge(sums, on="location")
+    return pd.DataFrame(
+        {
+            "improvement": rows["improvement"].to_numpy("int64"),
+            "team": rota_code[rows["team"].to_numpy("int64")].astype("int64"),
+            "keyworker_continuity": ratio(
+                rows["continuity_weighted"], rows["planned_with_continuity"]
+            ),
+            "agency_shift_share": ratio(rows["agency"], rows["planned"]),
+            "unfilled_shift_share": ratio(rows["unfilled"], rows["planned"]),
+        }
+    )
+
+
+def _months_at_standard(view: AsOfView) -> pd.DataFrame:
+    """Per (improvement, team) with a primary check in the latest TEAM_MONTHS months: the run of
+    months at or above the standard ending at its latest month with a value (a month without
+    a value ends a run, as for the improvement as a whole)."""
+    evidence = view.evidence
+    earlier = evidence.team_months.window(view.month - TEAM_MONTHS + 1, view.month - 1)
+    current = (
+        view.current_month_checks.groupby(KEYS)[["met", "sampled"]]
+        .sum()
+        .reset_index()
+        .assign(month=float(view.month))
+    )
+    months = pd.concat(
+        [earlier[["month", *KEYS, "met", "sampled"]], current], ignore_index=True
+    ).sort_values([*KEYS, "month"], kind="stable", ignore_index=True)
+    improvement = months["improvement"].to_numpy("int64")
+    at = months["met"].to_numpy() >= evidence.standard[improvement] * months["sampled"].to_numpy()
+    group = months[KEYS].to_numpy("int64")
+    first = np.ones(len(months), dtype=bool)
+    first[1:] = (group[1:] != group[:-1]).any(axis=1)
+    month = months["month"].to_numpy()
+    gap = np.ones(len(months), dtype=bool)
+    gap[1:] = month[1:] - month[:-1] != 1
+    position = np.arange(len(months))
+    # A run starts at a month at the standard after a group start, a gap or a month below.
+    starts = at & (first | gap | np.concatenate([[True], ~at[:-1]]))
+    run_start = np.maximum.accumulate(np.where(starts, position, -1))
+    run = np.where(at, position - run_start + 1, 0)
+    last = np.append(first[1:], True)
+    return pd.DataFrame(
+        {
+            "improvement": improvement[last],
+            "team": group[last, 1],
+            "months_at_standard": run[last].astype("float64"),
+        }
+    )
+
+
+def team_names(teams: pd.DataFrame, count: int) -> pd.DataFrame:
+    """Per improvement position 0..count-1: the names of its teams at the standard, below it,
+    and the team(s) on its rota with the lowest key-worker continuity when below another's
+    ('' when none), each joined by '; ' in name order."""
+    lowest = teams.groupby("improvement")["keyworker_continuity"].transform("min")
+    highest = teams.groupby("improvement")["keyworker_continuity"].transform("max")
+    lagging = (teams["keyworker_continuity"] == lowest) & (lowest < highest)
+    columns = {
+        TEAMS_AT_STANDARD: teams["status"] == AT_STANDARD,
+        TEAMS_BELOW_STANDARD: teams["status"] == BELOW_STANDARD,
+        TEAMS_CONTINUITY_LAGGING: lagging,
+    }
+    out = {}
+    for name, chosen in columns.items():  # three lists, each one groupby
+        joined = (
+            teams.loc[chosen.to_numpy(dtype=bool)]
+            .groupby("improvement")["team"]
+            .agg(lambda names: NAME_SEPARATOR.join(str(n) for n in names))
+        )
+        out[name] = joined.reindex(np.arange(count), fill_value="").to_numpy(dtype=object)
+    return pd.DataFrame(out)
