@@ -979,7 +979,7 @@ def claim_words(inputs: pd.DataFrame) -> pd.Series:
         ],
         "",
     )
-    closed_on = words.date_text(inputs[AS_OF], inputs["days_since_claim"])
+    closed_on = words.date_text(inputs[AS_OF], inputs["claimed_days_ago"])
     recurred = choose(
         [inputs["since_claim"] >= 1],
         [", but a moderate-or-worse incident on its theme has happened since"],
@@ -1011,7 +1011,7 @@ def claim_reasons(
         reviewed=words.labels(features, LATEST_REVIEW_CLASSIFICATION),
         corrective=corrective_action_as_proof(features, threshold),
         controls=_values(features, IMMEDIATE_CONTROLS_COMPLETED_COUNT),
-        days_since_claim=_values(features, DAYS_SINCE_CLAIM),
+        claimed_days_ago=_values(features, DAYS_SINCE_CLAIM),
         since_claim=_values(features, SERIOUS_THEME_INCIDENTS_SINCE_CLAIM_COUNT),
     )
     joined = _claims_beside(stages, features, values).assign(

@@ -114,7 +114,8 @@ def page_content(
     drawn, shapes_svg = improvement_charts(
         carded, points, factors, timeline, detailed, workers=workers, shapes=outputs.shape_functions
     )
-    items = content.improvement_items(improvements, factors, timeline, points, drawn)
+    teams = tables.teams_of(outputs.teams, carded["improvement_id"])
+    items = content.improvement_items(improvements, factors, timeline, points, drawn, teams)
     summary = content.summary_content(
         outputs, improvements, charts.stage_chart(tables.stage_counts(outputs.scores)), changes
     )
@@ -287,8 +288,12 @@ def board_tables(
         "declared_status",
         "claim_check",
         "cross_check",
+        "claim_reason",
         "triggers",
+        "trigger_reasons",
         "escalations",
+        "enhanced_monitoring",
+        "teams_below_standard",
         "stage_reasons",
         "stable_reasons",
         "fragile_reasons",
@@ -296,6 +301,7 @@ def board_tables(
         "next_rm_review_due",
         "next_senior_review_due",
         "review_overdue",
+        "monitoring_ended_on",
     ]
     names = outputs.services[["location_id", "name"]].rename(columns={"name": "service"})
     return {
@@ -303,6 +309,7 @@ def board_tables(
         "improvements": improvements[columns],
         "stages": tables.stage_counts(outputs.scores),
         "overclaims": tables.overclaims(improvements),
+        "underclaims": tables.underclaims(improvements),
         "triggers": tables.triggered(improvements),
         "changes": changes.merge(names, on="location_id", how="left"),
         "timeline": timeline_table(outputs.timeline, improvements),

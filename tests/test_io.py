@@ -61,7 +61,7 @@ def test_every_format_reads_to_the_same_typed_frames(tmp_path, fmt):
     improvements = export.frame("improvements")
     assert improvements["standard"].tolist() == [0.9, 0.95]
     assert pd.isna(improvements["action_started_on"].iloc[1])
-    assert export.absent == ("feedback", "incidents", "workforce", "reviews")
+    assert export.absent == ("feedback", "incidents", "workforce", "reviews", "actions")
     assert export.files["checks"].parse_problems.empty
 
 

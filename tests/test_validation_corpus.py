@@ -108,7 +108,7 @@ def test_extra_and_absent_things_are_reported_not_judged(outcome):
     extra = outcome("extra_column")
     assert extra.ignored_columns == {"checks": ("legacy_code",)}
     absent = outcome("absent_optional_file")
-    assert absent.absent_files == ("workforce",)
+    assert absent.absent_files == ("workforce", "actions")
     header_only = outcome("header_only_optional_file")
     assert header_only.counts["reviews"] == {"read": 0, "used": 0, "set_aside": 0, "quarantined": 0}
 
