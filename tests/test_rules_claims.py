@@ -312,9 +312,11 @@ def test_a_closed_improvement_has_no_review_due_and_is_never_overdue():
     both = review_cadence(IMPROVEMENTS, REVIEWS, AS_OF, closed_ids=["B"]).set_index(
         "improvement_id"
     )
-    assert both.loc["B", ["rm_review_overdue", "senior_review_overdue", "review_overdue"]].eq(
-        False
-    ).all()
+    assert (
+        both.loc["B", ["rm_review_overdue", "senior_review_overdue", "review_overdue"]]
+        .eq(False)
+        .all()
+    )
     assert pd.isna(both.loc["B", "next_rm_review_due"])
     assert pd.isna(both.loc["B", "next_senior_review_due"])
     assert both.loc["B", "last_rm_review_on"] == pd.Timestamp("2026-02-20")  # history kept
