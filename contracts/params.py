@@ -81,7 +81,9 @@ class EvidenceThreshold:
             action minus before action must be strictly below this (fewer than before); none in
             the last 180 days with an unchanged rate also passes. No-harm and low-harm reports
             never count against it: more reporting is not less safety.
-        min_competency_margin: competency pass share (180 days) minus the standard.
+        min_competency_margin: competency pass share (180 days) minus the standard, where the
+            improvement's monitoring has competency checks in those 180 days (without any,
+            staff understanding is judged by breadth of evidence and the triggers).
         max_confidence_gap_points: self-rated confidence above demonstrated competency (1-5):
             staff who describe more confidently than they demonstrate.
         min_self_rated_confidence: mean self-rated confidence (1-5, 180 days) below which staff
@@ -120,7 +122,7 @@ class EvidenceThreshold:
     serious_min_consecutive_months: int = 6
     min_evidence_categories: int = 3
     require_peoples_experience: bool = True
-    min_peoples_rating: float = 3.5
+    min_peoples_rating: float = 3.0
     min_teams_meeting_share: float = 0.8
     incident_lookback_days: int = 90
     medium_term_incident_days: int = 180

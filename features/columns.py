@@ -338,8 +338,9 @@ FEATURES: tuple[Feature, ...] = (
         "CQC evidence categories (of six) whose latest evidence in the 90 days to as_of is "
         "positive: the category's latest day of checks (pooled) at or above the standard "
         "and of feedback with mean sentiment > 0 (both, when on the same day); outcomes: "
-        "an incidents file, no incident concerning the improvement in the 90 days and a "
-        "primary check in them. 0 is a true count.",
+        "an incidents file, no moderate-or-worse incident concerning the improvement in the "
+        "90 days (no-harm and low-harm reports do not count against it) and a primary check "
+        "in them. 0 is a true count.",
         +1,
         phrase="{v} evidence categories positive in 90 days",
     ),

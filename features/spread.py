@@ -97,8 +97,9 @@ def evidence_categories_positive(
     Checks: the category's latest check day, pooled, at or above the standard. Feedback: the
     category's latest feedback day has mean sentiment > 0. When a category has both on its
     latest day, all of it must be positive. Outcomes: positive when the incidents file is
-    present, no incident concerning the improvement is in the window, and there is at least
-    one primary check in the window (the outcome is being watched). 0 is a true count.
+    present, no moderate-or-worse incident concerning the improvement is in the window (no-harm
+    and low-harm reports do not count: more reporting is not less safety), and there is at
+    least one primary check in the window (the outcome is being watched). 0 is a true count.
     """
     count = len(view.evidence.improvements)
     evidence = pd.concat(
@@ -151,7 +152,9 @@ def _outcomes_positive(view: AsOfView, recent: pd.DataFrame, params: FeaturePara
     if view.evidence.incidents is None:
         return np.zeros(count)
     incidents = view.evidence.incidents.window(view.day - params.recent_days + 1, view.day)
-    has_incident = np.bincount(incidents["improvement"].to_numpy(), minlength=count)[:count] > 0
+    # Only harm counts against outcomes: more no-harm and low-harm reporting is not less safety.
+    harmful = incidents[incidents["serious"] > 0]
+    has_incident = np.bincount(harmful["improvement"].to_numpy(), minlength=count)[:count] > 0
     watched = (
         np.bincount(recent.loc[recent["primary"], "improvement"].to_numpy(), minlength=count)[
             :count

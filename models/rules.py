@@ -14,9 +14,11 @@ which stage the improvement has reached and why:
 Every threshold lives in one frozen `EvidenceThreshold`, which a provider group may set for
 itself and which each run writes into its record (`EvidenceThreshold.to_dict`). The embedded
 criteria are small named predicates (`CRITERIA`): functions of feature columns returning a
-boolean Series. Missing evidence (NaN) never counts as meeting a criterion, with two
+boolean Series. Missing evidence (NaN) never counts as meeting a criterion, with three
 exceptions documented on `staff_confidence_matches` (self-ratings are optional in the
-contract) and `no_recent_slip` (no result since action: nothing has slipped).
+contract), `competency_demonstrated` (not every improvement's monitoring uses competency
+checks: breadth is then judged by the kinds of evidence) and `no_recent_slip` (no result
+since action: nothing has slipped).
 
 Reasons name what a Registered Manager would look at: the months, the teams at and below the
 standard (when the frame carries `features.columns.TEAM_NAME_COLUMNS`), the kinds of evidence,
@@ -206,10 +208,16 @@ def fewer_incidents_than_before(features: pd.DataFrame, t: EvidenceThreshold) ->
 
 
 def competency_demonstrated(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    """Competency checks (180 days) pass at or above the standard (plus `min_competency_margin`)."""
-    margin = _values(features, COMPETENCY_PASS_SHARE_180D) - _values(features, STANDARD)
+    """Competency checks (180 days) pass at or above the standard (plus `min_competency_margin`).
+
+    Where the improvement's monitoring has no competency check in the 180 days, there is no
+    evidence either way: the criterion holds, and breadth is judged by the kinds of evidence
+    (`evidence_categories`). Competency shown below the standard always fails it.
+    """
+    passed = _values(features, COMPETENCY_PASS_SHARE_180D)
+    margin = passed - _values(features, STANDARD)
     # Round away float noise so a pass share equal to the standard counts as meeting it.
-    return margin.round(9) >= t.min_competency_margin
+    return passed.isna() | (margin.round(9) >= t.min_competency_margin)
 
 
 def staff_confidence_matches(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
@@ -402,10 +410,7 @@ def competency_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series
     standard = " the " + percent_text(_values(features, STANDARD)) + " standard"
     return choose(
         [passed.isna(), competency_demonstrated(features, t)],
-        [
-            "no competency checks in the last 180 days",
-            "competency checks pass " + pass_text + ", at or above" + standard,
-        ],
+        ["", "competency checks pass " + pass_text + ", at or above" + standard],
         "competency checks pass only " + pass_text + ", below" + standard,
     )
 
@@ -802,7 +807,7 @@ def stage_headline(inputs: pd.DataFrame) -> pd.Series:
     closure = choose(
         [ended > 0, ended == 0],
         [
-            ", monitoring ended on " + ended_on + " (the evidence is read as of that day)",
+            ", monitoring ended on " + ended_on + " (its evidence is read as it stood then)",
             ", monitoring ended on " + ended_on,
         ],
         ", checks continue",

@@ -295,7 +295,7 @@ def rules_reading(
         return reading, ended
     ids = pd.Index(evidence.improvements[IMPROVEMENT_ID].astype("str"))
     positions = positions_in(ids, reading.loc[earlier, IMPROVEMENT_ID])
-    then = build_features_at(evidence, positions, end[earlier], config.features)
+    then = build_features_at(evidence, positions, week_ends(end[earlier], today), config.features)
     now = reading.loc[earlier, [IMPROVEMENT_ID, *READ_AT_AS_OF]]
     then = (
         then.drop(columns=[AS_OF, *[c for c in READ_AT_AS_OF if c in then]])
@@ -305,6 +305,14 @@ def rules_reading(
     merged = pd.concat([reading[~earlier], then[reading.columns]])
     order = pd.Index(reading[IMPROVEMENT_ID]).get_indexer(merged[IMPROVEMENT_ID])
     return merged.set_axis(order).sort_index(), ended
+
+
+def week_ends(days: np.ndarray, today: float) -> np.ndarray:
+    """Each day moved to the Sunday ending its week (at most `today`): one feature pass per
+    week of endings rather than per day. Nothing was checked after monitoring ended, so the
+    week's few extra days add only feedback and incidents, all on or before today."""
+    weekday = (days.astype("int64") + 3) % 7  # day 0 (1 Jan 1970) was a Thursday: Monday = 0
+    return np.minimum(days + 6 - weekday, today)
 
 
 def monitoring_end_days(

@@ -435,3 +435,27 @@ def test_another_services_data_changes_nothing(checks, incidents, other_checks, 
     labels_together = build_labels(export_from(combined(ours, theirs)), INVARIANT_DATES)
     labels_together = labels_together[~labels_together["improvement_id"].str.startswith("x-")]
     pd.testing.assert_frame_equal(labels_together.reset_index(drop=True), labels_alone)
+
+
+@pytest.mark.parametrize("as_of", AS_OF_DATES)
+def test_rows_dated_after_as_of_change_no_team_row(rich, as_of):
+    """The team table (features.teams) reads nothing dated after as_of either."""
+    from features.build import build_team_frame, prepare_as_of
+
+    def teams_of(records):
+        frames = export_from(records)
+        return build_team_frame(prepare_as_of(frames, [as_of]), as_of)
+
+    alone_teams, alone_names = teams_of(rich)
+    later_teams, later_names = teams_of(combined(rich, future_records(as_of)))
+    later_teams = later_teams[later_teams["improvement_id"] != "imp-new"]
+    # a team that appears only after as_of is not a row at as_of
+    assert not (later_teams["team"].isin(["C", "D", "Z"])).any()
+    pd.testing.assert_frame_equal(later_teams.reset_index(drop=True), alone_teams)
+    later_names = later_names[later_names["improvement_id"] != "imp-new"]
+    pd.testing.assert_frame_equal(later_names.reset_index(drop=True), alone_names)
+    assert (
+        alone_teams["status"]
+        .isin(["at standard", "below standard", "not checked in 90 days"])
+        .all()
+    )
