@@ -228,6 +228,12 @@ TEAMS = OutputTable(
         ),
         ("agency_shift_share", "number", "Agency share of planned shifts (90 days)."),
         ("unfilled_shift_share", "number", "Unfilled share of planned shifts (90 days)."),
+        ("complaints_90d", "number", "Complaints on the theme naming the team (90 days)."),
+        (
+            "serious_incidents_90d",
+            "number",
+            "Moderate-or-worse theme incidents naming the team (90 days).",
+        ),
     ),
 )
 

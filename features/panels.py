@@ -315,10 +315,17 @@ def linked_events(
 ) -> DaySorted:
     """Pair each event with every improvement at its location that has its theme or is named.
 
-    `values` are per-event arrays carried along (already numeric). An event matched both by
-    theme and by name counts once for that improvement. Locations and themes are matched as
-    integer codes (an event at a location with no improvement matches nothing).
+    `values` are per-event arrays carried along (already numeric); the event's `team` (when the
+    file has the column) is carried as a code whose text is in the result's `team_names` (-1:
+    not recorded). An event matched both by theme and by name counts once for that
+    improvement. Locations and themes are matched as integer codes (an event at a location
+    with no improvement matches nothing).
     """
+    team, team_names = np.full(len(events), -1), np.array([], dtype=object)
+    if "team" in events:
+        team, names = pd.factorize(events["team"], use_na_sentinel=True)
+        team_names = np.asarray(pd.Index(names).astype("object"), dtype=object)
+    values = {**values, "team": team.astype("float64")}
     target_location, locations = pd.factorize(improvements["location_id"])
     target_theme, themes = pd.factorize(improvements["theme"])
     location = positions_in(pd.Index(locations), events["location_id"])
@@ -361,7 +368,7 @@ def linked_events(
     linked = linked[~np.isnan(day)].sort_values(
         ["day", "improvement", "event"], kind="stable", ignore_index=True
     )
-    return day_sorted(linked[["event", "day", *values, "improvement"]])
+    return day_sorted(linked[["event", "day", *values, "improvement"]], team_names=team_names)
 
 
 def linked_incidents(

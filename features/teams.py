@@ -47,17 +47,27 @@ def team_table(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
     checks of the team's latest check day in the 90 days), latest_check_day (day number),
     status (at standard, below standard, not checked in 90 days), prompts_per_observation (90
     days), competency_pass_share and self_rated_confidence (180 days), and the team's rota over
-    the 90 days: keyworker_continuity, agency_shift_share, unfilled_shift_share.
+    the 90 days: keyworker_continuity, agency_shift_share, unfilled_shift_share; and what
+    feedback and incidents naming the team say over the 90 days: complaints_90d (complaints on
+    the theme) and serious_incidents_90d (moderate-or-worse theme incidents); NaN when the file
+    is absent or records no team.
     """
-    names, rota_code = _team_names(view)
+    names, codes = _team_names(view)
     checks = _check_team_rows(view, params)
-    rota = _rota_team_rows(view, params, rota_code)
+    rota = _rota_team_rows(view, params, codes.get("workforce"))
     rows = pd.concat([checks[KEYS], rota[KEYS]]).drop_duplicates(KEYS)
     table = (
         rows.merge(_months_at_standard(view), on=KEYS, how="left")
         .merge(checks, on=KEYS, how="left")
         .merge(rota, on=KEYS, how="left")
+        .merge(_event_counts(view, params, codes), on=KEYS, how="left")
     )
+    for name, panel in (
+        ("complaints_90d", view.evidence.feedback),
+        ("serious_incidents_90d", view.evidence.incidents),
+    ):
+        if panel is not None and len(panel.team_names):  # the file records teams: 0 is a count
+            table[name] = table[name].fillna(0.0)
     latest = table["latest_compliance"].to_numpy()
     standard = view.evidence.standard[table["improvement"].to_numpy()]
     status = np.select(
@@ -78,20 +88,60 @@ def team_table(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
             "keyworker_continuity",
             "agency_shift_share",
             "unfilled_shift_share",
+            "complaints_90d",
+            "serious_incidents_90d",
         ]
     ]
 
 
-def _team_names(view: AsOfView) -> tuple[np.ndarray, np.ndarray | None]:
-    """Every team's name (check teams' codes first, then rota-only teams), and the code of each
-    rota team in that list (None without a workforce file)."""
+def _team_names(view: AsOfView) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every team's name (check teams' codes first, then teams only the rota, incidents or
+    feedback name), and for each of those files the code, in that list, of each of its teams."""
     evidence = view.evidence
-    names = pd.Index(evidence.checks.team_names, dtype=object)
-    if evidence.workforce is None:
-        return np.asarray(names, dtype=object), None
-    rota = pd.Index(evidence.workforce.team_names, dtype=object)
-    combined = names.append(rota.difference(names, sort=False))
-    return np.asarray(combined, dtype=object), combined.get_indexer(rota)
+    combined = pd.Index(evidence.checks.team_names, dtype=object)
+    others = {
+        name: pd.Index(panel.team_names, dtype=object)
+        for name, panel in (
+            ("workforce", evidence.workforce),
+            ("incidents", evidence.incidents),
+            ("feedback", evidence.feedback),
+        )
+        if panel is not None and panel.team_names is not None
+    }
+    for teams in others.values():  # a team not recorded (None) is never a row
+        combined = combined.append(teams.difference(combined, sort=False).dropna())
+    codes = {name: combined.get_indexer(teams) for name, teams in others.items()}
+    return np.asarray(combined, dtype=object), codes
+
+
+def _event_counts(view: AsOfView, params: FeatureParams, codes: dict) -> pd.DataFrame:
+    """Per (improvement, team named by the event): complaints on the theme and moderate-or-worse
+    theme incidents in the 90 days to as_of (teams with none are not listed)."""
+    counted = []
+    for name, panel, column, wanted in (
+        ("complaints_90d", view.evidence.feedback, "complaint", "feedback"),
+        ("serious_incidents_90d", view.evidence.incidents, "serious", "incidents"),
+    ):
+        if panel is None or wanted not in codes:
+            continue
+        rows = panel.window(view.day - params.recent_days + 1, view.day)
+        rows = rows[(rows["team"] >= 0) & (rows[column] > 0)]
+        team = codes[wanted][rows["team"].to_numpy("int64")]
+        counted.append(
+            pd.DataFrame({"improvement": rows["improvement"].to_numpy("int64"), "team": team})[
+                team >= 0
+            ]
+            .value_counts()
+            .rename(name)
+        )
+    frame = pd.concat(counted, axis=1) if counted else pd.DataFrame()
+    frame = frame.reindex(columns=["complaints_90d", "serious_incidents_90d"])
+    frame.index = (
+        frame.index.set_names(KEYS)
+        if len(frame)
+        else pd.MultiIndex.from_arrays([[], []], names=KEYS)
+    )
+    return frame.reset_index().astype({"improvement": "int64", "team": "int64"})
 
 
 def _check_team_rows(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
@@ -163,6 +213,7 @@ def _rota_team_rows(
         {"location": view.evidence.location, "improvement": np.arange(len(view.evidence.location))}
     )
     rows = by_location.merge(sums, on="location")
+    rows = rows[rota_code[rows["team"].to_numpy("int64")] >= 0]
     return pd.DataFrame(
         {
             "improvement": rows["improvement"].to_numpy("int64"),

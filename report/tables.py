@@ -92,6 +92,7 @@ TEAM_SHOWN = [
     "competency_pass_share",
     "keyworker_continuity",
     "agency_shift_share",
+    "complaints_90d",
 ]
 
 

@@ -241,6 +241,8 @@ def _teams(rng, scores: pd.DataFrame, hostile: bool) -> pd.DataFrame:
                     "keyworker_continuity": float(rng.uniform(0.5, 1.0)),
                     "agency_shift_share": float(rng.uniform(0, 0.3)),
                     "unfilled_shift_share": float(rng.uniform(0, 0.1)),
+                    "complaints_90d": float(rng.integers(0, 3)),
+                    "serious_incidents_90d": float(rng.integers(0, 2)),
                 }
             )
     teams = pd.DataFrame(rows)

@@ -514,3 +514,17 @@ def test_a_harmful_incident_after_closure_raises_recurrence_after_closure(read):
         "closed on 1 Oct 2026" in row["trigger_reasons"]
     )
     assert reading.services.set_index("location_id").loc[LOCATION, "priority_score"] > 0
+
+
+def test_feedback_and_incidents_are_read_per_team(read):
+    story = one_good_audit_cycle()
+    story.feedback(
+        ["2026-10-12", "2026-10-26"], "documentation", -1, channel="complaint", team="Team B"
+    )
+    story.incident("2026-10-15", "documentation", "moderate", team="Team B")
+    story.incident("2026-10-16", "documentation", "none", team="Team A")  # no harm: not counted
+    teams = read(story, date(2026, 10, 31)).teams.set_index("team")
+    assert teams.loc["Team B", "complaints_90d"] == 2
+    assert teams.loc["Team B", "serious_incidents_90d"] == 1
+    assert teams.loc["Team A", "complaints_90d"] == 0
+    assert teams.loc["Team A", "serious_incidents_90d"] == 0
