@@ -157,7 +157,8 @@ def build_team_frame(
     where key-worker continuity lags.
 
     Returns (teams: improvement_id, location_id, team and the columns of `team_table`;
-    names: improvement_id and the columns TEAM_NAME_COLUMNS), both sorted by improvement_id.
+    names: improvement_id and the columns TEAM_NAME_COLUMNS); teams in the order of the
+    improvements table, then by team name; names sorted by improvement_id.
     `evidence` is the tables prepared for this date (`prepare_as_of`).
     """
     view = as_of_view(evidence, as_of_timestamps([as_of])[0], params)
@@ -186,7 +187,7 @@ def build_team_frame(
     )
     order = [IMPROVEMENT_ID, *[c for c in names.columns if c != IMPROVEMENT_ID]]
     return (
-        teams.sort_values([IMPROVEMENT_ID, "team"], kind="stable", ignore_index=True),
+        teams.reset_index(drop=True),
         names[order].sort_values(IMPROVEMENT_ID, ignore_index=True),
     )
 

@@ -73,8 +73,13 @@ def team_table(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
     status = np.select(
         [np.isnan(latest), latest >= standard - 1e-12], [NOT_CHECKED, AT_STANDARD], BELOW_STANDARD
     )
-    table = table.assign(team=names[table["team"].to_numpy()], status=status)
-    return table.sort_values(["improvement", "team"], kind="stable", ignore_index=True)[
+    # Sorted by improvement, then team name: the names are ranked once, the rows by integers.
+    code = table["team"].to_numpy("int64")
+    rank = pd.Series(names, dtype="object").fillna("").rank(method="dense").to_numpy()
+    order = np.lexsort((rank[code], table["improvement"].to_numpy()))
+    table = table.iloc[order].reset_index(drop=True)
+    table = table.assign(team=names[table["team"].to_numpy()], status=status[order])
+    return table[
         [
             "improvement",
             "team",

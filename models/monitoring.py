@@ -29,15 +29,6 @@ from features.columns import (
 from models import triggers, words
 from models.words import choose, plural
 
-# Triggers after which monitoring is kept enhanced (the others ask for a review, not a watch).
-MONITORED_TRIGGERS = (
-    "slippage_after_early_improvement",
-    "serious_concern_thin_evidence",
-    "incident_reduction_too_short",
-    "workforce_improving_feedback_not",
-    "continuing_complaints",
-    "recurrence_after_closure",
-)
 INPUTS = (
     AS_OF,
     DAYS_SINCE_ACTION_STARTED,
@@ -77,19 +68,20 @@ def enhanced_monitoring(
         "overclaim": (claims == OVERCLAIM).to_numpy(dtype=bool),
     }
     inputs = features[list(INPUTS)].assign(**reasons)
-    texts = words.texts_by_distinct_inputs(inputs, lambda d: recommendation(d, t))
+    wanted = pd.DataFrame(reasons).any(axis=1).to_numpy()
+    texts = words.texts_by_distinct_inputs(inputs, lambda d: recommendation(d, t), where=wanted)
     return words.text_series(texts, features.index).fillna("").rename("enhanced_monitoring")
 
 
 def recommendation(inputs: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    """The recommendation for each distinct combination of `INPUTS` and reason flags."""
+    """The recommendation for each distinct combination of `INPUTS` and reason flags (rows
+    where at least one reason holds)."""
     slip, serious = inputs["slip"], inputs["serious"]
     experience, recurrence, overclaim = (
         inputs["experience"],
         inputs["recurrence"],
         inputs["overclaim"],
     )
-    wanted = slip | serious | experience | recurrence | overclaim
     as_of = inputs[AS_OF]
     slip_month = words.month_text(as_of, inputs[MONTHS_SINCE_LATEST_SLIP])
     action_day = words.date_text(as_of, inputs[DAYS_SINCE_ACTION_STARTED])
@@ -135,5 +127,4 @@ def recommendation(inputs: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
             + " on its theme in the last 12 months",
         )
     )
-    text = "recommended since " + began + ", until: " + ends + " (" + relevance + ")"
-    return choose([wanted], [text], "")
+    return "recommended since " + began + ", until: " + ends + " (" + relevance + ")"

@@ -228,7 +228,7 @@ def staff_confidence_matches(features: pd.DataFrame, t: EvidenceThreshold) -> pd
     Self-rated confidence is optional in the contract: with no self-ratings there is no
     evidence either way, so the criterion holds (competency itself is judged separately).
     """
-    return ~(triggers._overconfident(features, t) | triggers._low_confidence(features, t))
+    return ~(triggers.overconfident(features, t) | triggers.low_confidence(features, t))
 
 
 def no_spc_concern(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
@@ -421,8 +421,8 @@ def staff_confidence_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.
     no_competency = _values(features, COMPETENCY_PASS_SHARE_180D).isna()
     return choose(
         [
-            triggers._overconfident(features, t),
-            triggers._low_confidence(features, t),
+            triggers.overconfident(features, t),
+            triggers.low_confidence(features, t),
             rated.isna() & no_competency,
             rated.isna(),
             gap.isna(),
@@ -604,7 +604,7 @@ def actions_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
 
 def continuity_lags(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """A workforce improvement one of whose teams lags its service's key-worker continuity."""
-    return triggers._uneven_continuity(features, t)
+    return triggers.uneven_continuity(features, t)
 
 
 def continuity_reason(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
@@ -857,7 +857,12 @@ def reason_texts(
         fragile.append(words.kept(text, observation.fragile(features, t)))
     stable_text, fragile_text = words.joined(stable), words.joined(fragile)
     present = [c for c in HEADLINE_INPUTS if c in features]
-    headline = words.texts_by_distinct_inputs(features[present].assign(stage=stage), stage_headline)
+    closure_only = [c for c in (DAYS_SINCE_CLAIM, DAYS_SINCE_MONITORING_ENDED) if c in features]
+    inputs = features[present].assign(stage=stage)
+    # The closure's days are read only for closed rows: fewer distinct combinations to word.
+    closed = is_closed(features)
+    inputs = inputs.assign(**{c: inputs[c].where(closed) for c in closure_only})
+    headline = words.texts_by_distinct_inputs(inputs, stage_headline)
     parts = [headline, words.nulls_for_empty(fragile_text), words.nulls_for_empty(stable_text)]
     return pd.DataFrame(
         {
@@ -1011,13 +1016,15 @@ def claim_reasons(
 ) -> pd.Series:
     """The claim check of each row of `stages` in a sentence (over-claims say when corrective
     action is presented as proof of recovery; under-claims that the evidence supports more)."""
+    closed = is_closed(features)
     values = features[list(KEY_COLUMNS)].assign(
         declared=words.labels(features, DECLARED_STATUS),
         reviewed=words.labels(features, LATEST_REVIEW_CLASSIFICATION),
         corrective=corrective_action_as_proof(features, threshold),
-        controls=_values(features, IMMEDIATE_CONTROLS_COMPLETED_COUNT),
-        claimed_days_ago=_values(features, DAYS_SINCE_CLAIM),
-        since_claim=_values(features, SERIOUS_THEME_INCIDENTS_SINCE_CLAIM_COUNT),
+        controls=_values(features, IMMEDIATE_CONTROLS_COMPLETED_COUNT).clip(upper=1),
+        # read only for closed rows: fewer distinct combinations to word
+        claimed_days_ago=_values(features, DAYS_SINCE_CLAIM).where(closed),
+        since_claim=_values(features, SERIOUS_THEME_INCIDENTS_SINCE_CLAIM_COUNT).where(closed),
     )
     joined = _claims_beside(stages, features, values).assign(
         claim_check=claims.to_numpy(),

@@ -64,7 +64,7 @@ from models.words import choose, number_text, percent_text, plural
 
 SEPARATOR = "; "
 DAYS_PER_MONTH = 365.25 / 12
-numeric_feature = words.numeric  # kept for the modules that read features through triggers
+numeric_feature = words.numeric
 
 
 def required_consecutive_months(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
@@ -87,7 +87,7 @@ def slippage_after_early_improvement(features: pd.DataFrame, t: EvidenceThreshol
     return below_now & (numeric_feature(features, SLIPS_SINCE_ACTION_COUNT) >= t.slipping_min_slips)
 
 
-def _uneven_teams(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+def uneven_teams(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     some_meet = numeric_feature(features, TEAMS_MEETING_STANDARD_COUNT) >= 1
     return some_meet & (
         numeric_feature(features, TEAMS_MEETING_STANDARD_SHARE) < t.min_teams_meeting_share
@@ -99,7 +99,7 @@ def concerns_workforce(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Serie
     return features[THEME].astype("str").isin(t.workforce_themes)
 
 
-def _uneven_continuity(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+def uneven_continuity(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     gap = numeric_feature(features, KEYWORKER_CONTINUITY_LOWEST_TEAM_GAP_90D).round(9)
     return concerns_workforce(features, t) & (gap >= t.team_continuity_gap)
 
@@ -108,27 +108,27 @@ def uneven_results_between_teams(features: pd.DataFrame, t: EvidenceThreshold) -
     """Some teams meet the standard but fewer than `min_teams_meeting_share` of them do; or,
     for a workforce improvement, one team's key-worker continuity lags its service's by
     `team_continuity_gap` or more (uneven local routines)."""
-    return _uneven_teams(features, t) | _uneven_continuity(features, t)
+    return uneven_teams(features, t) | uneven_continuity(features, t)
 
 
-def _competency_short(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+def competency_short(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     margin = numeric_feature(features, COMPETENCY_PASS_SHARE_180D) - numeric_feature(
         features, STANDARD
     )
     return margin.round(9) < t.min_competency_margin
 
 
-def _overconfident(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+def overconfident(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     gap = numeric_feature(features, CONFIDENCE_GAP_POINTS)
     return gap.round(9) > t.max_confidence_gap_points
 
 
-def _low_confidence(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+def low_confidence(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     rated = numeric_feature(features, SELF_RATED_CONFIDENCE_180D_MEAN)
     return rated.round(9) < t.min_self_rated_confidence
 
 
-def _prompted(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
+def prompted(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     prompts = numeric_feature(features, PROMPTS_PER_OBSERVATION_90D)
     return prompts > t.trigger_max_prompts_per_observation
 
@@ -137,10 +137,10 @@ def weak_staff_understanding(features: pd.DataFrame, t: EvidenceThreshold) -> pd
     """Competency below the standard, staff rating themselves above what they demonstrate,
     staff still learning without full confidence (low self-rating), or frequent prompting."""
     return (
-        _competency_short(features, t)
-        | _overconfident(features, t)
-        | _low_confidence(features, t)
-        | _prompted(features, t)
+        competency_short(features, t)
+        | overconfident(features, t)
+        | low_confidence(features, t)
+        | prompted(features, t)
     )
 
 
@@ -262,7 +262,7 @@ def uneven_words(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
         + percent_text(service)
         + " across the service)"
     )
-    by_teams, by_continuity = _uneven_teams(features, t), _uneven_continuity(features, t)
+    by_teams, by_continuity = uneven_teams(features, t), uneven_continuity(features, t)
     return choose(
         [by_teams & by_continuity, by_continuity],
         [teams + ", and " + continuity, continuity],
@@ -276,7 +276,7 @@ def weak_understanding_words(features: pd.DataFrame, t: EvidenceThreshold) -> pd
     prompts = numeric_feature(features, PROMPTS_PER_OBSERVATION_90D)
     parts = [
         (
-            _competency_short(features, t),
+            competency_short(features, t),
             "competency checks pass "
             + percent_text(competency)
             + " against the "
@@ -284,7 +284,7 @@ def weak_understanding_words(features: pd.DataFrame, t: EvidenceThreshold) -> pd
             + " standard",
         ),
         (
-            _overconfident(features, t),
+            overconfident(features, t),
             "staff describe the process more confidently than they demonstrate it (self-rated "
             + number_text(rated, 1)
             + " of 5, competency "
@@ -292,13 +292,13 @@ def weak_understanding_words(features: pd.DataFrame, t: EvidenceThreshold) -> pd
             + ")",
         ),
         (
-            _low_confidence(features, t),
+            low_confidence(features, t),
             "staff still learning new roles without full confidence (self-rated "
             + number_text(rated, 1)
             + " of 5)",
         ),
         (
-            _prompted(features, t),
+            prompted(features, t),
             "staff need " + number_text(prompts, 1) + " prompts per observation",
         ),
     ]
@@ -507,8 +507,6 @@ TRIGGERS: tuple[Trigger, ...] = (
     ),
 )
 TRIGGER_COLUMNS = tuple(f"trigger_{t.name}" for t in TRIGGERS)
-# A manager's title for each trigger code (the report's words for a code in the CSV).
-TRIGGER_TITLES = {t.name: t.name.replace("_", " ").capitalize() for t in TRIGGERS}
 
 
 def fired(features: pd.DataFrame, threshold: EvidenceThreshold) -> pd.DataFrame:
@@ -547,10 +545,13 @@ def trigger_sentences(
     texts = []
     for trigger in TRIGGERS:
         inputs = features[[c for c in trigger.inputs if c in features]]
-        sentences = words.texts_by_distinct_inputs(
-            inputs, lambda d, t=trigger: t.describe(d, threshold)
+        texts.append(
+            words.texts_by_distinct_inputs(
+                inputs,
+                lambda d, t=trigger: t.describe(d, threshold),
+                where=flags[f"trigger_{trigger.name}"],
+            )
         )
-        texts.append(words.kept(sentences, flags[f"trigger_{trigger.name}"]))
     return words.text_series(words.joined(texts), features.index)
 
 

@@ -109,10 +109,18 @@ def distinct_rows(inputs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def texts_by_distinct_inputs(
-    inputs: pd.DataFrame, build: Callable[[pd.DataFrame], pd.Series]
+    inputs: pd.DataFrame, build: Callable[[pd.DataFrame], pd.Series], where=None
 ) -> pa.Array:
     """`build` applied to each distinct combination of `inputs`, as an Arrow string array
-    aligned to `inputs`; an empty text becomes null (no sentence)."""
+    aligned to `inputs`; an empty text becomes null (no sentence). With `where` (a boolean per
+    row), only those rows are built; the others are null."""
+    if where is not None:
+        mask = np.asarray(where, dtype=bool)
+        if not mask.any():
+            return pa.nulls(len(inputs), pa.string())
+        position = np.cumsum(mask) - 1
+        chosen = texts_by_distinct_inputs(inputs[mask], build)
+        return chosen.take(pa.array(position, mask=~mask))
     codes, first = distinct_rows(inputs)
     texts = build(inputs.iloc[first]).to_numpy(dtype=object)
     distinct = pa.array(np.where(texts == "", None, texts), type=pa.string())

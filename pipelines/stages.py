@@ -290,12 +290,13 @@ def rules_reading(
     end = monitoring_end_days(reading, evidence, today, config.features.recent_days)
     reading[DAYS_SINCE_MONITORING_ENDED] = today - end
     ended = pd.Series(pd.to_datetime(end, unit="D"), index=reading.index, dtype="datetime64[ns]")
-    earlier = ~np.isnan(end) & (end < today)
+    evaluated = month_ends(end, today)  # NaN stays NaN
+    earlier = evaluated < today  # ended in an earlier month than as_of
     if not earlier.any():
         return reading, ended
     ids = pd.Index(evidence.improvements[IMPROVEMENT_ID].astype("str"))
     positions = positions_in(ids, reading.loc[earlier, IMPROVEMENT_ID])
-    then = build_features_at(evidence, positions, week_ends(end[earlier], today), config.features)
+    then = build_features_at(evidence, positions, evaluated[earlier], config.features)
     now = reading.loc[earlier, [IMPROVEMENT_ID, *READ_AT_AS_OF]]
     then = (
         then.drop(columns=[AS_OF, *[c for c in READ_AT_AS_OF if c in then]])
@@ -307,12 +308,16 @@ def rules_reading(
     return merged.set_axis(order).sort_index(), ended
 
 
-def week_ends(days: np.ndarray, today: float) -> np.ndarray:
-    """Each day moved to the Sunday ending its week (at most `today`): one feature pass per
-    week of endings rather than per day. Nothing was checked after monitoring ended, so the
-    week's few extra days add only feedback and incidents, all on or before today."""
-    weekday = (days.astype("int64") + 3) % 7  # day 0 (1 Jan 1970) was a Thursday: Monday = 0
-    return np.minimum(days + 6 - weekday, today)
+def month_ends(days: np.ndarray, today: float) -> np.ndarray:
+    """Each day moved to the last day of its month (at most `today`): one feature pass per
+    month in which monitoring ended, rather than per day. Nothing was checked after monitoring
+    ended, so the month's extra days add only feedback and incidents, all on or before today."""
+    known = ~np.isnan(days)
+    months = (
+        np.where(known, days, 0).astype("int64").astype("datetime64[D]").astype("datetime64[M]")
+    )
+    last = ((months + 1).astype("datetime64[D]") - 1).astype("int64").astype("float64")
+    return np.where(known, np.minimum(last, today), np.nan)
 
 
 def monitoring_end_days(
