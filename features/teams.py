@@ -22,7 +22,7 @@ from contracts.export import CHECK_SOURCES
 from contracts.params import FeatureParams
 from features.columns import TEAMS_AT_STANDARD, TEAMS_BELOW_STANDARD, TEAMS_CONTINUITY_LAGGING
 from features.evidence import AsOfView
-from features.panels import ratio
+from features.panels import ratio, sums_by_key
 
 # Months of primary checks read for a team's run at the standard: a run longer than two years
 # reads as "24 months", and the nightly run sorts a bounded number of team-months.
@@ -151,46 +151,53 @@ def _event_counts(view: AsOfView, params: FeatureParams, codes: dict) -> pd.Data
 
 def _check_team_rows(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
     """Per (improvement, team) with a check in the 180 days: latest compliance (90 days),
-    prompting (90 days), competency and self-rated confidence (180 days)."""
+    prompting (90 days), competency and self-rated confidence (180 days). Summed with
+    `sums_by_key` (sorted integer keys), not a groupby per measure: 10M checks at night."""
     recent = view.recent_checks
     short = recent[recent["day"] > view.day - params.recent_days]
+    teams = _key_sums(recent, {})
+    # The latest primary check day of each team: the last (improvement, team, day) run.
     primary = short[short["primary"]]
-    latest_day = primary.groupby(KEYS)["day"].transform("max")
-    latest = (
-        primary[primary["day"] == latest_day]
-        .groupby(KEYS)
-        .agg(latest_check_day=("day", "max"), met=("met", "sum"), sampled=("sampled", "sum"))
+    days = sums_by_key(
+        {k: primary[k].to_numpy() for k in (*KEYS, "day")},
+        {"met": primary["met"].to_numpy(), "sampled": primary["sampled"].to_numpy()},
     )
-    practice = (
-        short[short["source"] == STAFF_PRACTICE]
-        .groupby(KEYS)[["prompts_needed", "prompted_checks"]]
-        .sum()
+    last = np.append(
+        (days["improvement"].to_numpy()[1:] != days["improvement"].to_numpy()[:-1])
+        | (days["team"].to_numpy()[1:] != days["team"].to_numpy()[:-1]),
+        True,
     )
-    competency = (
-        recent[recent["source"] == COMPETENCY]
-        .groupby(KEYS)[["met", "sampled", "confidence_sum", "confidence_checks"]]
-        .sum()
+    latest = days[last].assign(
+        latest_check_day=lambda f: f["day"].astype("float64"),
+        latest_compliance=lambda f: ratio(f["met"], f["sampled"]),
+    )[[*KEYS, "latest_check_day", "latest_compliance"]]
+    practice = _key_sums(
+        short[short["source"] == STAFF_PRACTICE],
+        {"prompts_per_observation": ("prompts_needed", "prompted_checks")},
     )
-    teams = recent[KEYS].drop_duplicates().set_index(KEYS)
-    frame = teams.join(
-        [
-            latest.assign(latest_compliance=ratio(latest["met"], latest["sampled"]))[
-                ["latest_check_day", "latest_compliance"]
-            ],
-            practice.assign(
-                prompts_per_observation=ratio(
-                    practice["prompts_needed"], practice["prompted_checks"]
-                )
-            )[["prompts_per_observation"]],
-            competency.assign(
-                competency_pass_share=ratio(competency["met"], competency["sampled"]),
-                self_rated_confidence=ratio(
-                    competency["confidence_sum"], competency["confidence_checks"]
-                ),
-            )[["competency_pass_share", "self_rated_confidence"]],
-        ]
+    competency = _key_sums(
+        recent[recent["source"] == COMPETENCY],
+        {
+            "competency_pass_share": ("met", "sampled"),
+            "self_rated_confidence": ("confidence_sum", "confidence_checks"),
+        },
     )
-    return frame.reset_index().astype({"improvement": "int64", "team": "int64"})
+    return (
+        teams.merge(latest, on=KEYS, how="left")
+        .merge(practice, on=KEYS, how="left")
+        .merge(competency, on=KEYS, how="left")
+    )
+
+
+def _key_sums(rows: pd.DataFrame, ratios: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Per (improvement, team) of `rows`: each ratio (numerator / denominator summed)."""
+    needed = sorted({c for pair in ratios.values() for c in pair})
+    summed = sums_by_key(
+        {k: rows[k].to_numpy() for k in KEYS}, {c: rows[c].to_numpy() for c in needed}
+    )
+    return summed[KEYS].assign(
+        **{name: ratio(summed[a], summed[b]) for name, (a, b) in ratios.items()}
+    )
 
 
 def _rota_team_rows(
