@@ -23,6 +23,7 @@ import pandas as pd
 from contracts.params import EvidenceThreshold
 from contracts.vocabulary import CLOSED
 from features.columns import (
+    AGENCY_SHIFT_SHARE_CHANGE_90D,
     AGENCY_UNFILLED_SHARE_CHANGE_SINCE_ACTION,
     AS_OF,
     COMPETENCY_PASS_SHARE_180D,
@@ -58,6 +59,7 @@ from features.columns import (
     THEME_COMPLAINTS_90D_COUNT,
     THEME_INCIDENT_RATE_CHANGE_PER_MONTH,
     THEME_SENTIMENT_90D_MEAN,
+    UNFILLED_SHIFT_SHARE_CHANGE_90D,
 )
 from models import words
 from models.words import choose, number_text, percent_text, plural
@@ -144,13 +146,23 @@ def weak_staff_understanding(features: pd.DataFrame, t: EvidenceThreshold) -> pd
     )
 
 
+def rota_gap_change(features: pd.DataFrame) -> pd.Series:
+    """Change in the agency + unfilled share of planned shifts: since action (the 90 days
+    before it against the latest 90), or, where the rota does not reach back before action,
+    the latest 90 days against the 90 before them."""
+    since_action = numeric_feature(features, AGENCY_UNFILLED_SHARE_CHANGE_SINCE_ACTION)
+    recent = numeric_feature(features, AGENCY_SHIFT_SHARE_CHANGE_90D) + numeric_feature(
+        features, UNFILLED_SHIFT_SHARE_CHANGE_90D
+    )
+    return since_action.fillna(recent)
+
+
 def workforce_improving(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
     """Agency and unfilled shifts fell, or key-worker continuity rose, by at least
-    `workforce_improvement_min_change` since action."""
-    gaps = numeric_feature(features, AGENCY_UNFILLED_SHARE_CHANGE_SINCE_ACTION)
+    `workforce_improvement_min_change` since action (`rota_gap_change`)."""
     continuity = numeric_feature(features, KEYWORKER_CONTINUITY_SHARE_CHANGE_SINCE_ACTION)
     step = t.workforce_improvement_min_change
-    return (gaps.round(9) <= -step) | (continuity.round(9) >= step)
+    return (rota_gap_change(features).round(9) <= -step) | (continuity.round(9) >= step)
 
 
 def experience_not_positive(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
@@ -306,7 +318,7 @@ def weak_understanding_words(features: pd.DataFrame, t: EvidenceThreshold) -> pd
 
 
 def workforce_words(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
-    gaps = numeric_feature(features, AGENCY_UNFILLED_SHARE_CHANGE_SINCE_ACTION)
+    gaps = rota_gap_change(features)
     continuity = numeric_feature(features, KEYWORKER_CONTINUITY_SHARE_CHANGE_SINCE_ACTION)
     step = t.workforce_improvement_min_change
     figures = words.listed(
@@ -315,7 +327,7 @@ def workforce_words(features: pd.DataFrame, t: EvidenceThreshold) -> pd.Series:
                 gaps.round(9) <= -step,
                 "agency and unfilled shifts down "
                 + number_text(-gaps * 100, 0)
-                + " percentage points since action",
+                + " percentage points",
             ),
             (
                 continuity.round(9) >= step,
@@ -428,6 +440,8 @@ STAFF_INPUTS = (
 )
 EXPERIENCE_INPUTS = (
     AGENCY_UNFILLED_SHARE_CHANGE_SINCE_ACTION,
+    AGENCY_SHIFT_SHARE_CHANGE_90D,
+    UNFILLED_SHIFT_SHARE_CHANGE_90D,
     KEYWORKER_CONTINUITY_SHARE_CHANGE_SINCE_ACTION,
     THEME_SENTIMENT_90D_MEAN,
     PEOPLES_RATING_90D_MEAN,

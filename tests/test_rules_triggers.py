@@ -394,7 +394,20 @@ def test_continuing_complaints_make_experience_lag_workforce_even_with_positive_
     row = escalation_triggers(frame({**STAFFING_GAINS, **COMPLAINTS_ON_THEME_ONLY})).iloc[0]
     assert row["triggers"] == "workforce_improving_feedback_not; continuing_complaints"
     assert row["trigger_reasons"].startswith(
-        "workforce figures improving (agency and unfilled shifts down 22 percentage points since "
-        "action, key-worker continuity up 40 points) while lived experience is not (complaints "
+        "workforce figures improving (agency and unfilled shifts down 22 percentage points, "
+        "key-worker continuity up 40 points) while lived experience is not (complaints "
         "continue); continuing complaints: 2 on this theme in the last 90 days"
     )
+
+
+def test_a_rota_that_starts_at_action_is_read_over_its_latest_90_days():
+    recent_gains = {
+        "theme": "staffing",
+        "agency_unfilled_share_change_since_action": NAN,  # no rota before action
+        "agency_shift_share_change_90d": -0.12,
+        "unfilled_shift_share_change_90d": -0.01,
+        **FEEDBACK_NOT_POSITIVE,
+    }
+    row = escalation_triggers(frame(recent_gains)).iloc[0]
+    assert row["triggers"] == "workforce_improving_feedback_not"
+    assert "agency and unfilled shifts down 13 percentage points" in row["trigger_reasons"]
