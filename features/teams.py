@@ -166,7 +166,7 @@ def _check_team_rows(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
         (days["improvement"].to_numpy()[1:] != days["improvement"].to_numpy()[:-1])
         | (days["team"].to_numpy()[1:] != days["team"].to_numpy()[:-1]),
         True,
-    )
+    )[: len(days)]  # no check in the 90 days: no row
     latest = days[last].assign(
         latest_check_day=lambda f: f["day"].astype("float64"),
         latest_compliance=lambda f: ratio(f["met"], f["sampled"]),
