@@ -144,7 +144,7 @@ TEAMS_BELOW_STANDARD = "teams_below_standard"
 TEAMS_CONTINUITY_LAGGING = "teams_continuity_lagging"
 TEAM_NAME_COLUMNS = (TEAMS_AT_STANDARD, TEAMS_BELOW_STANDARD, TEAMS_CONTINUITY_LAGGING)
 # For an improvement leaders have closed: days from the day its monitoring ended to as_of (the
-# nightly run reads its evidence as of that day; pipelines.stages.rules_reading). Not a feature.
+# nightly run reads its evidence as of that day; models.reading.rules_reading). Not a feature.
 DAYS_SINCE_MONITORING_ENDED = "days_since_monitoring_ended"
 
 FEATURES: tuple[Feature, ...] = (
