@@ -76,7 +76,11 @@ SERIOUS_HARMS = ("moderate", "severe", "death")
 REVIEW_LEVELS = ("registered_manager", "senior_leadership", "board")
 REVIEW_CLASSIFICATIONS = ("emerging", "embedded", "not_assured")
 DECLARATION_LEVELS = REVIEW_LEVELS
-ACTION_KINDS = ("immediate_control", "embedding")
+# Actions of an improvement plan (contract v2): an immediate control contains the risk now; an
+# embedding action changes routine practice (supervision, training, process, rota).
+IMMEDIATE_CONTROL = "immediate_control"
+EMBEDDING_ACTION = "embedding"
+ACTION_KINDS = (IMMEDIATE_CONTROL, EMBEDDING_ACTION)
 
 # The claim in force at a date (v2, "declarations"): one of DECLARED_STATUSES, or
 # - NO_CLAIM_YET: nothing declared on or before the date (the history says so), and
@@ -312,6 +316,8 @@ DECLARATIONS = ExportFile(
     ),
 )
 
+# Activity, not evidence: actions explain the timeline and let a reading say "much done, not
+# yet shown in practice"; they never count as improvement.
 ACTIONS = ExportFile(
     name="actions",
     required=False,

@@ -25,7 +25,7 @@ import math
 import re
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from functools import cache
 from typing import Any, ClassVar
 
@@ -47,10 +47,6 @@ from contracts.vocabulary import (
     SLIPPING,
     STAGES,
 )
-
-# The feature frame counts serious incidents over this fixed window
-# (`serious_theme_incidents_90d_count`); a different lookback needs a new feature.
-FEATURE_INCIDENT_WINDOW_DAYS = 90
 
 # The models the replay evaluation can compare (models.baselines; `ground_truth` is added on
 # simulated data only).
@@ -390,6 +386,26 @@ class FeatureParams(Section):
         "Check sources whose results make monthly compliance.",
         each_of(CHECK_SOURCES),
     )
+    pressure_agency_share: float = setting(
+        0.2,
+        "A month is under staffing pressure when the location's agency share of planned shifts "
+        "(weeks starting in the month) is at least this ...",
+        between(0, 1),
+    )
+    pressure_unfilled_share: float = setting(
+        0.1, "... or its unfilled share of planned shifts at least this.", between(0, 1)
+    )
+    incident_lookback_days: int = setting(
+        90,
+        "Days of the rules' incident count; set it in [threshold] (the run copies it here).",
+        at_least(1),
+    )
+    medium_term_incident_days: int = setting(
+        180,
+        "Days of the rules' medium-term incident count; set it in [threshold] (the run copies "
+        "it here).",
+        at_least(1),
+    )
 
 
 @dataclass(frozen=True)
@@ -429,18 +445,32 @@ class EvidenceThreshold(Section):
 
     Embedded (all must hold):
         min_consecutive_months: monthly review cycles in a row at or above the standard.
+        serious_min_consecutive_months: the same for a serious concern (the framework's
+            stricter medium-term bar: two senior review cycles).
         min_evidence_categories: CQC evidence categories (of six) showing improvement in the
             90 days to as_of.
         require_peoples_experience: people's and families' feedback must be among them.
+        min_peoples_rating: where people rate their experience (1-5), the mean rating on the
+            theme (90 days) must be at least this for their feedback to count as positive.
         min_teams_meeting_share: share of teams whose latest check (90 days) met the standard.
-        incident_lookback_days: window for moderate-or-worse theme incidents; fixed at 90 by
-            the feature frame.
+        incident_lookback_days: window (days to as_of) for moderate-or-worse theme incidents.
+        medium_term_incident_days: the longer window used instead for concerns of a severity
+            in `medium_term_severities`.
+        medium_term_severities: severities held to the medium-term incident window.
         max_serious_incidents: moderate-or-worse theme incidents allowed in that window.
-        max_incident_rate_change_per_month: theme incidents per month since action minus before
-            action must be strictly below this (fewer than before); no theme incident in the
-            last 180 days with an unchanged rate also passes.
-        min_competency_margin: competency pass share (180 days) minus the standard.
-        max_confidence_gap_points: self-rated confidence above demonstrated competency (1-5).
+        max_incident_rate_change_per_month: moderate-or-worse theme incidents per month since
+            action minus before action must be strictly below this (fewer than before); none in
+            the last 180 days with an unchanged rate also passes. No-harm and low-harm reports
+            never count against it: more reporting is not less safety.
+        min_competency_margin: competency pass share (180 days) minus the standard, where the
+            improvement's monitoring has competency checks in those 180 days (without any,
+            staff understanding is judged by breadth of evidence and the triggers).
+        max_confidence_gap_points: self-rated confidence above demonstrated competency (1-5):
+            staff who describe more confidently than they demonstrate.
+        min_self_rated_confidence: mean self-rated confidence (1-5, 180 days) below which staff
+            are still learning without full confidence.
+        slip_memory_months: months at the standard since a slip after early improvement before
+            the slip stops being a fragile reason (two senior review cycles).
     Consolidating:
         consolidating_min_consecutive_months, consolidating_min_evidence_categories.
     Slipping:
@@ -450,9 +480,21 @@ class EvidenceThreshold(Section):
             above which staff understanding is weak.
         trigger_min_incident_judgement_days: days since action needed before a fall in
             incidents can be judged.
+        team_continuity_gap: key-worker continuity of a team this far below its service's
+            (90 days) is an uneven local routine, for improvements of `workforce_themes`.
+        workforce_themes: themes whose improvements workforce figures concern.
+        workforce_improvement_min_change: fall in the agency + unfilled share, or rise in
+            key-worker continuity, since action that counts as workforce figures improving.
+        min_continuing_complaints: complaints on the theme in 90 days that, with the latest
+            within `continuing_complaint_days`, are continuing complaints.
+        continuing_complaint_days: see min_continuing_complaints.
+    Stable under pressure:
+        min_pressure_months: months of staffing pressure since action, all at the standard,
+            that make "practice held under staffing pressure" a stable reason.
     Claim check:
         embedded_claims: declared statuses / review classifications that claim embedding.
-        overclaim_stages: stages that contradict a claim of embedding.
+        overclaim_stages: stages that contradict a claim of embedding (by default every stage
+            short of embedded).
     Review cadence (see `models.cadence`):
         rm_review_interval_months, senior_review_interval_months, review_grace_days.
     """
@@ -479,11 +521,35 @@ class EvidenceThreshold(Section):
         "Embedded: share of teams whose latest check in 90 days met the standard.",
         between(0, 1),
     )
+    serious_min_consecutive_months: int = setting(
+        6,
+        "Embedded, for a serious concern: monthly review cycles in a row at or above the "
+        "standard (the framework's stricter medium-term bar: two senior review cycles).",
+        between(1, 36),
+    )
+    min_peoples_rating: float = setting(
+        3.0,
+        "Embedded: where people rate their experience (1-5), the mean rating on the theme "
+        "(90 days) at least this for their feedback to count as positive.",
+        between(1, 5),
+    )
     incident_lookback_days: int = setting(
         90,
-        "Embedded: days in which moderate-or-worse theme incidents are counted.",
-        fixed(
-            FEATURE_INCIDENT_WINDOW_DAYS, "the feature frame counts serious incidents over 90 days"
+        "Embedded: days to the as-of date in which moderate-or-worse theme incidents are counted.",
+        between(1, 3650),
+    )
+    medium_term_incident_days: int = setting(
+        180,
+        "Embedded: the longer incident window used instead for concerns of a severity in "
+        "medium_term_severities.",
+        between(1, 3650),
+    )
+    medium_term_severities: tuple[str, ...] = setting(
+        ("significant", "serious"),
+        "Embedded: concern severities held to the medium-term incident window.",
+        Check(
+            f"severities among {', '.join(SEVERITIES)}",
+            lambda v: set(v) <= set(SEVERITIES),
         ),
     )
     max_serious_incidents: int = setting(
@@ -504,6 +570,18 @@ class EvidenceThreshold(Section):
         0.5,
         "Embedded: self-rated confidence above demonstrated competency (points on 1-5), at most.",
         between(0, 4),
+    )
+    min_self_rated_confidence: float = setting(
+        3.0,
+        "Embedded: mean self-rated confidence (1-5, 180 days) below which staff are still "
+        "learning without full confidence.",
+        between(1, 5),
+    )
+    slip_memory_months: int = setting(
+        6,
+        "Months at the standard since a slip after early improvement before the slip stops "
+        "being a fragile reason (two senior review cycles).",
+        between(0, 36),
     )
     consolidating_min_consecutive_months: int = setting(
         2, "Consolidating: monthly review cycles in a row at or above the standard.", between(1, 36)
@@ -527,14 +605,43 @@ class EvidenceThreshold(Section):
         "Trigger: days since action before a fall in incidents can be judged.",
         between(0, 3650),
     )
+    team_continuity_gap: float = setting(
+        0.15,
+        "Trigger: key-worker continuity of a team this far below its service's (90 days) is an "
+        "uneven local routine, for improvements of workforce_themes.",
+        between(0, 1),
+    )
+    workforce_themes: tuple[str, ...] = setting(
+        ("staffing",), "Themes whose improvements workforce figures concern."
+    )
+    workforce_improvement_min_change: float = setting(
+        0.05,
+        "Fall in the agency + unfilled share, or rise in key-worker continuity, since action "
+        "that counts as workforce figures improving.",
+        between(0, 1),
+    )
+    min_continuing_complaints: int = setting(
+        2,
+        "Trigger: complaints on the theme in 90 days that, with the latest within "
+        "continuing_complaint_days, are continuing complaints.",
+        at_least(1),
+    )
+    continuing_complaint_days: int = setting(42, "See min_continuing_complaints.", between(1, 365))
+    min_pressure_months: int = setting(
+        1,
+        "Stable reason: months of staffing pressure since action, all at the standard, that "
+        "make 'practice held under staffing pressure' a stable reason.",
+        at_least(1),
+    )
     embedded_claims: tuple[str, ...] = setting(
-        ("embedded", "closed"),
+        ("embedded",),
         "Claim check: declared statuses and review classifications that claim embedding.",
         each_of(tuple(dict.fromkeys(DECLARED_STATUSES + REVIEW_CLASSIFICATIONS))),
     )
     overclaim_stages: tuple[str, ...] = setting(
-        (NOT_STARTED, EMERGING, SLIPPING),
-        "Claim check: stages that contradict a claim of embedding.",
+        (NOT_STARTED, EMERGING, CONSOLIDATING, SLIPPING),
+        "Claim check: stages that contradict a claim of embedding (by default every stage "
+        "short of embedded).",
         each_of(tuple(s for s in STAGES if s != EMBEDDED)),
     )
     rm_review_interval_months: int = setting(
@@ -825,6 +932,11 @@ PARTS: tuple[type[Section], ...] = (
 SECTIONS = tuple(part.SECTION for part in PARTS)
 
 
+# Incident windows the rules read: set in [threshold], copied to [features] (the features count
+# over them).
+INCIDENT_WINDOWS = ("incident_lookback_days", "medium_term_incident_days")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Every parameter of a run, in one frozen object, written into each run's record."""
@@ -839,6 +951,25 @@ class RunConfig:
     report: ReportSettings = field(default_factory=ReportSettings)
     governance: GovernanceParams = field(default_factory=GovernanceParams)
     retention: RetentionParams = field(default_factory=RetentionParams)
+
+    def __post_init__(self) -> None:
+        # The rules' incident windows are thresholds ([threshold]); the features count over them.
+        # A [features] value other than its default or the threshold's is refused, never
+        # silently replaced.
+        windows = {name: getattr(self.threshold, name) for name in INCIDENT_WINDOWS}
+        clashes = [
+            SettingProblem(
+                FeatureParams.SECTION,
+                (name,),
+                (getattr(self.features, name),),
+                f"set it in [{EvidenceThreshold.SECTION}]: the rules' windows are thresholds",
+            )
+            for name, value in windows.items()
+            if getattr(self.features, name) not in (value, setting_default(FeatureParams, name))
+        ]
+        if clashes:
+            raise SettingsError(FeatureParams.TITLE, clashes)
+        object.__setattr__(self, "features", replace(self.features, **windows))
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name).to_dict() for name in SECTIONS}

@@ -123,6 +123,33 @@ SCORES = OutputTable(
         ("next_senior_review_due", "date", "When the next senior review is due."),
         ("senior_review_overdue", "flag", "The senior review is overdue."),
         ("review_overdue", "flag", "Either review is overdue."),
+        (
+            "trigger_reasons",
+            "list",
+            "What each trigger saw, in a Registered Manager's words (naming teams and months), "
+            "in the order of `triggers`.",
+        ),
+        (
+            "claim_reason",
+            "text",
+            "The claim check in a sentence: an over-claim says what the evidence shows (and "
+            "when corrective action is presented as proof of recovery), an under-claim that "
+            "the evidence supports more.",
+        ),
+        ("teams_at_standard", "list", "Teams whose latest check (90 days) met the standard."),
+        ("teams_below_standard", "list", "Teams whose latest check (90 days) did not."),
+        (
+            "enhanced_monitoring",
+            "text",
+            "Enhanced monitoring recommended: since when, what would end it, the concern's age "
+            "and its recurrences in the last year ('' when not recommended).",
+        ),
+        (
+            "monitoring_ended_on",
+            "date",
+            "For an improvement leaders have closed: the later of the closure and its last "
+            "check, the day its evidence is read as of (empty otherwise).",
+        ),
     ),
 )
 
@@ -162,6 +189,13 @@ SERVICES = OutputTable(
         ("overclaims", "integer", "Improvements whose claim goes beyond the evidence."),
         ("triggers", "integer", "Improvements with at least one escalation trigger."),
         ("main_reason", "text", "The largest contributor to the priority, in words."),
+        ("beds", "integer", "Registered beds (empty where beds do not apply)."),
+        (
+            "priority_per_10_beds",
+            "number",
+            "priority_score per 10 beds: the ranking's view for services of different sizes.",
+        ),
+        ("rank_per_bed", "integer", "Rank by priority_per_10_beds (services with beds only)."),
     ),
 )
 
@@ -182,11 +216,17 @@ MONTHLY_COMPLIANCE = OutputTable(
 TIMELINE = OutputTable(
     name="timeline",
     files=("timeline.parquet",),
-    meaning="Dated events of each improvement: identified, action started, declared, reviews.",
+    meaning="Dated events of each improvement: identified, action started, declared, reviews, "
+    "and the plan's actions.",
     columns=_columns(
         ("improvement_id", "id", "The improvement."),
         ("date", "date", "When it happened."),
-        ("event", "text", "identified, action_started, declared or review."),
+        (
+            "event",
+            "text",
+            "identified, action_started, declared, review, or an action: "
+            "immediate_control_ or embedding_action_ planned, completed or due.",
+        ),
         ("detail", "text", "For example `senior_leadership: embedded`."),
     ),
 )
@@ -200,6 +240,45 @@ CONTRIBUTIONS = OutputTable(
         ("term", "text", "A feature, or a pair of features joined by ' x '."),
         ("value", "text", "The feature value(s) as an analyst reads them."),
         ("contribution", "number", "Contribution to the log-odds of holding."),
+    ),
+)
+
+TEAMS = OutputTable(
+    name="teams",
+    files=("teams.parquet", "tables/teams.csv"),
+    meaning="One row per improvement and team: how each team stands, so a local review has "
+    "a team to aim at. Teams are those with a check of the improvement, and those on its "
+    "service's rota.",
+    columns=_columns(
+        ("improvement_id", "id", "The improvement."),
+        ("location_id", "id", "Its service."),
+        ("team", "text", "The team (unit, wing, floor, branch or shift pattern)."),
+        ("as_of", "date", "The date the run scored as of."),
+        ("status", "text", "at standard, below standard, or not checked in 90 days."),
+        (
+            "months_at_standard",
+            "number",
+            "Months in a row at or above the standard, back from the team's latest month "
+            "with a check (0: that month was below).",
+        ),
+        ("latest_compliance", "number", "Compliance of the team's latest check day (90 days)."),
+        ("latest_check_on", "date", "That day."),
+        ("prompts_per_observation", "number", "Prompts per observation of practice (90 days)."),
+        ("competency_pass_share", "number", "Share of competency items passed (180 days)."),
+        ("self_rated_confidence", "number", "Staff's own confidence, 1-5 (180 days)."),
+        (
+            "keyworker_continuity",
+            "number",
+            "Share of visits or shifts by the person's usual worker (team rota, 90 days).",
+        ),
+        ("agency_shift_share", "number", "Agency share of planned shifts (90 days)."),
+        ("unfilled_shift_share", "number", "Unfilled share of planned shifts (90 days)."),
+        ("complaints_90d", "number", "Complaints on the theme naming the team (90 days)."),
+        (
+            "serious_incidents_90d",
+            "number",
+            "Moderate-or-worse theme incidents naming the team (90 days).",
+        ),
     ),
 )
 
@@ -270,6 +349,7 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
     TIMELINE,
     CONTRIBUTIONS,
     MODEL_INPUTS,
+    TEAMS,
     BACKTEST,
     RELIABILITY,
     SHAPE_FUNCTIONS,

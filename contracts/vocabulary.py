@@ -18,7 +18,11 @@ OVERCLAIM = "overclaim"
 UNDERCLAIM = "underclaim"
 CONSISTENT = "consistent"
 NO_CLAIM = "no_claim"
-CLAIM_CHECKS = (OVERCLAIM, UNDERCLAIM, CONSISTENT, NO_CLAIM)
+# Leaders have closed the improvement: monitoring may end, and the claim is not judged as one
+# of embedding (a later moderate-or-worse incident of its theme raises "recurrence after
+# closure" instead).
+CLOSED = "closed"
+CLAIM_CHECKS = (OVERCLAIM, UNDERCLAIM, CONSISTENT, NO_CLAIM, CLOSED)
 
 # The cross-check of the rules' stage against the model's probability.
 AGREE = "agree"

@@ -26,6 +26,7 @@ from contracts.export import (
     THEMES,
 )
 from contracts.params import FeatureParams
+from features.actions import action_features
 from features.columns import (
     AS_OF,
     CATEGORICAL_FEATURES,
@@ -34,13 +35,14 @@ from features.columns import (
     LOCATION_ID,
 )
 from features.context import NONE, context_features
-from features.evidence import AsOfView, Evidence, as_of_view, prepare_evidence
+from features.evidence import AsOfView, Evidence, as_of_view, prepare_evidence, restrict
 from features.experience import experience_features
 from features.panels import DaySorted, day_numbers, text
 from features.recurrence import recurrence_features
 from features.spc_features import spc_features
 from features.spread import spread_features
 from features.staff import staff_features
+from features.teams import team_names, team_table
 from features.timeline import timeline_features
 from features.trend import trend_features
 
@@ -113,6 +115,7 @@ def features_as_of(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
         **staff_features(view, params),
         **experience_features(view, params),
         **context_features(view),
+        **action_features(view),
     }
     keys = {
         IMPROVEMENT_ID: text(evidence.improvements[IMPROVEMENT_ID]),
@@ -121,6 +124,72 @@ def features_as_of(view: AsOfView, params: FeatureParams) -> pd.DataFrame:
     }
     frame = pd.DataFrame({**keys, **{name: columns[name] for name in FEATURE_NAMES}})
     return frame[evidence.identified_day <= view.day]
+
+
+def build_features_at(
+    evidence: Evidence,
+    positions: np.ndarray,
+    days: np.ndarray,
+    params: FeatureParams = FeatureParams(),  # noqa: B008
+) -> pd.DataFrame:
+    """Features of the improvements at `positions` (in `evidence`), each as of its own day in
+    `days` (day numbers), as `build_feature_frame` gives them (sorted by improvement_id; the
+    as_of column holds each row's own day). One pass per distinct day, over those
+    improvements only."""
+    if len(positions) == 0:
+        return empty_feature_frame()
+    subset = restrict(evidence, positions)
+    frames = []
+    for day in np.unique(days):  # a loop over distinct dates, as build_feature_frame's
+        view = as_of_view(subset, pd.Timestamp(int(day), unit="D"), params)
+        rows = features_as_of(view, params)
+        frames.append(rows[days[rows.index.to_numpy()] == day])
+    return finish(pd.concat(frames, ignore_index=True))
+
+
+def build_team_frame(
+    evidence: Evidence,
+    as_of,
+    params: FeatureParams = FeatureParams(),  # noqa: B008
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The team table at one as-of date (features.teams) for improvements identified by then,
+    and, per improvement, the names of its teams at and below the standard and of the team
+    where key-worker continuity lags.
+
+    Returns (teams: improvement_id, location_id, team and the columns of `team_table`;
+    names: improvement_id and the columns TEAM_NAME_COLUMNS); teams in the order of the
+    improvements table, then by team name; names sorted by improvement_id.
+    `evidence` is the tables prepared for this date (`prepare_as_of`).
+    """
+    view = as_of_view(evidence, as_of_timestamps([as_of])[0], params)
+    known = np.flatnonzero(evidence.identified_day <= view.day)
+    ids = text(evidence.improvements[IMPROVEMENT_ID])
+    locations = text(evidence.improvements[LOCATION_ID])
+    teams = team_table(view, params)
+    teams = teams[np.isin(teams["improvement"].to_numpy(), known)]
+    position = teams["improvement"].to_numpy()
+    teams = pd.concat(
+        [
+            pd.DataFrame(
+                {IMPROVEMENT_ID: ids[position], LOCATION_ID: locations[position]},
+                index=teams.index,
+            ).astype("str"),
+            teams.drop(columns=["improvement", "latest_check_day"]).assign(
+                latest_check_on=pd.to_datetime(teams["latest_check_day"], unit="D")
+            ),
+        ],
+        axis=1,
+    )
+    names = (
+        team_names(teams.assign(improvement=position), len(ids))
+        .iloc[known]
+        .assign(**{IMPROVEMENT_ID: ids[known]})
+    )
+    order = [IMPROVEMENT_ID, *[c for c in names.columns if c != IMPROVEMENT_ID]]
+    return (
+        teams.reset_index(drop=True),
+        names[order].sort_values(IMPROVEMENT_ID, ignore_index=True),
+    )
 
 
 def finish(frame: pd.DataFrame) -> pd.DataFrame:

@@ -27,6 +27,7 @@ Family = Literal[
     "staff",
     "experience",
     "workforce",
+    "actions",
     "context",
     "claims",
 ]
@@ -54,6 +55,11 @@ class Feature:
     # How an analyst says the feature at a value (`{v}` is the formatted value): the model's
     # explanations (models.explain) read it.
     phrase: str = ""
+    # Whether the hold model reads it (models.ga2m.MODEL_FEATURES). Claims never do (leaders'
+    # words are what the evidence tests); nor do actions (activity is not improvement) or
+    # counts over windows a provider group configures (the model's inputs must not move with
+    # the configuration); the rules read every feature.
+    model: bool = True
 
 
 # Every feature's name, for the code that reads one feature by name (rules, triggers, model).
@@ -81,6 +87,7 @@ TEAMS_MEETING_STANDARD_COUNT = "teams_meeting_standard_count"
 TEAMS_MEETING_STANDARD_SHARE = "teams_meeting_standard_share"
 MET_ITEMS_TOP_TEAM_SHARE = "met_items_top_team_share"
 EVIDENCE_CATEGORIES_POSITIVE_90D_COUNT = "evidence_categories_positive_90d_count"
+EVIDENCE_CATEGORIES_POSITIVE_90D_MASK = "evidence_categories_positive_90d_mask"
 PEOPLES_EXPERIENCE_POSITIVE_90D_FLAG = "peoples_experience_positive_90d_flag"
 SOURCE_AGREEMENT_SHARE = "source_agreement_share"
 REPEAT_GAPS_SHARE_90D = "repeat_gaps_share_90d"
@@ -109,6 +116,39 @@ SERVICE_TYPE = "service_type"
 STANDARD = "standard"
 DECLARED_STATUS = "declared_status"
 LATEST_REVIEW_CLASSIFICATION = "latest_review_classification"
+MONTHS_SINCE_LATEST_SLIP = "months_since_latest_slip"
+SELF_RATED_CONFIDENCE_180D_MEAN = "self_rated_confidence_180d_mean"
+PEOPLES_RATING_90D_MEAN = "peoples_rating_90d_mean"
+DAYS_SINCE_THEME_COMPLAINT = "days_since_theme_complaint"
+KEYWORKER_CONTINUITY_SHARE_90D = "keyworker_continuity_share_90d"
+KEYWORKER_CONTINUITY_LOWEST_TEAM_GAP_90D = "keyworker_continuity_lowest_team_gap_90d"
+KEYWORKER_CONTINUITY_SHARE_CHANGE_SINCE_ACTION = "keyworker_continuity_share_change_since_action"
+AGENCY_UNFILLED_SHARE_CHANGE_SINCE_ACTION = "agency_unfilled_share_change_since_action"
+STAFFING_PRESSURE_MONTHS_SINCE_ACTION_COUNT = "staffing_pressure_months_since_action_count"
+STAFFING_PRESSURE_MONTHS_AT_STANDARD_SHARE = "staffing_pressure_months_at_standard_share"
+SERIOUS_THEME_INCIDENTS_180D_COUNT = "serious_theme_incidents_180d_count"
+SERIOUS_THEME_INCIDENTS_365D_COUNT = "serious_theme_incidents_365d_count"
+SERIOUS_THEME_INCIDENT_RATE_CHANGE_PER_MONTH = "serious_theme_incident_rate_change_per_month"
+SERIOUS_THEME_INCIDENTS_LOOKBACK_COUNT = "serious_theme_incidents_lookback_count"
+SERIOUS_THEME_INCIDENTS_MEDIUM_TERM_COUNT = "serious_theme_incidents_medium_term_count"
+SERIOUS_THEME_INCIDENTS_SINCE_CLAIM_COUNT = "serious_theme_incidents_since_claim_count"
+DAYS_SINCE_CLAIM = "days_since_claim"
+IMMEDIATE_CONTROLS_COMPLETED_COUNT = "immediate_controls_completed_count"
+IMMEDIATE_CONTROLS_OPEN_COUNT = "immediate_controls_open_count"
+DAYS_SINCE_IMMEDIATE_CONTROLS_COMPLETED = "days_since_immediate_controls_completed"
+EMBEDDING_ACTIONS_COMPLETED_COUNT = "embedding_actions_completed_count"
+EMBEDDING_ACTIONS_OPEN_COUNT = "embedding_actions_open_count"
+EMBEDDING_ACTIONS_OVERDUE_COUNT = "embedding_actions_overdue_count"
+
+# Per-improvement team names the rules read beside the features (features.teams.team_names):
+# text, not features; no model reads them.
+TEAMS_AT_STANDARD = "teams_at_standard"
+TEAMS_BELOW_STANDARD = "teams_below_standard"
+TEAMS_CONTINUITY_LAGGING = "teams_continuity_lagging"
+TEAM_NAME_COLUMNS = (TEAMS_AT_STANDARD, TEAMS_BELOW_STANDARD, TEAMS_CONTINUITY_LAGGING)
+# For an improvement leaders have closed: days from the day its monitoring ended to as_of (the
+# nightly run reads its evidence as of that day; models.reading.rules_reading). Not a feature.
+DAYS_SINCE_MONITORING_ENDED = "days_since_monitoring_ended"
 
 FEATURES: tuple[Feature, ...] = (
     # --- timeline -------------------------------------------------------------------------
@@ -301,10 +341,21 @@ FEATURES: tuple[Feature, ...] = (
         "CQC evidence categories (of six) whose latest evidence in the 90 days to as_of is "
         "positive: the category's latest day of checks (pooled) at or above the standard "
         "and of feedback with mean sentiment > 0 (both, when on the same day); outcomes: "
-        "an incidents file, no incident concerning the improvement in the 90 days and a "
-        "primary check in them. 0 is a true count.",
+        "an incidents file, no moderate-or-worse incident concerning the improvement in the "
+        "90 days (no-harm and low-harm reports do not count against it) and a primary check "
+        "in them. 0 is a true count.",
         +1,
         phrase="{v} evidence categories positive in 90 days",
+    ),
+    Feature(
+        EVIDENCE_CATEGORIES_POSITIVE_90D_MASK,
+        "spread",
+        "numeric",
+        "Which evidence categories count in evidence_categories_positive_90d_count: the sum "
+        "of 2 ** (position in contracts.export.EVIDENCE_CATEGORIES) over them, so a reason "
+        "can name them; 0 with none.",
+        phrase="evidence categories {v}",
+        model=False,
     ),
     Feature(
         PEOPLES_EXPERIENCE_POSITIVE_90D_FLAG,
@@ -499,6 +550,219 @@ FEATURES: tuple[Feature, ...] = (
         "has no reviews file.",
         phrase="{v} governance reviews in 180 days",
     ),
+    # --- slips remembered, both kinds of confidence, lived experience, workforce per team,
+    # pressure, harm-only incident counts, claims' dates, actions ---------------------------
+    Feature(
+        MONTHS_SINCE_LATEST_SLIP,
+        "recurrence",
+        "numeric",
+        "Calendar months from the latest slip since action (a month below the standard whose "
+        "previous month with a value since action was at or above it) to the as_of month; NaN "
+        "when there has been no slip.",
+        +1,
+        phrase="{v} months since the latest slip below the standard",
+    ),
+    Feature(
+        SELF_RATED_CONFIDENCE_180D_MEAN,
+        "staff",
+        "numeric",
+        "Mean self-rated confidence (1-5) recorded in competency checks in the 180 days to "
+        "as_of; NaN without one. Low values: staff still learning without full confidence.",
+        phrase="staff rate their own confidence {v} of 5",
+    ),
+    Feature(
+        PEOPLES_RATING_90D_MEAN,
+        "experience",
+        "numeric",
+        "Mean rating (1-5) of people's and families' feedback on the theme at the location "
+        "(or naming the improvement) in the 90 days to as_of, where rated; NaN without one.",
+        +1,
+        phrase="people and families rate it {v} of 5",
+    ),
+    Feature(
+        DAYS_SINCE_THEME_COMPLAINT,
+        "experience",
+        "numeric",
+        "Days from the latest complaint on the theme at the location (or naming the "
+        "improvement) to as_of; NaN without one (or without a feedback file).",
+        +1,
+        phrase="latest complaint on the theme {v} days ago",
+    ),
+    Feature(
+        KEYWORKER_CONTINUITY_SHARE_90D,
+        "workforce",
+        "numeric",
+        "Share of visits or shifts by the person's usual worker at the location: "
+        "keyworker_continuity of team-weeks starting in the 90 days to as_of, weighted by "
+        "planned shifts, where recorded; NaN without a record.",
+        +1,
+        phrase="{v} of visits or shifts by the usual worker",
+    ),
+    Feature(
+        KEYWORKER_CONTINUITY_LOWEST_TEAM_GAP_90D,
+        "workforce",
+        "numeric",
+        "keyworker_continuity_share_90d minus the same share of the location's lowest team "
+        "(0 with one team): how far the team where continuity lags is behind; NaN without a "
+        "record.",
+        -1,
+        phrase="continuity of the lowest team {v} below the service's",
+    ),
+    Feature(
+        KEYWORKER_CONTINUITY_SHARE_CHANGE_SINCE_ACTION,
+        "workforce",
+        "numeric",
+        "keyworker_continuity_share_90d minus the same share over the 90 days before "
+        "action_started_on; NaN without action or without records in either window.",
+        phrase="continuity changed by {v} since action",
+    ),
+    Feature(
+        AGENCY_UNFILLED_SHARE_CHANGE_SINCE_ACTION,
+        "workforce",
+        "numeric",
+        "Agency plus unfilled share of planned shifts at the location in the 90 days to as_of "
+        "minus the same share over the 90 days before action_started_on (weeks starting in "
+        "each window); NaN without action or without rota weeks in either window.",
+        phrase="agency and unfilled shifts changed by {v} since action",
+    ),
+    Feature(
+        STAFFING_PRESSURE_MONTHS_SINCE_ACTION_COUNT,
+        "workforce",
+        "numeric",
+        "Months since the action month with a compliance value in which the location was under "
+        "staffing pressure: agency share of planned shifts at least 20% or unfilled share at "
+        "least 10% (FeatureParams; weeks starting in the month, the as_of month up to as_of); "
+        "NaN without action or without a workforce file.",
+        phrase="{v} months under staffing pressure since action",
+    ),
+    Feature(
+        STAFFING_PRESSURE_MONTHS_AT_STANDARD_SHARE,
+        "workforce",
+        "numeric",
+        "Share of those months of staffing pressure whose compliance was at or above the "
+        "standard; NaN when there was none.",
+        +1,
+        phrase="{v} of months under staffing pressure at the standard",
+    ),
+    Feature(
+        SERIOUS_THEME_INCIDENTS_180D_COUNT,
+        "recurrence",
+        "numeric",
+        "As serious_theme_incidents_90d_count over 180 days.",
+        -1,
+        phrase="{v} serious theme incidents in 180 days",
+    ),
+    Feature(
+        SERIOUS_THEME_INCIDENTS_365D_COUNT,
+        "recurrence",
+        "numeric",
+        "As serious_theme_incidents_90d_count over 365 days: recurrence within the last year.",
+        -1,
+        phrase="{v} serious theme incidents in the last year",
+    ),
+    Feature(
+        SERIOUS_THEME_INCIDENT_RATE_CHANGE_PER_MONTH,
+        "recurrence",
+        "numeric",
+        "As theme_incident_rate_change_per_month counting only incidents with harm moderate, "
+        "severe or death: no-harm and low-harm reports never count (more reporting is not "
+        "less safety).",
+        -1,
+        phrase="serious theme incidents per month changed by {v}",
+    ),
+    Feature(
+        SERIOUS_THEME_INCIDENTS_LOOKBACK_COUNT,
+        "recurrence",
+        "numeric",
+        "Moderate-or-worse theme incidents in the evidence threshold's incident_lookback_days "
+        "(default 90) to as_of; NaN without an incidents file.",
+        -1,
+        phrase="{v} serious theme incidents in the lookback",
+        model=False,
+    ),
+    Feature(
+        SERIOUS_THEME_INCIDENTS_MEDIUM_TERM_COUNT,
+        "recurrence",
+        "numeric",
+        "Moderate-or-worse theme incidents in the evidence threshold's "
+        "medium_term_incident_days (default 180) to as_of; NaN without an incidents file.",
+        -1,
+        phrase="{v} serious theme incidents in the medium term",
+        model=False,
+    ),
+    Feature(
+        SERIOUS_THEME_INCIDENTS_SINCE_CLAIM_COUNT,
+        "recurrence",
+        "numeric",
+        "Moderate-or-worse theme incidents dated after the declaration in force at as_of (for "
+        "a closed improvement: after it was closed); NaN without a declaration or without an "
+        "incidents file.",
+        -1,
+        phrase="{v} serious theme incidents since the declaration",
+        model=False,
+    ),
+    Feature(
+        DAYS_SINCE_CLAIM,
+        "claims",
+        "numeric",
+        "Days from the declaration in force at as_of (declared_on <= as_of) to as_of; NaN "
+        "without one.",
+        phrase="declared {v} days ago",
+        model=False,
+    ),
+    Feature(
+        IMMEDIATE_CONTROLS_COMPLETED_COUNT,
+        "actions",
+        "numeric",
+        "Immediate controls (actions file) completed on or before as_of; NaN without an "
+        "actions file.",
+        phrase="{v} immediate controls completed",
+        model=False,
+    ),
+    Feature(
+        IMMEDIATE_CONTROLS_OPEN_COUNT,
+        "actions",
+        "numeric",
+        "Immediate controls planned on or before as_of and not completed by it; NaN without "
+        "an actions file.",
+        phrase="{v} immediate controls open",
+        model=False,
+    ),
+    Feature(
+        DAYS_SINCE_IMMEDIATE_CONTROLS_COMPLETED,
+        "actions",
+        "numeric",
+        "Days from the latest immediate control completed on or before as_of to as_of; NaN "
+        "without one.",
+        phrase="immediate controls completed {v} days ago",
+        model=False,
+    ),
+    Feature(
+        EMBEDDING_ACTIONS_COMPLETED_COUNT,
+        "actions",
+        "numeric",
+        "Embedding actions (supervision, training, process, rota) completed on or before "
+        "as_of; NaN without an actions file.",
+        phrase="{v} embedding actions completed",
+        model=False,
+    ),
+    Feature(
+        EMBEDDING_ACTIONS_OPEN_COUNT,
+        "actions",
+        "numeric",
+        "Embedding actions planned on or before as_of and not completed by it; NaN without an "
+        "actions file.",
+        phrase="{v} embedding actions open",
+        model=False,
+    ),
+    Feature(
+        EMBEDDING_ACTIONS_OVERDUE_COUNT,
+        "actions",
+        "numeric",
+        "Open embedding actions whose due_on is before as_of; NaN without an actions file.",
+        phrase="{v} embedding actions overdue",
+        model=False,
+    ),
     # --- context --------------------------------------------------------------------------
     Feature(
         SEVERITY,
@@ -552,6 +816,7 @@ FEATURES: tuple[Feature, ...] = (
         "file, improvements.declared_status from its declared_on, 'unknown' before that day; "
         "'none' when nothing was declared by as_of.",
         phrase="leaders declare {v}",
+        model=False,
     ),
     Feature(
         LATEST_REVIEW_CLASSIFICATION,
@@ -560,6 +825,7 @@ FEATURES: tuple[Feature, ...] = (
         "Classification of the latest governance review on or before as_of, else 'none'; "
         "on a day with several, the most senior level's.",
         phrase="latest governance review: {v}",
+        model=False,
     ),
 )
 
@@ -567,7 +833,11 @@ FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CLAIM_COLUMNS: tuple[str, ...] = tuple(f.name for f in FEATURES if f.family == "claims")
 """What leaders say, as of each date: compared with the evidence, never a model input."""
 EVIDENCE_FEATURE_NAMES: tuple[str, ...] = tuple(n for n in FEATURE_NAMES if n not in CLAIM_COLUMNS)
-"""Every feature the model may read: the evidence, never the claims."""
+"""Every feature of the evidence (never the claims)."""
+MODEL_FEATURE_NAMES: tuple[str, ...] = tuple(
+    f.name for f in FEATURES if f.model and f.name in EVIDENCE_FEATURE_NAMES
+)
+"""Every feature the model may read: the evidence marked for the model (`Feature.model`)."""
 PHRASES: dict[str, str] = {f.name: f.phrase for f in FEATURES}
 FEATURES_BY_NAME = {f.name: f for f in FEATURES}
 NUMERIC_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind != "category")

@@ -11,7 +11,11 @@ import numpy as np
 
 from contracts.export import NO_CLAIM_YET
 from features.evidence import AsOfView
-from features.history import claims_from_history, claims_from_improvements
+from features.history import (
+    claim_days_from_history,
+    claims_from_history,
+    claims_from_improvements,
+)
 from features.panels import text
 
 NONE = NO_CLAIM_YET
@@ -30,6 +34,7 @@ def context_features(view: AsOfView) -> dict[str, np.ndarray]:
         "standard": evidence.standard,
         "declared_status": claim_in_force(view),
         "latest_review_classification": latest_review_classification(view),
+        "days_since_claim": view.day - claim_day_in_force(view),
     }
 
 
@@ -45,6 +50,16 @@ def claim_in_force(view: AsOfView) -> np.ndarray:
     return claims_from_improvements(
         text(improvements["declared_status"]), evidence.declared_day, view.day
     )
+
+
+def claim_day_in_force(view: AsOfView) -> np.ndarray:
+    """The day the claim in force at t was declared (from the declarations history when there is
+    one, else improvements.declared_on); NaN when nothing was declared by t."""
+    evidence = view.evidence
+    if evidence.declarations is not None:
+        return claim_days_from_history(evidence.declarations, len(evidence.improvements), view.day)
+    declared = evidence.declared_day.astype("float64")
+    return np.where(declared <= view.day, declared, np.nan)
 
 
 def latest_review_classification(view: AsOfView) -> np.ndarray:

@@ -9,7 +9,7 @@ family reads only an `AsOfView`, which is what makes the features point-in-time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -19,7 +19,9 @@ from contracts.params import FeatureParams
 from features.history import declaration_rows
 from features.panels import (
     DaySorted,
+    LocationSums,
     MonthlyMatrices,
+    action_rows,
     check_days,
     day_numbers,
     day_sorted,
@@ -27,6 +29,7 @@ from features.panels import (
     group_min,
     linked_feedback,
     linked_incidents,
+    location_sums,
     month_numbers,
     month_start_day,
     monthly_matrices,
@@ -35,9 +38,12 @@ from features.panels import (
     ratio,
     team_months,
     text,
+    workforce_months,
     workforce_weeks,
 )
 
+# Rota figures summed over windows that differ per improvement (features.experience).
+WORKFORCE_SUMS = ("planned", "agency", "unfilled", "continuity_weighted", "planned_with_continuity")
 # Review levels, lowest first: on a day with several reviews the most senior one counts.
 REVIEW_LEVEL_ORDER = {"registered_manager": 0, "senior_leadership": 1, "board": 2}
 
@@ -62,7 +68,11 @@ class Evidence:
     incidents: DaySorted | None
     feedback: DaySorted | None
     workforce: DaySorted | None
+    # Planned, agency and unfilled shifts per location x month (the columns of `monthly`).
+    workforce_by_month: dict[str, np.ndarray] | None
+    workforce_sums: LocationSums | None  # running sums per location (WORKFORCE_SUMS)
     reviews: DaySorted | None
+    actions: pd.DataFrame | None
 
 
 def prepare_evidence(
@@ -86,6 +96,8 @@ def prepare_evidence(
     if checks is None:
         checks = check_days(tables["checks"], ids, params.primary_sources)
     action_day = day_numbers(improvements["action_started_on"])
+    monthly = _monthly(checks, len(ids), as_of_days)
+    weeks = workforce_weeks(tables["workforce"], locations) if "workforce" in tables else None
     return Evidence(
         improvements=improvements,
         service_type=_service_types(improvements, services),
@@ -101,7 +113,7 @@ def prepare_evidence(
         first_primary_day=_first_primary_day(checks, len(ids)),
         checks=checks,
         team_months=team_months(checks),
-        monthly=_monthly(checks, len(ids), as_of_days),
+        monthly=monthly,
         incidents=(
             linked_incidents(tables["incidents"], improvements, serious_harms)
             if "incidents" in tables
@@ -110,10 +122,80 @@ def prepare_evidence(
         feedback=(
             linked_feedback(tables["feedback"], improvements) if "feedback" in tables else None
         ),
-        workforce=(
-            workforce_weeks(tables["workforce"], locations) if "workforce" in tables else None
+        workforce=weeks,
+        workforce_by_month=(
+            None
+            if weeks is None
+            else workforce_months(
+                weeks, len(locations), monthly.first_month, monthly.first_month + monthly.months - 1
+            )
         ),
+        workforce_sums=None if weeks is None else location_sums(weeks, WORKFORCE_SUMS),
         reviews=_reviews(tables["reviews"], ids) if "reviews" in tables else None,
+        actions=action_rows(tables["actions"], ids) if "actions" in tables else None,
+    )
+
+
+def restrict(evidence: Evidence, positions: np.ndarray) -> Evidence:
+    """The evidence of the improvements at `positions` only, renumbered 0..len(positions)-1 in
+    that order (locations keep their codes, so the rota is shared as it is)."""
+    positions = np.asarray(positions, dtype="int64")
+    renumber = np.full(len(evidence.improvements) + 1, -1, dtype="int64")
+    renumber[positions] = np.arange(len(positions))
+
+    def rows(panel: DaySorted | None, column: str = "day") -> DaySorted | None:
+        if panel is None:
+            return None
+        frame = panel.frame
+        new = renumber[frame["improvement"].to_numpy("int64")]
+        kept = frame[new >= 0].assign(improvement=new[new >= 0])
+        return day_sorted(kept, column, panel.team_names)
+
+    def actions(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        if frame is None:
+            return None
+        new = renumber[frame["improvement"].to_numpy("int64")]
+        return frame[new >= 0].assign(improvement=new[new >= 0]).reset_index(drop=True)
+
+    monthly = evidence.monthly
+    per_improvement = {
+        name: getattr(evidence, name)[positions]
+        for name in (
+            "service_type",
+            "location",
+            "identified_day",
+            "action_day",
+            "action_month",
+            "declared_day",
+            "standard",
+            "first_primary_day",
+        )
+    }
+    return replace(
+        evidence,
+        improvements=evidence.improvements.iloc[positions].reset_index(drop=True),
+        **per_improvement,
+        checks=rows(evidence.checks),
+        team_months=rows(evidence.team_months, "month"),
+        monthly=MonthlyMatrices(
+            monthly.first_month,
+            monthly.sampled[positions],
+            monthly.met[positions],
+            monthly.last_day[positions],
+        ),
+        incidents=rows(evidence.incidents),
+        feedback=rows(evidence.feedback),
+        reviews=rows(evidence.reviews),
+        actions=actions(evidence.actions),
+    )
+
+
+def last_primary_check_day(evidence: Evidence, day: float) -> np.ndarray:
+    """Per improvement: the day of its latest primary check on or before `day` (NaN: none)."""
+    frame = evidence.checks.window(-np.inf, day)
+    primary = frame[frame["primary"]]
+    return group_max(
+        primary["improvement"].to_numpy(), primary["day"].to_numpy(), len(evidence.improvements)
     )
 
 
@@ -205,6 +287,30 @@ class AsOfView:
         """Check rows dated in the `days` days to `t`: (t - days, t]."""
         frame = self.recent_checks
         return frame[frame["day"] > self.day - days]
+
+    def workforce_within(self, skip_days: int, days: int) -> pd.DataFrame:
+        """Team-weeks starting in (t - days, t - skip_days] (the workforce file must exist)."""
+        return self.evidence.workforce.window(self.day - days + 1, self.day - skip_days)
+
+    def staffing_by_month(self) -> dict[str, np.ndarray] | None:
+        """Planned, agency and unfilled shifts per location x month of `months`, the month of
+        `t` from the weeks starting on or before `t`; None without a workforce file."""
+        evidence = self.evidence
+        if evidence.workforce_by_month is None:
+            return None
+        last = evidence.monthly.column(self.month)
+        current = evidence.workforce.window(month_start_day(self.month), self.day)
+        locations = len(next(iter(evidence.workforce_by_month.values())))
+        location = current["location"].to_numpy()
+        return {
+            name: np.column_stack(
+                [
+                    matrix[:, :last],
+                    np.bincount(location, current[name].to_numpy(), minlength=locations),
+                ]
+            )
+            for name, matrix in evidence.workforce_by_month.items()
+        }
 
 
 def as_of_view(evidence: Evidence, as_of: pd.Timestamp, params: FeatureParams) -> AsOfView:

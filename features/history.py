@@ -69,6 +69,15 @@ def claims_from_history(rows: pd.DataFrame, count: int, day: float) -> np.ndarra
     return out
 
 
+def claim_days_from_history(rows: pd.DataFrame, count: int, day: float) -> np.ndarray:
+    """The day of the latest declaration on or before `day` per improvement position; NaN
+    without one."""
+    out = np.full(count, np.nan)
+    seen = rows[rows["day"] <= day].drop_duplicates("improvement", keep="last")
+    out[seen["improvement"].to_numpy()] = seen["day"].to_numpy()
+    return out
+
+
 def claims_from_improvements(status: np.ndarray, declared_day: np.ndarray, day: float):
     """v1 claims: the current status from its declared_on; "unknown" before it."""
     declared = pd.notna(status)

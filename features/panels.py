@@ -138,6 +138,9 @@ class DaySorted:
 
     frame: pd.DataFrame
     days: np.ndarray  # the sorted day column
+    # The text of each team code in the frame's `team` column (checks and workforce), so a
+    # team can be named in a reason without carrying text through the arithmetic.
+    team_names: np.ndarray | None = None
 
     def window(self, first_day: float, last_day: float) -> pd.DataFrame:
         """Rows dated in [first_day, last_day] (day numbers, both inclusive)."""
@@ -146,9 +149,19 @@ class DaySorted:
         return self.frame.iloc[start:stop]
 
 
-def day_sorted(frame: pd.DataFrame, column: str = "day") -> DaySorted:
+def day_sorted(
+    frame: pd.DataFrame, column: str = "day", team_names: np.ndarray | None = None
+) -> DaySorted:
     """Wrap a frame already sorted by `column`."""
-    return DaySorted(frame=frame, days=frame[column].to_numpy())
+    return DaySorted(frame=frame, days=frame[column].to_numpy(), team_names=team_names)
+
+
+def _team_codes(teams: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A code per row and the text of each code (None for a missing team), looked up once
+    per distinct team."""
+    codes, names = pd.factorize(teams, use_na_sentinel=False)
+    names = pd.Index(names).astype("object")
+    return codes, np.asarray(names.where(names.notna(), None), dtype=object)
 
 
 def check_days(
@@ -167,10 +180,11 @@ def check_days(
         numbers(checks[c]) if c in checks else np.full(len(checks), np.nan)
         for c in ("repeat_gaps", "prompts_needed", "self_rated_confidence")
     )
+    team, team_names = _team_codes(checks["team"])
     keys = {
         "day": day_numbers(checks["checked_on"]),
         "improvement": positions_in(improvement_ids, checks["improvement_id"]).astype("float64"),
-        "team": pd.factorize(checks["team"], use_na_sentinel=False)[0].astype("float64"),
+        "team": team.astype("float64"),
         "source": vocabulary_codes(checks["source"], CHECK_SOURCES).astype("float64"),
     }
     usable = (
@@ -197,7 +211,7 @@ def check_days(
     summed = sums_by_key(keys, values)
     primary_codes = [CHECK_SOURCES.index(s) for s in primary_sources]
     summed = summed.assign(primary=summed["source"].isin(primary_codes))
-    return day_sorted(summed)
+    return day_sorted(summed, team_names=team_names)
 
 
 def sums_by_key(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -269,6 +283,10 @@ class MonthlyMatrices:
     def column(self, month: float) -> int:
         return int(month) - self.first_month
 
+    @property
+    def months(self) -> int:
+        return self.sampled.shape[1]
+
 
 def monthly_matrices(
     days: DaySorted, improvements: int, first_month: int, last_month: int
@@ -297,10 +315,17 @@ def linked_events(
 ) -> DaySorted:
     """Pair each event with every improvement at its location that has its theme or is named.
 
-    `values` are per-event arrays carried along (already numeric). An event matched both by
-    theme and by name counts once for that improvement. Locations and themes are matched as
-    integer codes (an event at a location with no improvement matches nothing).
+    `values` are per-event arrays carried along (already numeric); the event's `team` (when the
+    file has the column) is carried as a code whose text is in the result's `team_names` (-1:
+    not recorded). An event matched both by theme and by name counts once for that
+    improvement. Locations and themes are matched as integer codes (an event at a location
+    with no improvement matches nothing).
     """
+    team, team_names = np.full(len(events), -1), np.array([], dtype=object)
+    if "team" in events:
+        team, names = pd.factorize(events["team"], use_na_sentinel=True)
+        team_names = np.asarray(pd.Index(names).astype("object"), dtype=object)
+    values = {**values, "team": team.astype("float64")}
     target_location, locations = pd.factorize(improvements["location_id"])
     target_theme, themes = pd.factorize(improvements["theme"])
     location = positions_in(pd.Index(locations), events["location_id"])
@@ -343,7 +368,7 @@ def linked_events(
     linked = linked[~np.isnan(day)].sort_values(
         ["day", "improvement", "event"], kind="stable", ignore_index=True
     )
-    return day_sorted(linked[["event", "day", *values, "improvement"]])
+    return day_sorted(linked[["event", "day", *values, "improvement"]], team_names=team_names)
 
 
 def linked_incidents(
@@ -362,36 +387,81 @@ def linked_feedback(feedback: pd.DataFrame, improvements: pd.DataFrame) -> DaySo
     respondent = pd.Categorical(feedback["respondent"].astype("object"), categories=RESPONDENTS)
     codes = respondent.codes
     category = np.where(codes >= 0, RESPONDENT_CATEGORY_CODE[np.maximum(codes, 0)], -1)
+    rating = numbers(feedback["rating"]) if "rating" in feedback else np.full(len(feedback), np.nan)
     values = {
         "sentiment": numbers(feedback["sentiment"]),
         "category": category.astype("int64"),
         "complaint": (feedback["channel"].astype("object") == "complaint").to_numpy(
             dtype="float64", na_value=0.0
         ),
+        "rating": np.nan_to_num(rating),
+        "rated": (~np.isnan(rating)).astype("float64"),
     }
     return linked_events(feedback, improvements, "received_on", values)
 
 
 def workforce_weeks(workforce: pd.DataFrame, locations: pd.Index) -> DaySorted:
-    """Rota figures with the location's code; leavers counted only where recorded."""
-    leavers = (
-        numbers(workforce["leavers"]) if "leavers" in workforce else np.full(len(workforce), np.nan)
-    )
+    """Rota figures with the location's and the team's codes; leavers and key-worker continuity
+    counted only where recorded (continuity weighted by the week's planned shifts)."""
+
+    def optional(name: str) -> np.ndarray:
+        return numbers(workforce[name]) if name in workforce else np.full(len(workforce), np.nan)
+
+    leavers, continuity = optional("leavers"), optional("keyworker_continuity")
     planned = numbers(workforce["shifts_planned"])
+    team, team_names = _team_codes(workforce["team"])
     weeks = pd.DataFrame(
         {
             "location": positions_in(locations, workforce["location_id"]),
+            "team": team,
             "day": day_numbers(workforce["week_start"]),
             "planned": planned,
             "agency": numbers(workforce["shifts_agency"]),
             "unfilled": numbers(workforce["shifts_unfilled"]),
             "leavers": np.nan_to_num(leavers),
             "planned_with_leavers": np.where(np.isnan(leavers), 0.0, planned),
+            "continuity_weighted": np.nan_to_num(continuity * planned),
+            "planned_with_continuity": np.where(np.isnan(continuity), 0.0, planned),
         }
     )
     weeks = weeks[(weeks["location"] >= 0) & weeks["day"].notna() & weeks["planned"].notna()]
-    weeks = weeks.sort_values(["day", "location"], kind="stable", ignore_index=True)
-    return day_sorted(weeks)
+    weeks = weeks.sort_values(["day", "location", "team"], kind="stable", ignore_index=True)
+    return day_sorted(weeks, team_names=team_names)
+
+
+def workforce_months(weeks: DaySorted, locations: int, first_month: int, last_month: int):
+    """Planned, agency and unfilled shifts per location (rows) x calendar month (columns,
+    month `first_month + j`), weeks placed in the month of their week_start."""
+    frame = weeks.frame
+    month = month_numbers(frame["day"].to_numpy())
+    keep = (month >= first_month) & (month <= last_month)
+    shape = (locations, last_month - first_month + 1)
+    cell = frame["location"].to_numpy()[keep] * shape[1] + (month[keep] - first_month)
+    cell = cell.astype("int64")
+    size = shape[0] * shape[1]
+    return {
+        name: np.bincount(cell, frame[name].to_numpy()[keep], minlength=size).reshape(shape)
+        for name in ("planned", "agency", "unfilled")
+    }
+
+
+def action_rows(actions: pd.DataFrame, improvement_ids: pd.Index) -> pd.DataFrame:
+    """One row per action of a known improvement: improvement (position), immediate (1 for an
+    immediate control, 0 for an embedding action), planned, due and completed day numbers."""
+    rows = pd.DataFrame(
+        {
+            "improvement": positions_in(improvement_ids, actions["improvement_id"]),
+            "immediate": (actions["kind"].astype("object") == "immediate_control").to_numpy(
+                dtype="float64", na_value=0.0
+            ),
+            "kind_known": actions["kind"].notna().to_numpy(),
+            "planned": day_numbers(actions["planned_on"]),
+            "due": day_numbers(actions["due_on"]),
+            "completed": day_numbers(actions["completed_on"]),
+        }
+    )
+    usable = (rows["improvement"] >= 0) & rows["kind_known"] & rows["planned"].notna()
+    return rows[usable].drop(columns="kind_known").reset_index(drop=True)
 
 
 def team_months(days: DaySorted) -> DaySorted:
@@ -407,4 +477,39 @@ def team_months(days: DaySorted) -> DaySorted:
         "team": column["team"],
     }
     values = {"met": column["met"], "sampled": column["sampled"]}
-    return day_sorted(sums_by_key(keys, values), "month")
+    return day_sorted(sums_by_key(keys, values), "month", days.team_names)
+
+
+@dataclass(frozen=True)
+class LocationSums:
+    """Running sums of rota figures per location in day order, so that the sum over any day
+    window of any location is two lookups (windows that differ per improvement, such as the
+    90 days before its action, cost no loop)."""
+
+    keys: np.ndarray  # location * DAY_SPAN + day, sorted
+    sums: dict[str, np.ndarray]  # running sums, one leading 0
+
+    def window(self, location: np.ndarray, first_day: np.ndarray, last_day: np.ndarray):
+        """Per query: the sums over the weeks of `location` starting in [first_day, last_day]."""
+        base = np.asarray(location, "float64") * DAY_SPAN
+        start = np.searchsorted(self.keys, base + first_day, side="left")
+        stop = np.searchsorted(self.keys, base + last_day, side="right")
+        return {name: running[stop] - running[start] for name, running in self.sums.items()}
+
+
+# Day numbers stay below this (the year 2243), so location * DAY_SPAN + day orders by location.
+DAY_SPAN = 100_000.0
+
+
+def location_sums(weeks: DaySorted, columns: tuple[str, ...]) -> LocationSums:
+    """`columns` of the team-weeks as running sums per location in day order."""
+    frame = weeks.frame
+    keys = frame["location"].to_numpy("float64") * DAY_SPAN + frame["day"].to_numpy("float64")
+    order = np.argsort(keys, kind="stable")
+    return LocationSums(
+        keys=keys[order],
+        sums={
+            name: np.concatenate([[0.0], np.cumsum(frame[name].to_numpy("float64")[order])])
+            for name in columns
+        },
+    )

@@ -33,8 +33,11 @@ its particular choices:
   flagged. Where the package stops with an R error (a missing value inside a 7-point window
   whose other steps all rise, or all fall), a missing value here simply breaks the trend.
 
-Numbers agree with the package to floating-point rounding: R accumulates means in extended
-precision, so a point that lies on the mean only up to the last bit may fall on either side.
+Numbers agree with the package to floating-point rounding, with one deliberate difference: a
+point equal to the mean up to rounding (within 1e-9 of the series' magnitude) is on the mean.
+R accumulates means in extended precision, so there a point that lies on the mean only up to
+the last bit may fall on either side, and a steady series (seven months at exactly 95%) can
+read as a run below its own mean: a special cause of concern that is not there.
 
 `xmr` charts one series (with optional dates, rebasing and fixed limits); `xmr_by_group` charts
 many series at once with array operations (no per-group Python loop) and gives, per group, the
@@ -60,6 +63,8 @@ NEAR_LIMIT_SIGMAS = 2 * (LIMIT_SIGMAS / 3)  # computed as the package does, to m
 MOVING_RANGE_SCREEN = 3.267  # D4 for n = 2: the upper limit of the moving-range chart
 RUN_POINTS = 7  # points in a trend or a shift
 WINDOW_POINTS = 3  # points in the "2 of 3 close to the limits" window
+# Relative to the largest magnitude in the series: differences this small are rounding.
+ON_MEAN_TOLERANCE = 1e-9
 
 IMPROVEMENT_DIRECTIONS = {"increase": 1, "decrease": -1, "neutral": 0}
 
@@ -368,7 +373,7 @@ def _chart_columns(
     missing = np.isnan(y) | np.isnan(upl)  # where the package's comparisons give NA
     outside = ~missing & ((y > upl) | (y < lpl))
     close = ~missing & ~outside & ((y < near_lower) | (y > near_upper))
-    relative = np.sign(y - mean)
+    relative = _side_of_mean(y, mean, groups)
     special = _special_cause_codes(y, relative, outside, close, groups)
     return {
         "y": y,
@@ -381,6 +386,20 @@ def _chart_columns(
         "special_cause_type": special,
         "point_type": _point_type_codes(special, direction),
     }
+
+
+def _side_of_mean(y: np.ndarray, mean: np.ndarray, groups: _GroupLayout) -> np.ndarray:
+    """Sign of y - mean (1, 0, -1, NaN), a point equal to the mean up to rounding being on it.
+
+    The mean of a steady series is not always the series' value in floating point (seven
+    points of 0.95 average to 0.95 + 1.1e-16): a point within `ON_MEAN_TOLERANCE` of the
+    group's largest magnitude from the mean lies on it, so a steady series never makes a run.
+    """
+    scale = np.zeros(groups.count)
+    np.maximum.at(scale, groups.ids, np.nan_to_num(np.abs(y)))
+    difference = y - mean
+    on_mean = np.abs(difference) <= ON_MEAN_TOLERANCE * scale[groups.ids]
+    return np.where(on_mean, 0.0, np.sign(difference))
 
 
 class _GroupLayout:

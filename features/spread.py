@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from contracts.export import EVIDENCE_CATEGORIES, PEOPLES_EXPERIENCE
+from contracts.export import EVIDENCE_CATEGORIES, OUTCOMES, PEOPLES_EXPERIENCE
 from contracts.params import FeatureParams
 from features.evidence import AsOfView
 from features.panels import SOURCE_CATEGORY_CODE, group_max, group_sum, ratio
@@ -31,9 +31,7 @@ def spread_features(view: AsOfView, params: FeatureParams) -> dict[str, np.ndarr
         "teams_meeting_standard_count": np.where(teams > 0, meeting, np.nan),
         "teams_meeting_standard_share": ratio(meeting, teams),
         "met_items_top_team_share": met_items_top_team_share(team_met, count),
-        "evidence_categories_positive_90d_count": evidence_categories_positive_count(
-            view, recent, params
-        ),
+        **evidence_categories_positive(view, recent, params),
         "peoples_experience_positive_90d_flag": peoples_experience_positive_flag(view, params),
         "source_agreement_share": source_agreement_share(recent, view.evidence.standard),
     }
@@ -89,16 +87,19 @@ def met_items_top_team_share(team_met: pd.DataFrame, count: int) -> np.ndarray:
     return ratio(top, total)
 
 
-def evidence_categories_positive_count(
+def evidence_categories_positive(
     view: AsOfView, recent: pd.DataFrame, params: FeatureParams
-) -> np.ndarray:
-    """CQC evidence categories (of six) whose latest evidence in the window is positive.
+) -> dict[str, np.ndarray]:
+    """CQC evidence categories (of six) whose latest evidence in the window is positive: how
+    many, and which (the sum of 2 ** position in EVIDENCE_CATEGORIES, so a reason can name
+    them).
 
     Checks: the category's latest check day, pooled, at or above the standard. Feedback: the
     category's latest feedback day has mean sentiment > 0. When a category has both on its
     latest day, all of it must be positive. Outcomes: positive when the incidents file is
-    present, no incident concerning the improvement is in the window, and there is at least
-    one primary check in the window (the outcome is being watched). 0 is a true count.
+    present, no moderate-or-worse incident concerning the improvement is in the window (no-harm
+    and low-harm reports do not count: more reporting is not less safety), and there is at
+    least one primary check in the window (the outcome is being watched). 0 is a true count.
     """
     count = len(view.evidence.improvements)
     evidence = pd.concat(
@@ -111,8 +112,14 @@ def evidence_categories_positive_count(
     latest = evidence.groupby(["improvement", "category"])["day"].transform("max")
     on_latest = evidence[evidence["day"] == latest]
     positive = on_latest.groupby(["improvement", "category"])["positive"].min().reset_index()
-    total = group_sum(positive["improvement"].to_numpy(), positive["positive"].to_numpy(), count)
-    return total + _outcomes_positive(view, recent, params)
+    improvement, flag = positive["improvement"].to_numpy(), positive["positive"].to_numpy()
+    bit = 2.0 ** positive["category"].to_numpy("float64")
+    outcomes = _outcomes_positive(view, recent, params)
+    return {
+        "evidence_categories_positive_90d_count": group_sum(improvement, flag, count) + outcomes,
+        "evidence_categories_positive_90d_mask": group_sum(improvement, flag * bit, count)
+        + outcomes * 2.0 ** EVIDENCE_CATEGORIES.index(OUTCOMES),
+    }
 
 
 def _check_category_days(recent: pd.DataFrame, standard: np.ndarray) -> pd.DataFrame:
@@ -145,7 +152,9 @@ def _outcomes_positive(view: AsOfView, recent: pd.DataFrame, params: FeaturePara
     if view.evidence.incidents is None:
         return np.zeros(count)
     incidents = view.evidence.incidents.window(view.day - params.recent_days + 1, view.day)
-    has_incident = np.bincount(incidents["improvement"].to_numpy(), minlength=count)[:count] > 0
+    # Only harm counts against outcomes: more no-harm and low-harm reporting is not less safety.
+    harmful = incidents[incidents["serious"] > 0]
+    has_incident = np.bincount(harmful["improvement"].to_numpy(), minlength=count)[:count] > 0
     watched = (
         np.bincount(recent.loc[recent["primary"], "improvement"].to_numpy(), minlength=count)[
             :count

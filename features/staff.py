@@ -24,6 +24,7 @@ def staff_features(view: AsOfView, params: FeatureParams) -> dict[str, np.ndarra
         "competency_pass_share_180d": pass_share,
         "confidence_gap_points": confidence_gap_points(view, params.long_days, pass_share),
         "prompts_per_observation_90d": prompts_per_observation(view, params.recent_days),
+        "self_rated_confidence_180d_mean": self_rated_confidence(view, params.long_days),
     }
 
 
@@ -42,10 +43,14 @@ def competency_pass_share(view: AsOfView, days: int) -> np.ndarray:
     return ratio(*_source_sums(view, days, COMPETENCY, "met", "sampled"))
 
 
+def self_rated_confidence(view: AsOfView, days: int) -> np.ndarray:
+    """Mean self-rated confidence (1-5) of the competency checks rating it, in the window."""
+    return ratio(*_source_sums(view, days, COMPETENCY, "confidence_sum", "confidence_checks"))
+
+
 def confidence_gap_points(view: AsOfView, days: int, pass_share: np.ndarray) -> np.ndarray:
     """Mean self-rated confidence (1-5) minus (1 + 4 x competency pass share), same window."""
-    confidence = ratio(*_source_sums(view, days, COMPETENCY, "confidence_sum", "confidence_checks"))
-    return confidence - (1.0 + 4.0 * pass_share)
+    return self_rated_confidence(view, days) - (1.0 + 4.0 * pass_share)
 
 
 def prompts_per_observation(view: AsOfView, days: int) -> np.ndarray:

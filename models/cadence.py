@@ -13,6 +13,7 @@ The public entry with the defaults is `models.rules.review_cadence`.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from contracts.params import EvidenceThreshold
@@ -40,19 +41,28 @@ def first_review_anchor(improvements: pd.DataFrame) -> pd.Series:
 
 
 def review_dates(
-    improvements: pd.DataFrame, reviews: pd.DataFrame | None, as_of, threshold: EvidenceThreshold
+    improvements: pd.DataFrame,
+    reviews: pd.DataFrame | None,
+    as_of,
+    threshold: EvidenceThreshold,
+    closed_ids=None,
 ) -> pd.DataFrame:
     """Review cadence for improvements identified on or before as_of.
 
     Returns improvement_id, last_rm_review_on, next_rm_review_due, rm_review_overdue,
     last_senior_review_on, next_senior_review_due, senior_review_overdue, review_overdue
     (either overdue); one row per improvement, dates as datetime64 (NaT when no review yet).
+    An improvement in `closed_ids` (closed by leaders as of as_of) has no review due and is
+    never overdue: closing it is what ends the monitoring.
     """
     as_of = pd.Timestamp(as_of).normalize()
     known = improvements[pd.to_datetime(improvements["identified_on"]) <= as_of]
     ids = known[IMPROVEMENT_ID].astype("str")
     anchor = first_review_anchor(known).set_axis(ids.to_numpy())
     grace = pd.Timedelta(days=threshold.review_grace_days)
+    closed = np.zeros(len(ids), dtype=bool)
+    if closed_ids is not None and len(closed_ids):
+        closed = pd.Index(list(closed_ids), dtype="str").unique().get_indexer(ids) >= 0
     columns = {IMPROVEMENT_ID: ids.to_numpy()}
     for prefix, levels, months in (
         ("rm", RM_LEVELS, threshold.rm_review_interval_months),
@@ -61,6 +71,7 @@ def review_dates(
         last = last_review_on(reviews, levels, as_of).reindex(ids.to_numpy())
         due = last.fillna(anchor) + pd.DateOffset(months=months)
         columns[f"last_{prefix}_review_on"] = last.to_numpy(dtype="datetime64[ns]")
+        due = due.where(~closed)
         columns[f"next_{prefix}_review_due"] = due.to_numpy(dtype="datetime64[ns]")
         columns[f"{prefix}_review_overdue"] = (as_of > due + grace).to_numpy(dtype=bool)
     frame = pd.DataFrame(columns)

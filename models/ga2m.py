@@ -30,16 +30,17 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
 
-from features.columns import EVIDENCE_FEATURE_NAMES, FEATURES
+from features.columns import FEATURES, MODEL_FEATURE_NAMES
 from models.metrics import newton_logistic
 from models.terms import TermTable, ensemble_intercept_and_terms
 
 log = logging.getLogger(__name__)
 
-MODEL_FEATURES: tuple[str, ...] = EVIDENCE_FEATURE_NAMES
-"""The model's inputs: every declared feature of the evidence (never a claim: declared status
-and review classifications are what the evidence is compared with; never free text, never
-identifiers)."""
+MODEL_FEATURES: tuple[str, ...] = MODEL_FEATURE_NAMES
+"""The model's inputs: every declared feature of the evidence marked for the model (never a
+claim: declared status and review classifications are what the evidence is compared with; never
+actions, which show a start and not a hold; never free text, never identifiers;
+`features.columns.Feature.model`)."""
 
 # Declared directions the model does not enforce, and why.
 UNCONSTRAINED_DIRECTIONS: dict[str, str] = {}
@@ -47,7 +48,10 @@ UNCONSTRAINED_DIRECTIONS: dict[str, str] = {}
 MONOTONE: dict[str, int] = {
     f.name: f.direction
     for f in FEATURES
-    if f.direction != 0 and f.kind != "category" and f.name not in UNCONSTRAINED_DIRECTIONS
+    if f.model
+    and f.direction != 0
+    and f.kind != "category"
+    and f.name not in UNCONSTRAINED_DIRECTIONS
 }
 """Feature -> +1 (never lowers the probability of holding as it grows) or -1 (never raises it).
 

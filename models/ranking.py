@@ -3,7 +3,10 @@
 A service's priority is the severity-weighted expected number of its improvements that will
 slip over the horizon: sum over its improvements of weight(severity) x (1 - p_hold). The band
 uses the same sum over each improvement's band ends (an upper bound on the spread, since the
-ends are not jointly attained). Nothing here reads free text.
+ends are not jointly attained). An improvement leaders have closed adds nothing (its
+monitoring may end) unless its theme has recurred since (`recurrence_after_closure`). Beside
+the absolute priority, a per-bed view (priority per 10 beds, and its rank) lets a 90-bed home
+and a 12-bed home be compared. Nothing here reads free text.
 
 Without a model (a run of the rules alone, p_hold empty) the same sum takes, in place of each
 improvement's p_hold, the share of improvements at its stage that held over the horizon
@@ -17,7 +20,10 @@ import pandas as pd
 
 from contracts.params import RankingParams
 from contracts.tables import SERVICES, conform
-from contracts.vocabulary import OVERCLAIM, STAGES
+from contracts.vocabulary import CLOSED, OVERCLAIM, STAGES
+
+RECURRENCE_AFTER_CLOSURE = "recurrence_after_closure"
+BEDS_PER_VIEW = 10
 
 
 def rank_services(
@@ -26,10 +32,13 @@ def rank_services(
     """One row per service with a scored improvement, most in need of oversight first.
 
     `scores` needs location_id, improvement_id, theme, severity, p_hold, p_hold_low,
-    p_hold_high, stage, claim_check, triggers; `services` needs location_id, provider_id, name.
+    p_hold_high, stage, claim_check, triggers; `services` needs location_id, provider_id, name
+    (and beds, for the per-bed view, when the export has it).
     """
     params = params or RankingParams()
     weights = scores["severity"].astype("str").map(params.severity_weights).fillna(1.0)
+    recurred = scores["triggers"].fillna("").astype("str").str.contains(RECURRENCE_AFTER_CLOSURE)
+    weights = weights.where(~((scores["claim_check"] == CLOSED) & ~recurred), 0.0)
     overclaim = (scores["claim_check"] == OVERCLAIM).astype(float)
     has_trigger = scores["triggers"].fillna("").astype("str").str.len() > 0
     frame = scores.assign(
@@ -57,14 +66,20 @@ def rank_services(
     )
     ranked = ranked.join(stage_counts).fillna({f"n_{s}": 0 for s in STAGES})
     ranked = ranked.join(main_reasons(frame))
+    beds = services["beds"] if "beds" in services else pd.Series(pd.NA, index=services.index)
     ranked = ranked.reset_index().merge(
-        services[["location_id", "provider_id", "name"]], on="location_id", how="left"
+        services[["location_id", "provider_id", "name"]].assign(beds=beds.astype("Int64")),
+        on="location_id",
+        how="left",
     )
     ranked = ranked.sort_values(
         ["priority_score", "location_id"], ascending=[False, True], kind="mergesort"
     ).reset_index(drop=True)
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    rounded = ranked.round({"priority_score": 3, "priority_low": 3, "priority_high": 3})
+    ranked = ranked.assign(**per_bed(ranked))
+    rounded = ranked.round(
+        {"priority_score": 3, "priority_low": 3, "priority_high": 3, "priority_per_10_beds": 3}
+    )
     return conform(rounded, SERVICES)
 
 
@@ -73,6 +88,14 @@ def hold_chance(scores: pd.DataFrame, params: RankingParams) -> pd.Series:
     rules alone), the share of improvements at its stage that held."""
     by_stage = scores["stage"].astype("str").map(params.rules_hold_shares).astype(float)
     return pd.to_numeric(scores["p_hold"]).astype(float).fillna(by_stage)
+
+
+def per_bed(ranked: pd.DataFrame) -> dict[str, pd.Series]:
+    """priority_per_10_beds (empty without beds, or with none) and its rank, highest first."""
+    beds = ranked["beds"].astype("float64")
+    per_ten = (ranked["priority_score"] / beds * BEDS_PER_VIEW).where(beds > 0)
+    order = per_ten.rank(method="first", ascending=False, na_option="keep")
+    return {"priority_per_10_beds": per_ten, "rank_per_bed": order.astype("Int64")}
 
 
 def main_reasons(frame: pd.DataFrame) -> pd.Series:

@@ -39,6 +39,7 @@ def assemble_scores(
     cadence: pd.DataFrame,
     services: pd.DataFrame,
     model_version: str,
+    words: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per improvement scored, sorted by improvement_id, with the columns of
     `contracts.tables.SCORES`.
@@ -46,7 +47,9 @@ def assemble_scores(
     `predictions`: improvement_id, as_of, p_hold, p_hold_low, p_hold_high, top_factors;
     `stages` from models.rules.classify_stages; `claims` aligned to `stages`; `triggers` from
     models.rules.escalation_triggers; `cross`: improvement_id, as_of, cross_check,
-    cross_check_sentence; `cadence` from models.rules.review_cadence.
+    cross_check_sentence; `cadence` from models.rules.review_cadence; `words`: improvement_id,
+    as_of, teams_at_standard, teams_below_standard, claim_reason, enhanced_monitoring,
+    monitoring_ended_on (without it those columns are empty).
     """
     keys = [IMPROVEMENT_ID, AS_OF]
     context = features[
@@ -71,8 +74,12 @@ def assemble_scores(
             validate="one_to_one",
         )
         .merge(
-            triggers[[*keys, "triggers", "escalations"]], on=keys, how="left", validate="one_to_one"
+            triggers[[*keys, "triggers", "escalations", "trigger_reasons"]],
+            on=keys,
+            how="left",
+            validate="one_to_one",
         )
+        .merge(_words(features, words), on=keys, how="left", validate="one_to_one")
         .merge(
             cross[[*keys, "cross_check", "cross_check_sentence"]],
             on=keys,
@@ -100,3 +107,20 @@ def assemble_scores(
         scores[column] = scores[column].astype("str")
     ordered = scores.sort_values(keys, kind="mergesort").reset_index(drop=True)
     return conform(ordered, SCORES)
+
+
+WORD_COLUMNS = (
+    "teams_at_standard",
+    "teams_below_standard",
+    "claim_reason",
+    "enhanced_monitoring",
+    "monitoring_ended_on",
+)
+
+
+def _words(features: pd.DataFrame, words: pd.DataFrame | None) -> pd.DataFrame:
+    keys = [IMPROVEMENT_ID, AS_OF]
+    if words is not None:
+        return words[[*keys, *WORD_COLUMNS]]
+    empty = {c: "" for c in WORD_COLUMNS if c != "monitoring_ended_on"}
+    return features[keys].assign(**empty, monitoring_ended_on=pd.NaT)

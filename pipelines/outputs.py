@@ -37,6 +37,7 @@ PUBLISHED = (
     "timeline.parquet",
     "contributions.parquet",
     "model_inputs.parquet",
+    "teams.parquet",
     "model",
     "tables",
     "validation.json",

@@ -26,11 +26,13 @@ from contracts.tables import (
     MONTHLY_COMPLIANCE,
     SCORES,
     SERVICES,
+    TEAMS,
     TIMELINE,
     conform,
 )
-from features.build import build_feature_frame, prepare_as_of
-from features.columns import AS_OF, HELD, IMPROVEMENT_ID
+from contracts.vocabulary import CLOSED
+from features.build import build_feature_frame, build_team_frame, prepare_as_of
+from features.columns import AS_OF, HELD, IMPROVEMENT_ID, TEAM_NAME_COLUMNS
 from features.monthly import monthly_compliance
 from features.panels import check_days, positions_in
 from features.snapshots import labelled_snapshots
@@ -38,9 +40,18 @@ from models.crosscheck import cross_check, cross_check_sentence
 from models.explain import formatted_values, top_factors
 from models.ga2m import MODEL_FEATURES, PAIR_SEPARATOR, HoldModel
 from models.history import history_shortfalls, labelled_history
+from models.monitoring import enhanced_monitoring
 from models.ranking import rank_services
-from models.rules import claim_check, classify_stages, escalation_triggers, review_cadence
+from models.reading import rules_reading
+from models.rules import (
+    claim_check,
+    claim_reasons,
+    classify_stages,
+    escalation_triggers,
+    review_cadence,
+)
 from models.scoring import assemble_scores, predict_hold
+from models.triggers import TRIGGER_COLUMNS
 from models.uncertainty import BandedHoldModel
 from pipelines import outputs
 from pipelines.config import redacted_url
@@ -68,6 +79,7 @@ class PartitionScores:
     monthly: pd.DataFrame
     timeline: pd.DataFrame
     inputs: pd.DataFrame  # what the model was given (MODEL_INPUTS)
+    teams: pd.DataFrame
 
 
 @dataclass
@@ -78,6 +90,7 @@ class ScoringOutputs:
     monthly: pd.DataFrame
     timeline: pd.DataFrame
     inputs: pd.DataFrame
+    teams: pd.DataFrame
     extra: dict = field(default_factory=dict)
 
 
@@ -170,11 +183,13 @@ def score_partition(
     evidence = prepare_as_of(tables, [as_of], config.features, checks=days)
     features = build_feature_frame(tables, [as_of], config.features, evidence=evidence)
     if features.empty:
-        return PartitionScores(*(pd.DataFrame() for _ in range(5)))
+        return PartitionScores(*(pd.DataFrame() for _ in range(6)))
     predictions, factors, contributions = model_answers(features, model)
-    stages = classify_stages(features, config.threshold)
-    claims = claim_check(stages, features, config.threshold)
-    triggers = escalation_triggers(features, config.threshold)
+    teams, names = build_team_frame(evidence, as_of, config.features)
+    reading, ended = rules_reading(features, names, evidence, as_of, config.features)
+    stages = classify_stages(reading, config.threshold)
+    claims = claim_check(stages, reading, config.threshold)
+    triggers = escalation_triggers(reading, config.threshold)
     verdict = cross_check(stages["stage"], predictions["p_hold"], config.cross_check)
     cross = features[[IMPROVEMENT_ID, AS_OF]].assign(
         cross_check=verdict,
@@ -182,7 +197,21 @@ def score_partition(
             verdict, stages["stage"], predictions["p_hold"], factors, config.labels.horizon_months
         ),
     )
-    cadence = review_cadence(tables["improvements"], tables.get("reviews"), as_of, config.threshold)
+    closed = reading.loc[claims.to_numpy() == CLOSED, IMPROVEMENT_ID]
+    cadence = review_cadence(
+        tables["improvements"], tables.get("reviews"), as_of, config.threshold, closed
+    )
+    words = reading[[IMPROVEMENT_ID, AS_OF, *TEAM_NAME_COLUMNS]].assign(
+        claim_reason=claim_reasons(stages, reading, claims, config.threshold).to_numpy(),
+        enhanced_monitoring=enhanced_monitoring(
+            reading,
+            triggers[list(TRIGGER_COLUMNS)],
+            ~stages["criterion_no_recent_slip"],
+            claims,
+            config.threshold,
+        ).to_numpy(),
+        monitoring_ended_on=ended.to_numpy(),
+    )
     scores = assemble_scores(
         features,
         predictions,
@@ -193,6 +222,7 @@ def score_partition(
         cadence,
         tables["services"],
         model_version or "",
+        words,
     )
     return PartitionScores(
         scores=scores,
@@ -204,8 +234,9 @@ def score_partition(
             days=days,
             matrices=evidence.monthly,
         ),
-        timeline=evidence_timeline(tables, scores["improvement_id"]),
+        timeline=evidence_timeline(tables, scores["improvement_id"], as_of),
         inputs=features[[IMPROVEMENT_ID, AS_OF, *MODEL_FEATURES]],
+        teams=teams.assign(as_of=pd.Timestamp(as_of)),
     )
 
 
@@ -255,6 +286,7 @@ def combine_partitions(
         monthly=joined("monthly", ["improvement_id", "month"]),
         timeline=joined("timeline", ["improvement_id", "date", "event"]),
         inputs=joined("inputs", ["improvement_id"]),
+        teams=joined("teams", ["improvement_id", "team"]),
     )
 
 
@@ -299,9 +331,13 @@ def contribution_table(
     )
 
 
-def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Series) -> pd.DataFrame:
+def evidence_timeline(
+    tables: dict[str, pd.DataFrame], improvement_ids: pd.Series, as_of: date
+) -> pd.DataFrame:
     """Dated events per improvement: identified, action started, declared (every declaration of
-    the history when the export has one, else the current one), governance reviews."""
+    the history when the export has one, else the current one), governance reviews, and the
+    plan's actions (immediate controls and embedding actions: planned, completed by as_of, or
+    due and still open)."""
     # Looked up once per distinct id (Series.isin on 67,000 ids costs seconds in pandas 3).
     wanted = pd.Index(pd.unique(improvement_ids.to_numpy(dtype=object)))
     imp = tables["improvements"]
@@ -329,6 +365,10 @@ def evidence_timeline(tables: dict[str, pd.DataFrame], improvement_ids: pd.Serie
                 + reviews["classification"].astype("str"),
             )[["improvement_id", "date", "event", "detail"]]
         )
+    actions = tables.get("actions")
+    if actions is not None and not actions.empty:
+        actions = actions[positions_in(wanted, actions["improvement_id"]) >= 0]
+        parts.extend(action_events(actions, as_of))
     timeline = pd.concat(
         [p.assign(detail=p["detail"].astype("str")) for p in parts], ignore_index=True
     )
@@ -349,6 +389,36 @@ def _declarations(tables: dict, improvements: pd.DataFrame, wanted: pd.Index) ->
     return history.loc[positions_in(wanted, history["improvement_id"]) >= 0, columns]
 
 
+def action_events(actions: pd.DataFrame, as_of: date) -> list[pd.DataFrame]:
+    """Timeline rows of the plan's actions: `<kind>_planned`, `<kind>_completed` (on or before
+    as_of: a later completion is not known yet) and `<kind>_due` (still open at as_of), the
+    kind being immediate_control or embedding_action."""
+    kind = (
+        actions["kind"]
+        .astype("str")
+        .map({"immediate_control": "immediate_control", "embedding": "embedding_action"})
+    )
+    done = actions["completed_on"] <= pd.Timestamp(as_of)
+    rows = []
+    for column, suffix, chosen in (
+        ("planned_on", "_planned", actions["planned_on"].notna()),
+        ("completed_on", "_completed", done),
+        ("due_on", "_due", ~done & actions["due_on"].notna()),
+    ):
+        picked = actions[chosen.to_numpy(dtype=bool)]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "improvement_id": picked["improvement_id"].astype("str"),
+                    "date": picked[column],
+                    "event": kind[chosen.to_numpy(dtype=bool)] + suffix,
+                    "detail": "",
+                }
+            )
+        )
+    return rows
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 
@@ -360,6 +430,7 @@ def write_outputs(folder: Path, scored: ScoringOutputs, manifest: dict) -> None:
         (MONTHLY_COMPLIANCE, scored.monthly),
         (TIMELINE, scored.timeline),
         (CONTRIBUTIONS, scored.contributions),
+        (TEAMS, scored.teams),
     ):
         outputs.write_declared(frame, table, folder)
     outputs.write_declared(scored.inputs, MODEL_INPUTS, folder, features=MODEL_FEATURES)

@@ -129,7 +129,8 @@ def page_content(
     drawn, shapes_svg = improvement_charts(
         carded, points, factors, timeline, detailed, workers=workers, shapes=outputs.shape_functions
     )
-    items = content.improvement_items(improvements, factors, timeline, points, drawn)
+    teams = tables.teams_of(outputs.teams, carded["improvement_id"])
+    items = content.improvement_items(improvements, factors, timeline, points, drawn, teams)
     trend_by_id = governance.improvement_trends(history, outputs, set(carded["improvement_id"]))
     for key, item in items.items():
         item["trend"] = trend_by_id.get(key)
@@ -312,8 +313,12 @@ def board_tables(
         "declared_status",
         "claim_check",
         "cross_check",
+        "claim_reason",
         "triggers",
+        "trigger_reasons",
         "escalations",
+        "enhanced_monitoring",
+        "teams_below_standard",
         "stage_reasons",
         "stable_reasons",
         "fragile_reasons",
@@ -321,6 +326,7 @@ def board_tables(
         "next_rm_review_due",
         "next_senior_review_due",
         "review_overdue",
+        "monitoring_ended_on",
     ]
     names = outputs.services[["location_id", "name"]].rename(columns={"name": "service"})
     return {
@@ -328,6 +334,7 @@ def board_tables(
         "improvements": improvements[columns],
         "stages": tables.stage_counts(outputs.scores),
         "overclaims": tables.overclaims(improvements),
+        "underclaims": tables.underclaims(improvements),
         "triggers": tables.triggered(improvements),
         "changes": changes.merge(names, on="location_id", how="left"),
         "timeline": timeline_table(outputs.timeline, improvements),

@@ -243,7 +243,7 @@ class FactorChartPainter:
     twice the drawing).
     """
 
-    def __init__(self, bars: int = 6, size: tuple[float, float] = (5.0, 1.6)) -> None:
+    def __init__(self, bars: int = 6, size: tuple[float, float] = (5.0, 2.2)) -> None:
         with chart_style():
             self.figure = Figure(figsize=size)
             self.ax = self.figure.add_axes((0.56, 0.22, 0.42, 0.74))
@@ -277,7 +277,7 @@ class FactorChartPainter:
         for i, (bar, name) in enumerate(zip(self.bars, self.names, strict=True)):
             shown = i < len(contribution)
             bar.set_visible(shown)
-            name.set_text(_shorten(names[i]) if shown else "")
+            name.set_text(wrapped_label(names[i]) if shown else "")
             if shown:
                 bar.set_width(contribution[i])
                 bar.set_facecolor(GREEN if contribution[i] >= 0 else ORANGE)
@@ -286,8 +286,10 @@ class FactorChartPainter:
         return figure_svg(self.figure, label, salt)
 
 
-def _shorten(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def wrapped_label(text: str, width: int = 46) -> str:
+    """A factor's label on as many lines as it needs: never cut (a cut label can hide the very
+    value it is about)."""
+    return textwrap.fill(text, width, break_long_words=True)
 
 
 def stage_chart(counts: pd.DataFrame) -> str:

@@ -90,6 +90,7 @@ def summary_content(
         "stage_counts": _records(tables.stage_counts(outputs.scores)),
         "stage_chart": Markup(stage_chart),
         "overclaims": _records(linked(tables.overclaims(improvements))),
+        "underclaims": _records(linked(tables.underclaims(improvements))),
         "triggered": _records(linked(tables.triggered(improvements))),
         "has_previous": outputs.previous_scores is not None,
         "change_summary": _records(tables.change_summary(changes)),
@@ -158,10 +159,15 @@ def improvement_items(
     timeline: pd.DataFrame,
     points: pd.DataFrame,
     charts: dict[str, dict],
+    teams: pd.DataFrame | None = None,
 ) -> dict[str, dict]:
-    """Page items per improvement id: scores, factors, timeline, latest compliance, charts."""
+    """Page items per improvement id: scores, factors, timeline, latest compliance, charts,
+    and the teams (`teams`: rows of the teams table, for the improvements shown in full)."""
     factor_lists = _grouped_records(factors, ["term", "value", "contribution", "direction"])
     event_lists = _grouped_records(recent_timeline(timeline), ["date", "event", "detail"])
+    team_lists = (
+        _grouped_records(teams, tables.TEAM_SHOWN) if teams is not None and len(teams) else {}
+    )
     latest = points.groupby("improvement_id").agg(
         months=("y", "size"), latest=("y", "last"), standard=("standard", "last")
     )
@@ -177,6 +183,7 @@ def improvement_items(
             "claim_class": _css_token(row["claim_check"]),
             "factors": factor_lists.get(key, []),
             "timeline": event_lists.get(key, []),
+            "teams": team_lists.get(key, []),
         }
     return items
 

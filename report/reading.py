@@ -23,6 +23,7 @@ from contracts.tables import (
     SCORES,
     SERVICES,
     SHAPE_FUNCTIONS,
+    TEAMS,
     TIMELINE,
 )
 
@@ -36,6 +37,7 @@ CONTRIBUTION_COLUMNS = CONTRIBUTIONS.column_names
 BACKTEST_COLUMNS = BACKTEST.column_names
 RELIABILITY_COLUMNS = RELIABILITY.column_names
 SHAPE_COLUMNS = SHAPE_FUNCTIONS.column_names
+TEAM_COLUMNS = TEAMS.column_names
 # Columns that hold several items in one cell ("; "-joined text), and dates.
 LIST_COLUMNS = SCORES.names_of("list")
 DATE_COLUMNS = SCORES.names_of("date")
@@ -59,6 +61,7 @@ class RunOutputs:
     backtest: pd.DataFrame
     reliability: pd.DataFrame
     shape_functions: pd.DataFrame
+    teams: pd.DataFrame
     evidence_threshold: dict
     model_card: str
     previous_scores: pd.DataFrame | None
@@ -82,6 +85,7 @@ def read_run_outputs(out_dir: Path) -> RunOutputs:
     backtest = _table(model / "backtest.csv", BACKTEST_COLUMNS, absent)
     reliability = _table(model / "reliability.csv", RELIABILITY_COLUMNS, absent)
     shapes = _table(model / "shape_functions.parquet", SHAPE_COLUMNS, absent)
+    teams = _table(folder / "teams.parquet", TEAM_COLUMNS, absent)
     threshold = _json(model / "evidence_threshold.json", absent)
     card = _text(model / "model_card.md", absent)
     previous = _previous_scores(folder, manifest.get("previous_run_id"), absent)
@@ -96,6 +100,7 @@ def read_run_outputs(out_dir: Path) -> RunOutputs:
         backtest=backtest,
         reliability=reliability,
         shape_functions=shapes,
+        teams=teams,
         evidence_threshold=threshold,
         model_card=card,
         previous_scores=previous,

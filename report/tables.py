@@ -47,21 +47,35 @@ def with_service_names(scores: pd.DataFrame, services: pd.DataFrame) -> pd.DataF
     return scores.merge(names, on="location_id", how="left")
 
 
+CLAIM_COLUMNS = [
+    "service_rank",
+    "service",
+    "improvement_id",
+    "theme",
+    "declared_status",
+    "stage",
+    "p_hold",
+    "p_hold_low",
+    "p_hold_high",
+    "claim_reason",
+]
+
+
 def overclaims(named_scores: pd.DataFrame) -> pd.DataFrame:
     """Improvements whose leaders declare more than the evidence shows (claim_check overclaim)."""
-    picked = named_scores[named_scores["claim_check"] == "overclaim"]
-    columns = [
-        "service_rank",
-        "service",
-        "improvement_id",
-        "theme",
-        "declared_status",
-        "stage",
-        "p_hold",
-        "p_hold_low",
-        "p_hold_high",
-    ]
-    return picked.sort_values(["service_rank", "improvement_id"])[columns].reset_index(drop=True)
+    return _with_claim(named_scores, "overclaim")
+
+
+def underclaims(named_scores: pd.DataFrame) -> pd.DataFrame:
+    """Improvements whose evidence supports more than leaders declare (claim_check underclaim)."""
+    return _with_claim(named_scores, "underclaim")
+
+
+def _with_claim(named_scores: pd.DataFrame, claim: str) -> pd.DataFrame:
+    picked = named_scores[named_scores["claim_check"] == claim]
+    return picked.sort_values(["service_rank", "improvement_id"])[CLAIM_COLUMNS].reset_index(
+        drop=True
+    )
 
 
 def triggered(named_scores: pd.DataFrame) -> pd.DataFrame:
@@ -74,9 +88,35 @@ def triggered(named_scores: pd.DataFrame) -> pd.DataFrame:
         "theme",
         "stage",
         "triggers",
+        "trigger_reasons",
         "escalations",
     ]
     return picked.sort_values(["service_rank", "improvement_id"])[columns].reset_index(drop=True)
+
+
+TEAM_SHOWN = [
+    "team",
+    "status",
+    "months_at_standard",
+    "latest_compliance",
+    "prompts_per_observation",
+    "competency_pass_share",
+    "keyworker_continuity",
+    "agency_shift_share",
+    "complaints_90d",
+]
+
+
+def teams_of(teams: pd.DataFrame, improvement_ids) -> pd.DataFrame:
+    """The team rows of the given improvements, below the standard first, then by name."""
+    wanted = pd.Index(pd.unique(pd.Series(list(improvement_ids), dtype="object")))
+    picked = teams[wanted.get_indexer(teams["improvement_id"].astype("object")) >= 0]
+    order = picked["status"].map({"below standard": 0, "at standard": 1}).fillna(2)
+    return (
+        picked.assign(_order=order)
+        .sort_values(["improvement_id", "_order", "team"], kind="mergesort")
+        .drop(columns="_order")[["improvement_id", *TEAM_SHOWN]]
+    )
 
 
 def needs_attention(scores: pd.DataFrame) -> pd.Series:

@@ -26,7 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from contracts.tables import CONTRIBUTIONS, MONTHLY_COMPLIANCE, SCORES, SERVICES, TIMELINE, conform
+from contracts.tables import (
+    CONTRIBUTIONS,
+    MONTHLY_COMPLIANCE,
+    SCORES,
+    SERVICES,
+    TEAMS,
+    TIMELINE,
+    conform,
+)
 from contracts.vocabulary import CROSS_CHECKS, STAGES
 from features.columns import FEATURE_NAMES, FEATURES_BY_NAME
 
@@ -57,6 +65,8 @@ TRIGGERS = (
     "review overdue",
     "special cause of concern",
 )
+# What a manager reads for each trigger code (the report never shows the codes themselves).
+TRIGGER_WORDS = {code: f"seen: {code} in words" for code in TRIGGERS}
 ESCALATIONS = (
     "senior leadership review within 14 days",
     "board notification",
@@ -70,6 +80,8 @@ FRAGILE = (
     "competency gap",
     "one month below standard since action",
 )
+TEAM_NAMES = ("Ground floor", "Rose Wing", "Night shift")
+HOSTILE_TEAM = "<img src=x onerror=alert(4)>"
 PREVIOUS_RUN_ID = "2026-09-30T02-00-00"
 RUN_ID = "2026-10-31T02-00-00"
 
@@ -99,6 +111,7 @@ def write_run_outputs(
     )
     timeline = conform(_timeline(rng, scores, hostile), TIMELINE)
     timeline.to_parquet(out_dir / "timeline.parquet", index=False)
+    conform(_teams(rng, scores, hostile), TEAMS).to_parquet(out_dir / "teams.parquet", index=False)
     contributions = conform(_contributions(rng, scores), CONTRIBUTIONS)
     contributions.to_parquet(out_dir / "contributions.parquet", index=False)
     _write_model_folder(rng, out_dir / "model")
@@ -189,7 +202,53 @@ def _scores(rng, services: pd.DataFrame, hostile: bool) -> pd.DataFrame:
         rm_review_overdue=frame["next_rm_review_due"] < AS_OF,
         senior_review_overdue=frame["next_senior_review_due"] < AS_OF,
     )
-    return frame.assign(review_overdue=frame["rm_review_overdue"] | frame["senior_review_overdue"])
+    frame = frame.assign(review_overdue=frame["rm_review_overdue"] | frame["senior_review_overdue"])
+    closed = frame["claim_check"] == "closed"
+    teams_below = np.where(rng.random(n) < 0.4, TEAM_NAMES[1], "")
+    if hostile:
+        teams_below[0] = HOSTILE_TEAM
+    return frame.assign(
+        trigger_reasons=pd.Series(triggers).map(TRIGGER_WORDS).fillna("").to_numpy(),
+        claim_reason=np.where(closed, "closed by leaders on 30 Jun 2026: monitoring may end", ""),
+        teams_at_standard=TEAM_NAMES[0],
+        teams_below_standard=teams_below,
+        enhanced_monitoring=np.where(
+            frame["stage"] == "slipping", "recommended since the slip in September 2026", ""
+        ),
+        monitoring_ended_on=pd.Series(pd.Timestamp("2026-06-30"), index=frame.index).where(closed),
+    )
+
+
+def _teams(rng, scores: pd.DataFrame, hostile: bool) -> pd.DataFrame:
+    """Two or three teams per improvement, as the run writes them."""
+    rows = []
+    for improvement, location in zip(scores["improvement_id"], scores["location_id"], strict=True):
+        for team in TEAM_NAMES[: int(rng.integers(2, 4))]:
+            compliance = float(rng.uniform(0.6, 1.0))
+            rows.append(
+                {
+                    "improvement_id": improvement,
+                    "location_id": location,
+                    "team": team,
+                    "as_of": AS_OF,
+                    "status": "at standard" if compliance >= 0.85 else "below standard",
+                    "months_at_standard": float(rng.integers(0, 8)),
+                    "latest_compliance": compliance,
+                    "latest_check_on": AS_OF - pd.Timedelta(days=int(rng.integers(1, 60))),
+                    "prompts_per_observation": float(rng.uniform(0, 3)),
+                    "competency_pass_share": float(rng.uniform(0.7, 1.0)),
+                    "self_rated_confidence": float(rng.uniform(2, 5)),
+                    "keyworker_continuity": float(rng.uniform(0.5, 1.0)),
+                    "agency_shift_share": float(rng.uniform(0, 0.3)),
+                    "unfilled_shift_share": float(rng.uniform(0, 0.1)),
+                    "complaints_90d": float(rng.integers(0, 3)),
+                    "serious_incidents_90d": float(rng.integers(0, 2)),
+                }
+            )
+    teams = pd.DataFrame(rows)
+    if hostile:
+        teams.loc[0, "team"] = HOSTILE_TEAM
+    return teams
 
 
 def _pick(rng, options) -> str:
@@ -240,6 +299,11 @@ def _with_service_summaries(services: pd.DataFrame, scores: pd.DataFrame) -> pd.
         priority_low=out["priority_score"] * 0.85,
         priority_high=out["priority_score"] * 1.15,
         main_reason=reasons,
+        beds=pd.array(10 + 7 * np.arange(len(out)) % 70, dtype="Int64"),
+    )
+    out = out.assign(
+        priority_per_10_beds=out["priority_score"] / out["beds"].astype(float) * 10,
+        rank_per_bed=lambda f: f["priority_per_10_beds"].rank(ascending=False).astype("Int64"),
     )
     columns = [
         "rank",
@@ -258,6 +322,9 @@ def _with_service_summaries(services: pd.DataFrame, scores: pd.DataFrame) -> pd.
         "overclaims",
         "triggers",
         "main_reason",
+        "beds",
+        "priority_per_10_beds",
+        "rank_per_bed",
     ]
     return out[columns]
 

@@ -569,3 +569,26 @@ def test_retention_keeps_the_last_runs_and_never_the_history(demo, tmp_path):
     with sqlite3.connect(history) as connection:
         kept = connection.execute("select run_id from runs order by finished_at").fetchall()
     assert kept == [(first.run_id,), (second.run_id,)]
+
+
+def test_a_worked_example_read_through_the_nightly_flow_with_the_champion(demo, tmp_path):
+    """Example 1a of shared/spec/worked-examples.md through the real flow (Prefect, GX, the
+    registered champion from MLflow), as `takehold score` runs it."""
+    from test_worked_examples import one_good_audit_cycle
+
+    from pipelines.flows import nightly_scoring
+
+    export = one_good_audit_cycle().write(tmp_path / "export")
+    nightly_scoring(
+        export=str(export), out=str(tmp_path / "out"), as_of=date(2026, 10, 31), today=RUN_DAY
+    )
+    scores = pd.read_csv(tmp_path / "out" / "scores.csv").set_index("improvement_id")
+    row = scores.loc["DOC-1"]
+    assert (row["stage"], row["claim_check"]) == ("emerging", "overclaim")
+    assert row["triggers"] == "uneven_results_between_teams; weak_staff_understanding"
+    assert "Team B below the standard" in row["trigger_reasons"]
+    teams = pd.read_csv(tmp_path / "out" / "tables" / "teams.csv")
+    assert set(teams["team"]) == {"Team A", "Team B"}
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Team B below the standard" in report
+    assert "uneven_results_between_teams" not in report

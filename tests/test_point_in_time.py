@@ -73,6 +73,7 @@ def rich_records(location=LOCATION, prefix="") -> dict[str, list[dict]]:
                 "respondent": who,
                 "theme": theme,
                 "sentiment": s,
+                "rating": 2 + n % 4 if who in ("person", "family") else None,
                 "text": "free text",
             }
             for n, (day, channel, who, theme, s) in enumerate(
@@ -108,9 +109,10 @@ def rich_records(location=LOCATION, prefix="") -> dict[str, list[dict]]:
                 "team": team,
                 "week_start": str(day.date()),
                 "shifts_planned": 50,
-                "shifts_agency": 5 + n % 7,
+                "shifts_agency": 5 + 2 * (n % 7),
                 "shifts_unfilled": n % 3,
                 "leavers": n % 2,
+                "keyworker_continuity": 0.5 + (n % 5) / 10 if team == "A" else 0.9,
             }
             for n, day in enumerate(pd.date_range("2024-10-07", "2025-05-26", freq="W-MON"))
             for team in ("A", "B")
@@ -132,6 +134,25 @@ def rich_records(location=LOCATION, prefix="") -> dict[str, list[dict]]:
             )
         ],
     }
+    events["actions"] = [
+        {
+            "action_id": f"{prefix}a{n}",
+            "improvement_id": f"{prefix}{imp}",
+            "kind": kind,
+            "planned_on": planned,
+            "due_on": due,
+            "completed_on": completed,
+        }
+        for n, (imp, kind, planned, due, completed) in enumerate(
+            [
+                ("imp-1", "immediate_control", "2025-01-20", "2025-01-27", "2025-01-25"),
+                ("imp-1", "immediate_control", "2025-01-20", None, "2025-03-20"),
+                ("imp-1", "embedding", "2025-01-25", "2025-03-01", "2025-04-10"),
+                ("imp-2", "embedding", "2024-11-01", "2025-02-01", None),
+                ("imp-2", "immediate_control", "2024-11-01", None, None),
+            ]
+        )
+    ]
     return {"improvements": imps, "checks": checks, **events}
 
 
@@ -187,6 +208,16 @@ def future_records(after: str) -> dict[str, list[dict]]:
                 "shifts_planned": 10,
                 "shifts_agency": 10,
                 "shifts_unfilled": 0,
+            }
+        ],
+        "actions": [
+            {
+                "action_id": "fut-a",
+                "improvement_id": "imp-1",
+                "kind": "embedding",
+                "planned_on": day,
+                "due_on": day,
+                "completed_on": day,
             }
         ],
         "reviews": [
@@ -404,3 +435,27 @@ def test_another_services_data_changes_nothing(checks, incidents, other_checks, 
     labels_together = build_labels(export_from(combined(ours, theirs)), INVARIANT_DATES)
     labels_together = labels_together[~labels_together["improvement_id"].str.startswith("x-")]
     pd.testing.assert_frame_equal(labels_together.reset_index(drop=True), labels_alone)
+
+
+@pytest.mark.parametrize("as_of", AS_OF_DATES)
+def test_rows_dated_after_as_of_change_no_team_row(rich, as_of):
+    """The team table (features.teams) reads nothing dated after as_of either."""
+    from features.build import build_team_frame, prepare_as_of
+
+    def teams_of(records):
+        frames = export_from(records)
+        return build_team_frame(prepare_as_of(frames, [as_of]), as_of)
+
+    alone_teams, alone_names = teams_of(rich)
+    later_teams, later_names = teams_of(combined(rich, future_records(as_of)))
+    later_teams = later_teams[later_teams["improvement_id"] != "imp-new"]
+    # a team that appears only after as_of is not a row at as_of
+    assert not (later_teams["team"].isin(["C", "D", "Z"])).any()
+    pd.testing.assert_frame_equal(later_teams.reset_index(drop=True), alone_teams)
+    later_names = later_names[later_names["improvement_id"] != "imp-new"]
+    pd.testing.assert_frame_equal(later_names.reset_index(drop=True), alone_names)
+    assert (
+        alone_teams["status"]
+        .isin(["at standard", "below standard", "not checked in 90 days"])
+        .all()
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -248,6 +250,19 @@ def test_factor_chart_labels_are_escaped_text():
     assert "&lt;script&gt;alert(1)&lt;/script&gt; = &lt;b&gt;1&lt;/b&gt;" in svg
     assert "team count = 3" in svg
     assert "<script" not in svg
+
+
+def test_factor_chart_labels_are_never_cut():
+    # A pair term's label with both values is long; cutting it hid the value it was about.
+    term = "competency_pass_share_180d & confidence_gap_points"
+    factors = pd.DataFrame(
+        {"term": [term], "value": ["80% of competency checks, 0.7 points"], "contribution": [-0.5]}
+    )
+    svg = FactorChartPainter().svg(factors, label="factors", salt="f")
+    label = f"{term.replace('_', ' ')} = 80% of competency checks, 0.7 points"
+    shown = html.unescape(" ".join(re.findall(r">([^<>]+)</text>", svg)))
+    assert "…" not in svg
+    assert " ".join(label.split()) in " ".join(shown.split())
 
 
 @pytest.mark.parametrize(

@@ -290,3 +290,80 @@ def test_governance_sections_render_offline_and_fit_a_laptop(chromium, tmp_path)
     assert found["page"] <= found["window"] and found["over"] == 0
     assert found["trends"] > 0 and found["small"] > 0 and found["moves"] > 0
     _keep_screenshots(tmp_path)
+
+
+def showcase(story_module):
+    """One service, three improvements from the worked examples, as of 31 Dec 2026: teams
+    named (1a), a slip remembered with its month (1b'), an improvement closed after embedding
+    whose checks stopped."""
+    story = story_module.Story().service().no_incidents_file_gap()
+    teams = ("Team A", "Team B", "Team C")
+    days = story_module.month_days
+    story.improvement(
+        "DOC-1",
+        identified_on="2026-10-15",
+        action_started_on="2026-11-01",
+        declared_status="embedded",
+        declared_on="2026-12-20",
+    )
+    story.checks("DOC-1", ("Team A",), ["2026-12-05"], 10, 10, "staff_practice", prompts_needed=3)
+    story.checks("DOC-1", ("Team B",), ["2026-12-05"], 9, 10, "staff_practice", prompts_needed=3)
+    story.checks("DOC-1", ("Team A",), ["2026-12-18"], 20)
+    story.checks("DOC-1", ("Team B",), ["2026-12-18"], 16)
+    story.improvement("DOC-2", identified_on="2026-05-10", action_started_on="2026-06-01")
+    story.every_kind_of_check("DOC-2", teams, ["2026-06-12"])
+    story.checks("DOC-2", teams, ["2026-07-12"], 15)
+    story.every_kind_of_check("DOC-2", teams, days("2026-08", "2026-12"))
+    story.feedback(days("2026-08", "2026-12", 15), "documentation", 1)
+    story.improvement(
+        "DOC-3",
+        theme="medicines",
+        identified_on="2025-12-10",
+        action_started_on="2026-01-05",
+        declared_status="closed",
+        declared_on="2026-08-01",
+    )
+    story.checks("DOC-3", teams, ["2026-01-12"], 15)
+    story.every_kind_of_check("DOC-3", teams, days("2026-02", "2026-07"))
+    return story.feedback(days("2026-02", "2026-07", 18), "medicines", 1)
+
+
+def test_worked_examples_report_names_teams_remembers_slips_and_shows_closed(chromium, tmp_path):
+    from datetime import date
+
+    import worked_examples
+
+    reading = worked_examples.read_story(
+        showcase(worked_examples), tmp_path, date(2026, 12, 31), worked_examples.fitted_model()
+    )
+    page = tmp_path / "out" / "report.html"
+    tools = _open(chromium, page)
+    try:
+        box = tools.page(
+            "Runtime.evaluate",
+            returnByValue=True,
+            expression=(
+                "(() => { const s = document.getElementById('svc-1'); s.open = true;"
+                " const r = s.getBoundingClientRect();"
+                " return {x: r.x + scrollX, y: r.y + scrollY, w: r.width, h: r.height}; })()"
+            ),
+        )["result"]["value"]
+        text = tools.page(
+            "Runtime.evaluate", returnByValue=True, expression="document.body.innerText"
+        )["result"]["value"]
+        shot = tools.page(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={"x": box["x"], "y": box["y"], "width": box["w"], "height": box["h"], "scale": 1},
+        )
+    finally:
+        tools.close()
+    (tmp_path / "report-worked-examples.png").write_bytes(base64.b64decode(shot["data"]))
+    assert _errors(tools.events) == []
+    assert "Team B below the standard" in text
+    assert "slipped below the standard in July 2026 after early improvement" in text
+    assert "monitoring ended 01 Aug 2026" in text
+    assert "uneven_results_between_teams" not in text
+    assert reading.of("DOC-3")["claim_check"] == "closed"
+    _keep_screenshots(tmp_path)

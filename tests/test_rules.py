@@ -60,49 +60,86 @@ THRESHOLD_CASES = [
     ("teams_meeting_standard", {"teams_meeting_standard_share": 4 / 5}, {}, True),
     ("teams_meeting_standard", {"teams_meeting_standard_share": 0.81}, {}, True),
     ("teams_meeting_standard", {"teams_meeting_standard_share": NAN}, {}, False),
-    ("no_serious_incidents", {"serious_theme_incidents_90d_count": 0.0}, {}, True),
-    ("no_serious_incidents", {"serious_theme_incidents_90d_count": 1.0}, {}, False),
-    ("no_serious_incidents", {"serious_theme_incidents_90d_count": NAN}, {}, False),
+    # a significant concern is held to the medium term (180 days), a routine one to 90 days
+    ("no_serious_incidents", {"serious_theme_incidents_medium_term_count": 0.0}, {}, True),
+    ("no_serious_incidents", {"serious_theme_incidents_medium_term_count": 1.0}, {}, False),
+    ("no_serious_incidents", {"serious_theme_incidents_medium_term_count": NAN}, {}, False),
     (
         "no_serious_incidents",
-        {"serious_theme_incidents_90d_count": 0.0},
+        {"serious_theme_incidents_medium_term_count": 1.0, "severity": "routine"},
+        {},
+        True,
+    ),
+    (
+        "no_serious_incidents",
+        {"serious_theme_incidents_lookback_count": 1.0, "severity": "routine"},
+        {},
+        False,
+    ),
+    (
+        "no_serious_incidents",
+        {"serious_theme_incidents_medium_term_count": 1.0},
         {"max_serious_incidents": 1},
         True,
     ),
     (
         "no_serious_incidents",
-        {"serious_theme_incidents_90d_count": 1.0},
-        {"max_serious_incidents": 1},
-        True,
-    ),
-    (
-        "no_serious_incidents",
-        {"serious_theme_incidents_90d_count": 2.0},
+        {"serious_theme_incidents_medium_term_count": 2.0},
         {"max_serious_incidents": 1},
         False,
     ),
-    ("fewer_incidents_than_before", {"theme_incident_rate_change_per_month": -0.01}, {}, True),
-    ("fewer_incidents_than_before", {"theme_incident_rate_change_per_month": 0.0}, {}, False),
-    ("fewer_incidents_than_before", {"theme_incident_rate_change_per_month": 0.01}, {}, False),
-    ("fewer_incidents_than_before", {"theme_incident_rate_change_per_month": NAN}, {}, False),
-    # no incident either side: an unchanged rate with a quiet half year passes
+    (
+        "no_serious_incidents",
+        {"serious_theme_incidents_medium_term_count": 1.0},
+        {"medium_term_severities": ("serious",)},
+        True,
+    ),
+    # only moderate-or-worse harm counts: more no-harm reports are not less safety
     (
         "fewer_incidents_than_before",
-        {"theme_incident_rate_change_per_month": 0.0, "theme_incidents_180d_count": 0.0},
+        {"serious_theme_incident_rate_change_per_month": -0.01},
         {},
         True,
     ),
     (
         "fewer_incidents_than_before",
-        {"theme_incident_rate_change_per_month": 0.01, "theme_incidents_180d_count": 0.0},
+        {"serious_theme_incident_rate_change_per_month": 0.0},
+        {},
+        True,  # the default row had none in 180 days: unchanged and quiet
+    ),
+    (
+        "fewer_incidents_than_before",
+        {
+            "serious_theme_incident_rate_change_per_month": 0.0,
+            "serious_theme_incidents_180d_count": 1.0,
+        },
         {},
         False,
+    ),
+    (
+        "fewer_incidents_than_before",
+        {"serious_theme_incident_rate_change_per_month": 0.01},
+        {},
+        False,
+    ),
+    (
+        "fewer_incidents_than_before",
+        {"serious_theme_incident_rate_change_per_month": NAN},
+        {},
+        False,
+    ),
+    (
+        "fewer_incidents_than_before",  # many more no-harm reports: not counted against it
+        {"theme_incident_rate_change_per_month": 2.0, "theme_incidents_180d_count": 12.0},
+        {},
+        True,
     ),
     ("competency_demonstrated", {"competency_pass_share_180d": 0.89}, {}, False),
     ("competency_demonstrated", {"competency_pass_share_180d": 0.9}, {}, True),
     ("competency_demonstrated", {"competency_pass_share_180d": 27 / 30}, {}, True),
     ("competency_demonstrated", {"competency_pass_share_180d": 0.91}, {}, True),
-    ("competency_demonstrated", {"competency_pass_share_180d": NAN}, {}, False),
+    # without competency checks in the improvement's monitoring there is no evidence either way
+    ("competency_demonstrated", {"competency_pass_share_180d": NAN}, {}, True),
     (
         "competency_demonstrated",
         {"competency_pass_share_180d": 0.94},
@@ -115,11 +152,58 @@ THRESHOLD_CASES = [
         {"min_competency_margin": 0.05},
         True,
     ),
-    ("confidence_gap_small", {"confidence_gap_points": 0.49}, {}, True),
-    ("confidence_gap_small", {"confidence_gap_points": 0.5}, {}, True),
-    ("confidence_gap_small", {"confidence_gap_points": 0.51}, {}, False),
-    ("confidence_gap_small", {"confidence_gap_points": -1.5}, {}, True),
-    ("confidence_gap_small", {"confidence_gap_points": NAN}, {}, True),
+    ("staff_confidence_matches", {"confidence_gap_points": 0.49}, {}, True),
+    ("staff_confidence_matches", {"confidence_gap_points": 0.5}, {}, True),
+    ("staff_confidence_matches", {"confidence_gap_points": 0.51}, {}, False),
+    ("staff_confidence_matches", {"confidence_gap_points": -1.5}, {}, True),
+    ("staff_confidence_matches", {"confidence_gap_points": NAN}, {}, True),
+    # low self-rated confidence: still learning without full confidence
+    ("staff_confidence_matches", {"self_rated_confidence_180d_mean": 2.99}, {}, False),
+    ("staff_confidence_matches", {"self_rated_confidence_180d_mean": 3.0}, {}, True),
+    (
+        "staff_confidence_matches",
+        {"self_rated_confidence_180d_mean": 3.2},
+        {"min_self_rated_confidence": 3.5},
+        False,
+    ),
+    ("staff_confidence_matches", {"self_rated_confidence_180d_mean": NAN}, {}, True),
+    # a slip after early improvement is remembered for two senior review cycles
+    (
+        "no_recent_slip",
+        {"slips_since_action_count": 1.0, "months_since_below_standard": 5.0},
+        {},
+        False,
+    ),
+    (
+        "no_recent_slip",
+        {"slips_since_action_count": 1.0, "months_since_below_standard": 6.0},
+        {},
+        True,
+    ),
+    (
+        "no_recent_slip",
+        {"slips_since_action_count": 1.0, "months_since_below_standard": 4.0},
+        {"slip_memory_months": 4},
+        True,
+    ),
+    ("no_recent_slip", {"slips_since_action_count": NAN}, {}, True),
+    # people's ratings count where given
+    ("peoples_experience", {"peoples_rating_90d_mean": 2.9}, {}, False),
+    ("peoples_experience", {"peoples_rating_90d_mean": 3.0}, {}, True),
+    ("peoples_experience", {"peoples_rating_90d_mean": NAN}, {}, True),
+    # a serious concern needs two senior review cycles at the standard
+    (
+        "consecutive_months_at_standard",
+        {"severity": "serious", "consecutive_months_at_standard_count": 5.0},
+        {},
+        False,
+    ),
+    (
+        "consecutive_months_at_standard",
+        {"severity": "serious", "consecutive_months_at_standard_count": 6.0},
+        {},
+        True,
+    ),
     ("no_spc_concern", {"spc_special_cause_concern_latest_flag": 0.0}, {}, True),
     ("no_spc_concern", {"spc_special_cause_concern_latest_flag": 1.0}, {}, False),
     ("no_spc_concern", {"spc_special_cause_concern_latest_flag": NAN}, {}, False),
@@ -251,14 +335,23 @@ REASON_CASES = [
         "3 months in a row at or above the standard",
     ),
     (
-        {"evidence_categories_positive_90d_count": 1.0},
+        {
+            "evidence_categories_positive_90d_count": 1.0,
+            "evidence_categories_positive_90d_mask": 16.0,
+        },
         "fragile_reasons",
-        "improvement seen in only 1 of 6 kinds of evidence (3 needed)",
+        "improvement seen in only 1 of 6 kinds of evidence (audits and records) (3 needed)",
     ),
     (
-        {"evidence_categories_positive_90d_count": 3.0},
+        {"evidence_categories_positive_90d_count": 3.0, "evidence_categories_positive_90d_mask": 0},
         "stable_reasons",
         "improvement seen in 3 of 6 kinds of evidence",
+    ),
+    (
+        {},
+        "stable_reasons",
+        "improvement seen in 4 of 6 kinds of evidence (people's experience, staff and leaders, "
+        "observed practice, audits and records)",
     ),
     (
         {"peoples_experience_positive_90d_flag": NAN},
@@ -270,7 +363,21 @@ REASON_CASES = [
         "fragile_reasons",
         "feedback from people and families on this theme is not positive",
     ),
-    ({}, "stable_reasons", "people and families give positive feedback on this theme"),
+    (
+        {},
+        "stable_reasons",
+        "people and families give positive feedback on this theme (rated 4.2 of 5)",
+    ),
+    (
+        {"peoples_rating_90d_mean": NAN},
+        "stable_reasons",
+        "people and families give positive feedback on this theme",
+    ),
+    (
+        {"peoples_rating_90d_mean": 2.5},
+        "fragile_reasons",
+        "people and families rate this theme only 2.5 of 5 (3 needed)",
+    ),
     (
         {"teams_meeting_standard_count": 1.0, "teams_meeting_standard_share": 0.25},
         "fragile_reasons",
@@ -291,43 +398,51 @@ REASON_CASES = [
         "improvement seen in 1 of 1 team",
     ),
     (
-        {"serious_theme_incidents_90d_count": 1.0},
+        {"serious_theme_incidents_medium_term_count": 1.0},
         "fragile_reasons",
-        "1 moderate-or-worse harm incident on this theme in the last 90 days",
+        "1 moderate-or-worse harm incident on this theme in the last 180 days "
+        "(the medium-term bar for a significant concern)",
     ),
     (
-        {"serious_theme_incidents_90d_count": 3.0},
+        {"serious_theme_incidents_lookback_count": 3.0, "severity": "routine"},
         "fragile_reasons",
         "3 moderate-or-worse harm incidents on this theme in the last 90 days",
     ),
     (
-        {"serious_theme_incidents_90d_count": NAN},
+        {"serious_theme_incidents_medium_term_count": NAN},
         "fragile_reasons",
         "no incident records to show harm on this theme has stopped",
     ),
-    ({}, "stable_reasons", "no moderate-or-worse harm incidents on this theme in the last 90 days"),
     (
-        {"theme_incident_rate_change_per_month": -0.25},
+        {"severity": "routine"},
         "stable_reasons",
-        "0.25 fewer theme incidents a month than before action",
+        "no moderate-or-worse harm incidents on this theme in the last 90 days",
     ),
     (
-        {"theme_incident_rate_change_per_month": 0.5},
-        "fragile_reasons",
-        "0.5 more theme incidents a month than before action",
-    ),
-    (
-        {"theme_incident_rate_change_per_month": 0.0},
-        "fragile_reasons",
-        "theme incidents as frequent as before action",
-    ),
-    (
-        {"theme_incident_rate_change_per_month": 0.0, "theme_incidents_180d_count": 0.0},
+        {"serious_theme_incident_rate_change_per_month": -0.25},
         "stable_reasons",
-        "no theme incidents in the last 180 days and no more than before action",
+        "0.25 fewer moderate-or-worse theme incidents a month than before action",
     ),
     (
-        {"theme_incident_rate_change_per_month": NAN},
+        {"serious_theme_incident_rate_change_per_month": 0.5},
+        "fragile_reasons",
+        "0.5 more moderate-or-worse theme incidents a month than before action",
+    ),
+    (
+        {
+            "serious_theme_incident_rate_change_per_month": 0.0,
+            "serious_theme_incidents_180d_count": 2.0,
+        },
+        "fragile_reasons",
+        "moderate-or-worse theme incidents as frequent as before action",
+    ),
+    (
+        {"serious_theme_incident_rate_change_per_month": 0.0},
+        "stable_reasons",
+        "no moderate-or-worse theme incidents in the last 180 days and no more than before action",
+    ),
+    (
+        {"serious_theme_incident_rate_change_per_month": NAN},
         "fragile_reasons",
         "no incident records from before and since action to compare",
     ),
@@ -347,29 +462,80 @@ REASON_CASES = [
         "competency checks pass 90% of items, at or above the 90% standard",
     ),
     (
-        {"competency_pass_share_180d": NAN},
-        "fragile_reasons",
-        "no competency checks in the last 180 days",
-    ),
-    (
         {"confidence_gap_points": 1.2},
         "fragile_reasons",
-        "staff rate their confidence 1.2 points above what competency checks show",
+        "staff describe the process more confidently than they demonstrate it: they rate their "
+        "confidence 1.2 points above what competency checks show",
     ),
     (
         {"confidence_gap_points": 0.51},
         "fragile_reasons",
-        "staff rate their confidence 0.51 points above what competency checks show",
+        "staff describe the process more confidently than they demonstrate it: they rate their "
+        "confidence 0.51 points above what competency checks show",
+    ),
+    (
+        {"self_rated_confidence_180d_mean": 2.0, "confidence_gap_points": -2.6},
+        "fragile_reasons",
+        "staff still learning without full confidence: they rate their own confidence 2 of 5",
     ),
     (
         {},
         "stable_reasons",
-        "staff confidence no more than 0.5 points above what competency checks show",
+        "staff confidence (4 of 5) in line with what competency checks show",
     ),
     (
-        {"confidence_gap_points": NAN},
+        {"confidence_gap_points": NAN, "self_rated_confidence_180d_mean": NAN},
         "stable_reasons",
         "staff self-ratings not recorded, so no confidence gap shown",
+    ),
+    (
+        {
+            "slips_since_action_count": 1.0,
+            "months_since_below_standard": 3.0,
+            "months_since_latest_slip": 3.0,
+        },
+        "fragile_reasons",
+        "slipped below the standard in December 2025 after early improvement, back at the "
+        "standard for 3 months since (6 needed: two senior review cycles)",
+    ),
+    (
+        {
+            "slips_since_action_count": 1.0,
+            "months_since_below_standard": 7.0,
+            "months_since_latest_slip": 8.0,
+        },
+        "stable_reasons",
+        "held at the standard for 7 months since it slipped in July 2025",
+    ),
+    ({}, "stable_reasons", "no slip below the standard since action"),
+    (
+        {
+            "staffing_pressure_months_since_action_count": 2.0,
+            "staffing_pressure_months_at_standard_share": 1.0,
+        },
+        "stable_reasons",
+        "practice held at the standard through 2 months of staffing pressure (high agency or "
+        "unfilled shifts)",
+    ),
+    (
+        {
+            "staffing_pressure_months_since_action_count": 4.0,
+            "staffing_pressure_months_at_standard_share": 0.75,
+        },
+        "fragile_reasons",
+        "compliance fell below the standard in 1 of 4 months of staffing pressure (high agency "
+        "or unfilled shifts)",
+    ),
+    (
+        {"theme_complaints_90d_count": 6.0, "days_since_theme_complaint": 5.0},
+        "fragile_reasons",
+        "continuing complaints: 6 on this theme in the last 90 days, the latest 5 days ago",
+    ),
+    (
+        {"immediate_controls_completed_count": 2.0, "embedding_actions_open_count": 1.0},
+        "fragile_reasons",
+        "immediate controls done (2 completed), but 1 embedding action still open: not yet "
+        "shown in practice",
     ),
     (
         {"spc_special_cause_concern_latest_flag": 1.0},
@@ -415,6 +581,8 @@ def test_full_reasons_of_a_consolidating_improvement():
                 "teams_meeting_standard_share": 0.25,
                 "confidence_gap_points": 1.2,
                 "peoples_experience_positive_90d_flag": NAN,
+                "teams_below_standard": "Rose Wing; Night shift; Oak",
+                "teams_at_standard": "Ground floor",
             }
         )
     )
@@ -422,13 +590,18 @@ def test_full_reasons_of_a_consolidating_improvement():
     fragile = (
         "only 2 months at standard since action (3 needed); "
         "no feedback from people or families in the last 90 days; "
-        "improvement seen in 1 of 4 teams (80% needed); "
-        "staff rate their confidence 1.2 points above what competency checks show"
+        "improvement seen in 1 of 4 teams (80% needed): Rose Wing, Night shift, Oak below the "
+        "standard; "
+        "staff describe the process more confidently than they demonstrate it: they rate their "
+        "confidence 1.2 points above what competency checks show"
     )
     stable = (
-        "improvement seen in 4 of 6 kinds of evidence; "
-        "no moderate-or-worse harm incidents on this theme in the last 90 days; "
-        "0.5 fewer theme incidents a month than before action; "
+        "no slip below the standard since action; "
+        "improvement seen in 4 of 6 kinds of evidence (people's experience, staff and leaders, "
+        "observed practice, audits and records); "
+        "no moderate-or-worse harm incidents on this theme in the last 180 days (the medium-term "
+        "bar for a significant concern); "
+        "0.2 fewer moderate-or-worse theme incidents a month than before action; "
         "competency checks pass 95% of items, at or above the 90% standard; "
         "no SPC special cause of concern in the latest 3 months"
     )
@@ -439,6 +612,16 @@ def test_full_reasons_of_a_consolidating_improvement():
         "at standard for 2 months in a row and seen in 4 kinds of evidence, "
         "but not yet every embedded criterion; " + fragile + "; " + stable
     )
+
+
+def test_low_confidence_is_never_a_stable_reason():
+    # staff who rate themselves 2 of 5 are still learning: fragile, whatever the gap says
+    row = classify_stages(
+        frame({"self_rated_confidence_180d_mean": 2.0, "confidence_gap_points": -2.6})
+    ).iloc[0]
+    assert "confidence" not in row["stable_reasons"]
+    assert "still learning without full confidence" in row["fragile_reasons"]
+    assert row["stage"] != "embedded"
 
 
 HEADLINE_CASES = [
@@ -562,7 +745,7 @@ def test_the_threshold_goes_into_the_run_record(tmp_path):
     recorded = json.loads((tmp_path / "manifest.json").read_text())["config"]["evidence_threshold"]
     assert recorded["min_consecutive_months"] == 4
     assert recorded["min_teams_meeting_share"] == 0.75
-    assert recorded["embedded_claims"] == ["embedded", "closed"]
+    assert recorded["embedded_claims"] == ["embedded"]
     reread = json.loads((tmp_path / "evidence_threshold.json").read_text())
     assert EvidenceThreshold.from_dict(reread) == threshold
 
@@ -574,7 +757,8 @@ def test_to_dict_names_every_threshold():
 @pytest.mark.parametrize(
     "settings_",
     [
-        {"incident_lookback_days": 180},
+        {"incident_lookback_days": 0},
+        {"medium_term_incident_days": -30},
         {"min_teams_meeting_share": 1.2},
         {"min_evidence_categories": 7},
         {"overclaim_stages": ("emerging", "stuck")},
@@ -583,6 +767,19 @@ def test_to_dict_names_every_threshold():
 def test_impossible_thresholds_are_refused(settings_):
     with pytest.raises(ValueError):
         EvidenceThreshold(**settings_)
+
+
+@pytest.mark.parametrize("days", [30, 90, 180, 365])
+def test_every_incident_lookback_it_advertises_is_accepted_and_used(days):
+    # the window goes to the features through the run configuration (RunConfig)
+    from contracts.params import RunConfig
+
+    config = RunConfig(threshold=EvidenceThreshold(incident_lookback_days=days))
+    assert config.features.incident_lookback_days == days
+    routine = {"severity": "routine", "serious_theme_incidents_lookback_count": 1.0}
+    stages = classify_stages(frame(routine), config.threshold)
+    assert not stages["criterion_no_serious_incidents"].iloc[0]
+    assert f"in the last {days} days" in stages["fragile_reasons"].iloc[0]
 
 
 def test_unknown_settings_are_refused():

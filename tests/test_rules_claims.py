@@ -8,7 +8,7 @@ import pytest
 from test_rules_rows import frame
 
 from contracts.params import EvidenceThreshold
-from models.rules import claim_check, classify_stages, review_cadence
+from models.rules import claim_check, claim_reasons, classify_stages, review_cadence
 
 NAN = np.nan
 EMERGING = {"consecutive_months_at_standard_count": 1.0}
@@ -24,13 +24,15 @@ EMBEDDED: dict = {}
 CLAIM_CASES = [
     # (stage overrides, declared_status, latest_review_classification, expected)
     (EMERGING, "embedded", "none", "overclaim"),
-    (SLIPPING, "closed", "none", "overclaim"),
+    (SLIPPING, "closed", "none", "closed"),  # monitoring may end: not judged as embedding
     (NOT_STARTED, "embedded", "none", "overclaim"),
     (EMERGING, "none", "embedded", "overclaim"),
     (EMERGING, "emerging", "embedded", "overclaim"),  # the stronger claim is checked
-    (CONSOLIDATING, "embedded", "none", "consistent"),
+    # any claim of embedded short of embedded evidence is an over-claim
+    (CONSOLIDATING, "embedded", "none", "overclaim"),
     (EMBEDDED, "embedded", "embedded", "consistent"),
-    (EMBEDDED, "closed", "none", "consistent"),
+    (EMBEDDED, "closed", "none", "closed"),
+    (EMERGING, "closed", "embedded", "closed"),  # the closure is the leaders' latest word
     (EMBEDDED, "emerging", "none", "underclaim"),
     (EMBEDDED, "none", "not_assured", "underclaim"),
     (EMBEDDED, "none", "emerging", "underclaim"),
@@ -67,6 +69,7 @@ def test_every_claim_outcome_is_reached():
         "underclaim",
         "consistent",
         "no_claim",
+        "closed",
     }
 
 
@@ -81,14 +84,70 @@ def test_claims_align_to_the_stages_whatever_the_order_of_the_features():
     assert result.name == "claim_check"
 
 
-def test_overclaim_stages_come_from_the_configuration():
-    features = frame({**CONSOLIDATING, "declared_status": "embedded"})
-    stages = classify_stages(features, with_reasons=False)
-    strict = EvidenceThreshold(
-        overclaim_stages=("not_started", "emerging", "consolidating", "slipping")
+def test_overclaim_stages_and_claims_come_from_the_configuration():
+    features = frame(
+        {**CONSOLIDATING, "declared_status": "embedded"}, {**EMERGING, "declared_status": "closed"}
     )
-    assert claim_check(stages, features).iloc[0] == "consistent"
-    assert claim_check(stages, features, strict).iloc[0] == "overclaim"
+    stages = classify_stages(features, with_reasons=False)
+    lenient = EvidenceThreshold(
+        overclaim_stages=("not_started", "emerging", "slipping"),
+        embedded_claims=("embedded", "closed"),
+    )
+    assert claim_check(stages, features).tolist() == ["overclaim", "closed"]
+    assert claim_check(stages, features, lenient).tolist() == ["consistent", "overclaim"]
+
+
+CORRECTIVE = {
+    "severity": "serious",
+    "consecutive_months_at_standard_count": 4.0,
+    "competency_pass_share_180d": 0.8,
+    "immediate_controls_completed_count": 2.0,
+    "embedding_actions_open_count": 2.0,
+    "declared_status": "embedded",
+}
+REASON_CASES = [
+    (
+        CORRECTIVE,
+        "over-claim: leaders declare embedded, but the evidence shows consolidating: corrective "
+        "action presented as proof of recovery (the immediate controls are done, the embedding "
+        "actions are not yet shown in practice)",
+    ),
+    (
+        {**EMERGING, "declared_status": "embedded"},
+        "over-claim: leaders declare embedded, but the evidence shows emerging",
+    ),
+    (
+        {"declared_status": "emerging"},
+        "under-claim: leaders declare emerging, but the evidence supports more: it meets every "
+        "criterion of the evidence threshold (embedded)",
+    ),
+    (
+        {"declared_status": "closed", "days_since_claim": 123.0},
+        "closed by leaders on 28 Nov 2025: monitoring may end",
+    ),
+    (
+        {
+            "declared_status": "closed",
+            "days_since_claim": 123.0,
+            "serious_theme_incidents_since_claim_count": 1.0,
+        },
+        "closed by leaders on 28 Nov 2025: monitoring may end, but a moderate-or-worse incident "
+        "on its theme has happened since",
+    ),
+    (
+        {"declared_status": "embedded"},
+        "consistent: leaders declare embedded, and the evidence shows embedded",
+    ),
+    ({}, "no declaration or governance review yet"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "sentence"), REASON_CASES)
+def test_the_claim_check_in_a_sentence(overrides, sentence):
+    features = frame(overrides)
+    stages = classify_stages(features, with_reasons=False)
+    reason = claim_reasons(stages, features, claim_check(stages, features))
+    assert reason.iloc[0] == sentence
 
 
 # --- review cadence ---------------------------------------------------------------------------
@@ -247,3 +306,18 @@ def test_inputs_are_not_mutated():
     review_cadence(IMPROVEMENTS, REVIEWS, AS_OF)
     pd.testing.assert_frame_equal(IMPROVEMENTS, before_improvements)
     pd.testing.assert_frame_equal(REVIEWS, before_reviews)
+
+
+def test_a_closed_improvement_has_no_review_due_and_is_never_overdue():
+    both = review_cadence(IMPROVEMENTS, REVIEWS, AS_OF, closed_ids=["B"]).set_index(
+        "improvement_id"
+    )
+    assert (
+        both.loc["B", ["rm_review_overdue", "senior_review_overdue", "review_overdue"]]
+        .eq(False)
+        .all()
+    )
+    assert pd.isna(both.loc["B", "next_rm_review_due"])
+    assert pd.isna(both.loc["B", "next_senior_review_due"])
+    assert both.loc["B", "last_rm_review_on"] == pd.Timestamp("2026-02-20")  # history kept
+    assert bool(both.loc["D", "rm_review_overdue"])  # the others are as before

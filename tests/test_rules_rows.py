@@ -6,11 +6,14 @@ module checks the default row still carries exactly the declared feature columns
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from contracts.params import EvidenceThreshold
-from features.columns import FEATURE_NAMES
+from features.columns import FEATURE_NAMES, TEAM_NAME_COLUMNS
 from models.rules import RULE_FEATURES, classify_stages
+
+NAN = np.nan
 
 # Every value chosen so that the row meets every embedded criterion with some margin.
 EMBEDDED_ROW: dict = {
@@ -67,6 +70,31 @@ EMBEDDED_ROW: dict = {
     "standard": 0.9,
     "declared_status": "none",
     "latest_review_classification": "none",
+    # the features the worked examples added (no slip, no actions file, a steady rota)
+    "evidence_categories_positive_90d_mask": 27.0,  # people, staff, observation, processes
+    "months_since_latest_slip": NAN,
+    "self_rated_confidence_180d_mean": 4.0,
+    "peoples_rating_90d_mean": 4.2,
+    "days_since_theme_complaint": NAN,
+    "keyworker_continuity_share_90d": 0.85,
+    "keyworker_continuity_lowest_team_gap_90d": 0.05,
+    "keyworker_continuity_share_change_since_action": 0.02,
+    "agency_unfilled_share_change_since_action": -0.01,
+    "staffing_pressure_months_since_action_count": 0.0,
+    "staffing_pressure_months_at_standard_share": NAN,
+    "serious_theme_incidents_180d_count": 0.0,
+    "serious_theme_incidents_365d_count": 1.0,
+    "serious_theme_incident_rate_change_per_month": -0.2,
+    "serious_theme_incidents_lookback_count": 0.0,
+    "serious_theme_incidents_medium_term_count": 0.0,
+    "serious_theme_incidents_since_claim_count": NAN,
+    "days_since_claim": NAN,
+    "immediate_controls_completed_count": NAN,
+    "immediate_controls_open_count": NAN,
+    "days_since_immediate_controls_completed": NAN,
+    "embedding_actions_completed_count": NAN,
+    "embedding_actions_open_count": NAN,
+    "embedding_actions_overdue_count": NAN,
 }
 COLUMNS = ["improvement_id", "as_of", "location_id", *FEATURE_NAMES]
 
@@ -80,7 +108,9 @@ def frame(*overrides: dict) -> pd.DataFrame:
         {**EMBEDDED_ROW, "improvement_id": f"IMP-{i + 1}", **changes}
         for i, changes in enumerate(overrides or ({},))
     ]
-    return pd.DataFrame(rows).reindex(columns=COLUMNS)
+    # Team names (features.teams) ride along when a case gives them; the rules read them if there.
+    names = [c for c in TEAM_NAME_COLUMNS if any(c in changes for changes in overrides)]
+    return pd.DataFrame(rows).reindex(columns=COLUMNS + names)
 
 
 def test_default_row_gives_every_feature_the_rules_read():

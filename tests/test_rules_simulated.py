@@ -14,7 +14,8 @@ import pytest
 
 import simulator
 from features import build
-from models.rules import classify_stages, escalation_triggers
+from contracts.params import EvidenceThreshold
+from models.rules import OBSERVATIONS, classify_stages, escalation_triggers
 
 pytestmark = pytest.mark.slow
 
@@ -60,9 +61,16 @@ def test_every_stage_and_trigger_occurs_on_the_simulator(outcomes):
 
 
 def test_a_row_read_from_the_simulator_has_reasons_that_match_its_criteria(outcomes):
+    """No fragile reason exactly when every criterion is met and no observation weakens the
+    reading (open embedding actions, continuing complaints, ...: not criteria of embedding)."""
     features, _ = outcomes
     sample = features.sample(200, random_state=0)
     stages = classify_stages(sample)
+    threshold = EvidenceThreshold()
     fragile_empty = stages["fragile_reasons"] == ""
-    every_met = stages.filter(like="criterion_").all(axis=1)
+    observed = pd.concat(
+        [o.fragile(sample, threshold).fillna(False).astype(bool) for o in OBSERVATIONS], axis=1
+    ).any(axis=1)
+    every_met = stages.filter(like="criterion_").all(axis=1) & ~observed.to_numpy()
     pd.testing.assert_series_equal(fragile_empty, every_met, check_names=False)
+    assert (~fragile_empty).any() and fragile_empty.any()

@@ -13,6 +13,16 @@ from models.triggers import TRIGGER_COLUMNS, TRIGGERS
 
 NAN = np.nan
 
+# A staffing improvement whose rota got better since action (agency and unfilled shifts down
+# 22 points, key-worker continuity up 0.4), and two ways its people's experience lags.
+STAFFING_GAINS = {
+    "theme": "staffing",
+    "agency_unfilled_share_change_since_action": -0.22,
+    "keyworker_continuity_share_change_since_action": 0.4,
+}
+FEEDBACK_NOT_POSITIVE = {"theme_sentiment_90d_mean": -0.4}
+COMPLAINTS_ON_THEME_ONLY = {"theme_complaints_90d_count": 2.0, "days_since_theme_complaint": 20.0}
+
 # (trigger, feature overrides, fires); the default row fires nothing.
 TRIGGER_CASES = [
     (
@@ -78,9 +88,81 @@ TRIGGER_CASES = [
         },
         False,
     ),
-    ("workforce_improving_feedback_not", {"workforce_feedback_mismatch_flag": 1.0}, True),
-    ("workforce_improving_feedback_not", {"workforce_feedback_mismatch_flag": 0.0}, False),
-    ("workforce_improving_feedback_not", {"workforce_feedback_mismatch_flag": NAN}, False),
+    ("weak_staff_understanding", {"self_rated_confidence_180d_mean": 2.0}, True),
+    ("weak_staff_understanding", {"self_rated_confidence_180d_mean": 3.0}, False),
+    (
+        "uneven_results_between_teams",  # a staffing improvement: one team's continuity lags
+        {"theme": "staffing", "keyworker_continuity_lowest_team_gap_90d": 0.3},
+        True,
+    ),
+    (
+        "uneven_results_between_teams",  # the same rota, read for a falls improvement
+        {"theme": "falls", "keyworker_continuity_lowest_team_gap_90d": 0.3},
+        False,
+    ),
+    ("workforce_improving_feedback_not", {**STAFFING_GAINS, **FEEDBACK_NOT_POSITIVE}, True),
+    (
+        "workforce_improving_feedback_not",  # feedback positive all along, no complaints
+        STAFFING_GAINS,
+        False,
+    ),
+    (
+        "workforce_improving_feedback_not",  # a falls improvement at the same service
+        {**STAFFING_GAINS, **FEEDBACK_NOT_POSITIVE, "theme": "falls"},
+        False,
+    ),
+    (
+        "workforce_improving_feedback_not",  # the rota did not improve
+        {**FEEDBACK_NOT_POSITIVE, "theme": "staffing"},
+        False,
+    ),
+    (
+        "workforce_improving_feedback_not",  # no feedback at all: nothing to compare with
+        {**STAFFING_GAINS, "theme_sentiment_90d_mean": NAN, "peoples_rating_90d_mean": NAN},
+        False,
+    ),
+    (
+        "continuing_complaints",
+        {"theme_complaints_90d_count": 6.0, "days_since_theme_complaint": 9.0},
+        True,
+    ),
+    (
+        "continuing_complaints",  # complaints stopped six weeks ago
+        {"theme_complaints_90d_count": 6.0, "days_since_theme_complaint": 43.0},
+        False,
+    ),
+    (
+        "continuing_complaints",  # one complaint is not a pattern
+        {"theme_complaints_90d_count": 1.0, "days_since_theme_complaint": 9.0},
+        False,
+    ),
+    (
+        "recurrence_after_closure",
+        {
+            "declared_status": "closed",
+            "days_since_claim": 120.0,
+            "serious_theme_incidents_since_claim_count": 1.0,
+        },
+        True,
+    ),
+    (
+        "recurrence_after_closure",  # closed, nothing since
+        {
+            "declared_status": "closed",
+            "days_since_claim": 120.0,
+            "serious_theme_incidents_since_claim_count": 0.0,
+        },
+        False,
+    ),
+    (
+        "recurrence_after_closure",  # an incident since a declaration that did not close it
+        {
+            "declared_status": "embedded",
+            "days_since_claim": 120.0,
+            "serious_theme_incidents_since_claim_count": 1.0,
+        },
+        False,
+    ),
     (
         "serious_concern_thin_evidence",
         {"severity": "serious", "consecutive_months_at_standard_count": 2.0},
@@ -92,10 +174,15 @@ TRIGGER_CASES = [
         True,
     ),
     (
-        "serious_concern_thin_evidence",  # long enough and broad enough
+        "serious_concern_thin_evidence",  # four months is thin for a serious concern
+        {"severity": "serious", "consecutive_months_at_standard_count": 4.0},
+        True,
+    ),
+    (
+        "serious_concern_thin_evidence",  # long enough (two senior cycles) and broad enough
         {
             "severity": "serious",
-            "consecutive_months_at_standard_count": 3.0,
+            "consecutive_months_at_standard_count": 6.0,
             "evidence_categories_positive_90d_count": 3.0,
         },
         False,
@@ -122,8 +209,21 @@ TRIGGER_CASES = [
     ),
     (
         "incident_reduction_too_short",
-        {"theme_incident_rate_change_per_month": 0.0, "days_since_action_started": 30.0},
+        {
+            "theme_incident_rate_change_per_month": 0.0,
+            "serious_theme_incident_rate_change_per_month": 0.0,
+            "days_since_action_started": 30.0,
+        },
         False,
+    ),
+    (
+        "incident_reduction_too_short",  # fewer harmful incidents, whatever the reporting
+        {
+            "theme_incident_rate_change_per_month": 1.0,
+            "serious_theme_incident_rate_change_per_month": -0.5,
+            "days_since_action_started": 120.0,
+        },
+        True,
     ),
 ]
 CASE_ROWS = [overrides for _, overrides, _ in TRIGGER_CASES]
@@ -153,11 +253,20 @@ def test_every_trigger_has_a_firing_case_and_a_near_miss():
 
 ESCALATIONS = {
     "slippage_after_early_improvement": "wider re-audit and extended monitoring",
-    "uneven_results_between_teams": "local management review and targeted supervision",
+    "uneven_results_between_teams": (
+        "wider re-audit, local management review and targeted supervision of the teams named"
+    ),
     "weak_staff_understanding": "additional supervision, extended induction and competency re-checks",
     "workforce_improving_feedback_not": "deeper team support, linking workforce data to people's experience",
-    "serious_concern_thin_evidence": "senior oversight and thematic review",
+    "continuing_complaints": (
+        "enhanced monitoring kept while people's experience is mixed, and the complaints "
+        "reviewed with people and families"
+    ),
+    "serious_concern_thin_evidence": (
+        "extended assurance, more senior oversight and a wider thematic review"
+    ),
     "incident_reduction_too_short": "retain enhanced monitoring",
+    "recurrence_after_closure": "reopen the improvement and review whether it was closed too soon",
 }
 
 
@@ -183,7 +292,15 @@ def test_several_triggers_are_listed_in_order_with_their_escalations():
     )
     assert row["escalations"] == (
         "additional supervision, extended induction and competency re-checks; "
-        "senior oversight and thematic review; retain enhanced monitoring"
+        "extended assurance, more senior oversight and a wider thematic review; "
+        "retain enhanced monitoring"
+    )
+    assert row["trigger_reasons"] == (
+        "weak staff understanding: staff describe the process more confidently than they "
+        "demonstrate it (self-rated 4 of 5, competency 95%); "
+        "a serious concern with thin medium-term evidence: 1 month in a row at the standard "
+        "(6 needed), 4 kinds of evidence (3 needed); "
+        "fewer incidents over too short a period to judge: 60 days since action (180 needed)"
     )
 
 
@@ -225,10 +342,72 @@ def test_trigger_thresholds_come_from_the_configuration(settings_, overrides, be
 
 
 def test_keys_and_index_follow_the_features_and_input_is_untouched():
-    features = frame({}, {"workforce_feedback_mismatch_flag": 1.0}).set_axis([7, 3], axis=0)
+    features = frame({}, {**STAFFING_GAINS, **FEEDBACK_NOT_POSITIVE}).set_axis([7, 3], axis=0)
     before = features.copy()
     result = escalation_triggers(features)
     assert result.index.tolist() == [7, 3]
     assert result["improvement_id"].tolist() == ["IMP-1", "IMP-2"]
     assert result["triggers"].tolist() == ["", "workforce_improving_feedback_not"]
     pd.testing.assert_frame_equal(features, before)
+
+
+def test_trigger_words_name_the_teams_and_the_month():
+    rows = frame(
+        {
+            "teams_meeting_standard_count": 1.0,
+            "teams_checked_90d_count": 2.0,
+            "teams_meeting_standard_share": 0.5,
+            "teams_at_standard": "Team A",
+            "teams_below_standard": "Team B",
+        },
+        {
+            "theme": "staffing",
+            "keyworker_continuity_share_90d": 0.8,
+            "keyworker_continuity_lowest_team_gap_90d": 0.3,
+            "teams_continuity_lagging": "Ash",
+        },
+        {
+            "slips_since_action_count": 1.0,
+            "compliance_margin_latest": -0.05,
+            "consecutive_months_at_standard_count": 0.0,
+            "months_since_latest_slip": 1.0,
+        },
+    )
+    words = escalation_triggers(rows)["trigger_reasons"].tolist()
+    assert words[0] == "uneven results between teams: Team B below the standard (Team A at it)"
+    assert words[1] == (
+        "uneven local routines: key-worker continuity lags in Ash (50% against 80% across the "
+        "service)"
+    )
+    assert words[2].startswith("slipped below the standard in February 2026 after early")
+
+
+def test_there_is_one_sentence_per_trigger_that_fired():
+    features = frame(*CASE_ROWS)
+    result = escalation_triggers(features)
+    fired_count = result["triggers"].map(lambda t: len(t.split("; ")) if t else 0)
+    said_count = result["trigger_reasons"].map(lambda t: len(t.split("; ")) if t else 0)
+    assert fired_count.tolist() == said_count.tolist()
+
+
+def test_continuing_complaints_make_experience_lag_workforce_even_with_positive_feedback():
+    row = escalation_triggers(frame({**STAFFING_GAINS, **COMPLAINTS_ON_THEME_ONLY})).iloc[0]
+    assert row["triggers"] == "workforce_improving_feedback_not; continuing_complaints"
+    assert row["trigger_reasons"].startswith(
+        "workforce figures improving (agency and unfilled shifts down 22 percentage points, "
+        "key-worker continuity up 40 points) while lived experience is not (complaints "
+        "continue); continuing complaints: 2 on this theme in the last 90 days"
+    )
+
+
+def test_a_rota_that_starts_at_action_is_read_over_its_latest_90_days():
+    recent_gains = {
+        "theme": "staffing",
+        "agency_unfilled_share_change_since_action": NAN,  # no rota before action
+        "agency_shift_share_change_90d": -0.12,
+        "unfilled_shift_share_change_90d": -0.01,
+        **FEEDBACK_NOT_POSITIVE,
+    }
+    row = escalation_triggers(frame(recent_gains)).iloc[0]
+    assert row["triggers"] == "workforce_improving_feedback_not"
+    assert "agency and unfilled shifts down 13 percentage points" in row["trigger_reasons"]

@@ -889,3 +889,14 @@ def test_xmr_by_group_equals_xmr_per_group(groups, direction, screen, seed):
     )
     got = charts.loc[frame.index].reset_index(drop=True)  # frame is in group, then time, order
     pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("level", [0.95, 0.1, 0.7, 1 / 3, 0.83])
+@pytest.mark.parametrize("length", [7, 8, 12])
+def test_a_steady_series_is_common_cause(level, length):
+    # The mean of seven 0.95s is 0.95 + 1.1e-16 in floating point: every point used to sit
+    # "below the mean" and make a 7-point run, a special cause of concern that is not there.
+    chart = xmr([level] * length)
+    assert (chart["relative_to_mean"] == 0).all()
+    assert points(chart) == [COMMON] * length
+    assert variation_icon(chart, "increase") == "common_cause"

@@ -87,6 +87,16 @@ def test_every_column_rule_of_the_contract_is_an_expectation(file, column):
             "improvements.declared_status+declared_on.declared_on_required",
             "expect_column_values_to_not_be_null",
         ),
+        (
+            "actions",
+            "actions.planned_on+due_on.planned_on_within_due_on",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+        ),
+        (
+            "actions",
+            "actions.planned_on+completed_on.planned_on_within_completed_on",
+            "expect_column_pair_values_a_to_be_greater_than_b",
+        ),
     ],
 )
 def test_cross_column_rules_are_gx_expectations(file, key, expectation_type):
@@ -205,7 +215,8 @@ def test_free_text_reaches_no_output_log_or_data_docs(tmp_path, caplog):
     write_validation_outputs(result, tmp_path / "out")
     assert result.counts["feedback"]["quarantined"] == 1
     pages = list((tmp_path / "out" / "data_docs").rglob("*.html"))
-    assert len(pages) >= 1 + 2 * len(EXPORT_FILES)  # index, a suite and a result page per file
+    # index, a suite and a result page per file of the export
+    assert len(pages) >= 1 + 2 * len(base_frames())
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file():
             assert PLANTED.encode() not in path.read_bytes(), path
@@ -341,3 +352,34 @@ def test_a_crashed_expectation_is_recognised_in_both_of_gx_forms(exception_info,
     from validation.engine import gx_raised
 
     assert gx_raised(exception_info) is raised
+
+
+def actions_frame(rows: list[tuple]) -> pd.DataFrame:
+    """An actions file (contract v2) as text: (id, improvement, kind, planned, due, completed)."""
+    columns = ["action_id", "improvement_id", "kind", "planned_on", "due_on", "completed_on"]
+    return pd.DataFrame(rows, columns=columns).fillna("")
+
+
+def test_an_actions_file_is_validated_and_its_broken_rows_quarantined(tmp_path):
+    valid = [
+        (f"A-{k}-{kind}", f"IMP-{k}", kind, "2025-02-10", "2025-02-17", "2025-02-12")
+        for k in range(1, 26)  # every improvement of the base export
+        for kind in ("immediate_control", "embedding")
+    ]
+    broken = [
+        ("B-1", "IMP-2", "embedding", "2025-03-10", "2025-03-01", None),  # due before planned
+        ("B-2", "IMP-3", "immediate_control", "2025-03-10", None, "2025-03-09"),  # done before
+    ]
+    folder = write_frames(
+        {**base_frames(), "actions": actions_frame(valid + broken)}, tmp_path / "export"
+    )
+    result = validated(folder)
+    assert not result.blocked
+    reasons = result.quarantine["actions"].set_index("action_id")["reason"]
+    assert reasons.to_dict() == {
+        "B-1": "due_on must not be before planned_on",
+        "B-2": "completed_on must not be before planned_on",
+    }
+    assert result.counts["actions"] == {"read": 52, "used": 50, "set_aside": 0, "quarantined": 2}
+    kinds = result.tables["actions"]["kind"].astype("str").value_counts().to_dict()
+    assert kinds == {"immediate_control": 25, "embedding": 25}
