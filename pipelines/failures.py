@@ -6,8 +6,8 @@ a server that does not answer and a broken configuration all end the same way: a
 takehold's words on stderr and a non-zero exit. The traceback is for `--verbose` only.
 
 Exit codes: 0 success; 1 the input, the state or a server cannot be used (named in the
-message); 2 a usage error: the command line or the configuration file (Typer's own, and
-`ConfigError`); 130 interrupted.
+message); 2 a usage error: the command line or the configuration file (Typer's own, `ConfigError`, and
+errors that say `usage_error`, e.g. a report of a folder that is not a run); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ INTERRUPTED = 130
 
 def explained(problem: BaseException) -> tuple[int, list[str]]:
     """The exit code and the plain lines for a failure."""
-    if isinstance(problem, ConfigError):
+    if isinstance(problem, ConfigError) or getattr(problem, "usage_error", False):
         return USAGE, [f"takehold stopped: {problem}"]
     if isinstance(problem, KeyboardInterrupt):
         return INTERRUPTED, ["takehold stopped: interrupted; the previous outputs are unchanged."]

@@ -44,7 +44,10 @@ DATE_COLUMNS = SCORES.names_of("date")
 
 
 class RunOutputsError(ValueError):
-    """The folder is not a finished run's output (a required file is missing or unreadable)."""
+    """The folder is not a finished run's output (a required file is missing or unreadable):
+    the command line named the wrong folder, a usage error (exit code 2)."""
+
+    usage_error = True
 
 
 @dataclass(frozen=True)
