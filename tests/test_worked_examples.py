@@ -443,11 +443,17 @@ def test_3b_twelve_months_on_it_is_embedded_and_held_under_staffing_pressure(rea
 )
 def test_claims_never_move_the_probability(read, reading_1c, declared, claim_check):
     story = sustained_everywhere(declared)
-    if declared is None:
-        story.review("DOC-3", "2026-09-25", "board", "not_assured")
-        claim_check = "underclaim"  # the review's claim is tested like a declaration
-    row = read(story, date(2026, 9, 30)).of("DOC-3")
     baseline = reading_1c.of("DOC-3")
+    if declared is None:
+        # A review's conclusion is tested like a declaration and never moves the probability;
+        # that a review took place, and when, is evidence of governance (the model reads it),
+        # so the baseline has the same review with another conclusion.
+        story.review("DOC-3", "2026-09-25", "board", "not_assured")
+        claim_check = "underclaim"
+        other = sustained_everywhere(None).review("DOC-3", "2026-09-25", "board", "embedded")
+        baseline = read(other, date(2026, 9, 30)).of("DOC-3")
+        assert baseline["claim_check"] == "consistent"
+    row = read(story, date(2026, 9, 30)).of("DOC-3")
     assert row["claim_check"] == claim_check
     for column in ("p_hold", "p_hold_low", "p_hold_high"):
         assert row[column] == baseline[column]

@@ -270,7 +270,7 @@ def read_story(
         config,
     )
     manifest = {"run_id": f"worked-{as_of}", "as_of": str(as_of), "model": {"version": "1"}}
-    stages.write_outputs(out, scored, manifest, None, manifest["run_id"])
+    stages.write_outputs(out, scored, manifest)
     stages.write_evidence_threshold(config, out / "model")
     report = build_report(out, workers=1)
     return Reading(
