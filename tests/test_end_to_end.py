@@ -541,20 +541,25 @@ def test_a_blocked_export_is_alerted_as_blocked_and_the_command_says_where(
     import json as json_module
 
     from pipelines import runs
+    from pipelines.failures import exit_code
 
     broken = tmp_path / "broken"
     shutil.copytree(demo["export"], broken)
     services = pd.read_csv(broken / "services.csv", dtype=str)
     pd.concat([services, services.head(1)]).to_csv(broken / "services.csv", index=False)
     monkeypatch.setenv("TAKEHOLD_HOME", str(demo["settings"].home))
-    code = runs.score_command(
-        str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
+    code = exit_code(
+        lambda: runs.score_command(
+            str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
+        ),
+        verbose=False,
     )
     assert code == 1
     alert = json_module.loads(demo["settings"].alert_log.read_text().splitlines()[-1])
     assert alert["kind"] == "blocked"
     assert "services" in alert["message"] and "location_id" in alert["message"]
-    assert str(demo["settings"].alert_log) in capsys.readouterr().out.replace("\n", "")
+    printed = capsys.readouterr()
+    assert str(demo["settings"].alert_log) in (printed.out + printed.err).replace("\n", "")
 
 
 def test_retention_keeps_the_last_runs_and_never_the_history(demo, tmp_path):
