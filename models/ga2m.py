@@ -336,7 +336,7 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         n_folds = self.config_.n_seeds
         if n_folds == 1:
             booster = self._boosting(self.random_state, early_stopping=False)
-            booster.fit(fittable(matrix), target)
+            booster.fit(matrix, target)
             return [booster], booster.decision_function(matrix)
         estimators, out_of_fold = [], np.zeros(len(target))
         for k in range(n_folds):
@@ -356,7 +356,7 @@ class HoldModel(ClassifierMixin, BaseEstimator):
             fit_params = (
                 {"X_val": matrix[held_out], "y_val": target[held_out]} if stop_early else {}
             )
-            booster.fit(fittable(matrix[training]), target[training], **fit_params)
+            booster.fit(matrix[training], target[training], **fit_params)
             if held_out.any():
                 out_of_fold[held_out] = booster.decision_function(matrix[held_out])
             estimators.append(booster)
@@ -506,19 +506,3 @@ def platt_parameters(
         design, target, np.zeros(len(raw)), start=[1.0, 0.0], ridge=1e-6, iterations=iterations
     )
     return float(theta[0]), float(theta[1])
-
-
-def fittable(matrix: np.ndarray) -> np.ndarray:
-    """`matrix` with every column that holds no value at all set to one constant.
-
-    scikit-learn 1.9's binning fails on a column that is entirely missing ("window shape cannot
-    be larger than input array shape"), which a real export gives: the workforce features of an
-    export without a workforce file, or a small group's fold. One constant value has no split,
-    so the column still adds nothing to the model, and at prediction time every value of it
-    falls in the one bin (tests/test_model.py)."""
-    empty = np.isnan(matrix).all(axis=0)
-    if not empty.any():
-        return matrix
-    filled = matrix.copy()
-    filled[:, empty] = 0.0
-    return filled

@@ -154,19 +154,6 @@ def test_fit_and_explain_leave_their_inputs_unchanged(data):
     np.testing.assert_array_equal(y, y_before)
 
 
-def test_a_feature_with_no_value_at_all_fits_and_changes_nothing(data):
-    """An export without a workforce file gives workforce features with no value at all:
-    scikit-learn 1.9's binning fails on such a column unless the model handles it."""
-    X, y, rows = data
-    numeric = [c for c in X.columns if pd.api.types.is_float_dtype(X[c])]
-    empty = X.assign(**{numeric[0]: np.nan})
-    model = _model(n_seeds=2, max_iter=20, random_state=3).fit(
-        empty, y, groups=rows["improvement_id"]
-    )
-    valued = empty.assign(**{numeric[0]: 1.0})
-    np.testing.assert_array_equal(model.predict_proba(empty), model.predict_proba(valued))
-
-
 def test_censored_labels_are_refused():
     snapshots, _ = synthetic_snapshots(20, 6, seed=1, censored_share=0.3)
     held = snapshots["held"].to_numpy(dtype=float, na_value=np.nan)
