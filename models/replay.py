@@ -51,7 +51,12 @@ from features.history import claim_in_force, export_as_it_stood
 from features.labels import build_labels
 from features.snapshots import eligible_as_of_dates, labelled_snapshots
 from models.baselines import DEFAULT_REPLAY_MODELS, Fitter, replay_contenders
-from models.history import CutoffHistory, cutoff_history
+from models.history import (
+    CutoffHistory,
+    cutoff_history,
+    labelled_history,
+    training_shortfalls,
+)
 from models.metrics import (
     REPLAY_METRICS,
     cluster_bootstrap_scores,
@@ -212,7 +217,7 @@ def replay_evaluation(
             continue
         share = unseen_share if needs is not None else 0.0
         for split, train_rows, test_rows in splits(
-            step.train, step.scored, share, seed, step.cutoff
+            step.train, step.scored, share, seed, step.cutoff, needs
         ):
             started = time.perf_counter()
             with threadpool_limits(limits=n_threads, user_api="openmp"):
@@ -271,8 +276,17 @@ def scored_rows(tables, cut, cutoff, feature_params, label_params) -> pd.DataFra
     return frame.assign(**{HELD: frame[HELD].astype(int), CLAIM_GROUP: claim.astype("str")})
 
 
-def splits(train: pd.DataFrame, scored: pd.DataFrame, share: float, seed: int, cutoff):
-    """(split, training rows, rows to score): the time split, then the unseen services."""
+def splits(
+    train: pd.DataFrame,
+    scored: pd.DataFrame,
+    share: float,
+    seed: int,
+    cutoff,
+    needs: ModelSettings | None = None,
+):
+    """(split, training rows, rows to score): the time split, then the unseen services when
+    the training rows left without them still meet `needs` (the rule the time split met:
+    `models.history.training_shortfalls`), or, without `needs`, have both outcomes."""
     yield TIME_SPLIT, train, scored
     if share <= 0:
         return
@@ -280,7 +294,9 @@ def splits(train: pd.DataFrame, scored: pd.DataFrame, share: float, seed: int, c
     rng = np.random.default_rng([seed, int(pd.Timestamp(cutoff).strftime("%Y%m%d"))])
     held_out = rng.choice(locations, size=max(1, round(share * len(locations))), replace=False)
     unseen_train = train[~train[LOCATION_ID].isin(held_out)]
-    if unseen_train[HELD].nunique() == 2:
+    if needs is not None and training_shortfalls(labelled_history(unseen_train), needs):
+        log.info("cutoff %s: too few training rows without the unseen services", cutoff)
+    elif unseen_train[HELD].nunique() == 2:
         yield UNSEEN_SPLIT, unseen_train, scored[scored[LOCATION_ID].isin(held_out)]
 
 
