@@ -453,10 +453,10 @@ def model_record(champion, settings, rules_only_because: str | None) -> dict:
 def own_model_because(champion) -> str:
     """Why the group's own champion scored, with what its replay measured when it has it."""
     metrics = getattr(champion, "metrics", None) or {}
-    auroc, ece = metrics.get("replay.ga2m.auroc"), metrics.get("replay.ga2m.ece")
+    auroc, rules = metrics.get("replay.ga2m.auroc"), metrics.get("replay.rules_stage.auroc")
     measured = (
         f"; replayed on that history it ranked held above slipped with AUROC {auroc:.2f}"
-        + (f" (calibration error {ece:.3f})" if ece is not None else "")
+        + (f" (the rules' stage alone: {rules:.2f})" if rules is not None else "")
         if auroc is not None
         else ""
     )

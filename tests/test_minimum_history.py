@@ -189,11 +189,11 @@ def test_the_manifest_says_which_model_scored_and_why():
     from pipelines.stages import NO_CHAMPION, RULES_ONLY_ASKED, model_record
 
     settings = load_settings()
-    champion = ChampionInfo("3", "run", {"replay.ga2m.auroc": 0.8123}, [], {})
-    own = model_record(champion, settings, None)
+    metrics = {"replay.ga2m.auroc": 0.8123, "replay.rules_stage.auroc": 0.6549}
+    own = model_record(ChampionInfo("3", "run", metrics, [], {}), settings, None)
     assert (own["scored_by"], own["rules_only"], own["version"]) == ("own", False, "3")
     assert own["scored_by_because"].startswith("the provider group's own model (version 3")
-    assert "AUROC 0.81" in own["scored_by_because"]
+    assert own["scored_by_because"].endswith("AUROC 0.81 (the rules' stage alone: 0.65)")
     unmeasured = model_record(ChampionInfo("3", "run", {}, [], {}), settings, None)
     assert "AUROC" not in unmeasured["scored_by_because"]
     for because, expected in ((None, NO_CHAMPION), (RULES_ONLY_ASKED, RULES_ONLY_ASKED)):
