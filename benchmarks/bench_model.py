@@ -107,7 +107,7 @@ def band_rows(seed: int, cache: Path) -> pd.DataFrame:
         {
             "split": rows["split"].to_numpy(),
             "point": _logit(rows["ga2m"].to_numpy(float)),
-            "spread": rows["band_spread"].to_numpy(float),
+            "spread": rows["ga2m_spread"].to_numpy(float),
             "truth": _logit(rows["ground_truth"].to_numpy(float)),
         }
     )

@@ -15,7 +15,7 @@ Each entry is a fitter `(train, seed) -> scorer`, and a scorer `(rows) -> P(held
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -26,16 +26,10 @@ from features.columns import (
     DECLARED_STATUS,
     HELD,
     IMPROVEMENT_ID,
+    KEY_COLUMNS,
     REVIEW_CYCLES_SINCE_ACTION_COUNT,
     SLIPS_SINCE_ACTION_COUNT,
     TEAMS_MEETING_STANDARD_SHARE,
-)
-from models.backtest import (
-    _as_object_text,
-    _with_categories,
-    fit_ground_truth,
-    fit_group_rate,
-    rules_stage,
 )
 from models.ga2m import MODEL_FEATURES, platt_parameters
 
@@ -125,6 +119,75 @@ def _ebm(seed: int):
 
 def _object_text_input(train: pd.DataFrame):
     return lambda rows: _as_object_text(rows[list(MODEL_FEATURES)])
+
+
+def fit_group_rate(column: str | Callable[[pd.DataFrame], pd.Series], prior_rows: float = 10.0):
+    """Fitter of a baseline that forecasts the training hold rate of the row's group.
+
+    Rates are shrunk toward the overall rate by `prior_rows` pseudo-rows, and a group never
+    seen in training gets the overall rate.
+    """
+
+    def groups_of(frame: pd.DataFrame) -> pd.Series:
+        values = column(frame) if callable(column) else frame[column]
+        return pd.Series(values, index=frame.index).astype("str").fillna("missing")
+
+    def fit(train: pd.DataFrame, seed: int) -> Scorer:
+        overall = float(train[HELD].mean())
+        stats = train[HELD].groupby(groups_of(train)).agg(["sum", "count"])
+        rates = (stats["sum"] + prior_rows * overall) / (stats["count"] + prior_rows)
+        return lambda test: groups_of(test).map(rates).fillna(overall).to_numpy(dtype=float)
+
+    return fit
+
+
+def fixed_stage_rates(shares: Mapping[str, float]) -> Fitter:
+    """Fitter of the rules' own ranking (`[ranking] rules_hold_shares`): each row's chance of
+    holding is the share of improvements at its stage that held, measured on simulated groups
+    and fixed in the configuration. It learns nothing from the training rows."""
+
+    def fit(train: pd.DataFrame, seed: int) -> Scorer:
+        return lambda test: rules_stage(test).map(dict(shares)).to_numpy(dtype=float)
+
+    return fit
+
+
+def rules_stage(frame: pd.DataFrame) -> pd.Series:
+    """The explicit rules' stage of each row (models.rules)."""
+    from models.rules import classify_stages  # the rules are only needed by this baseline
+
+    return classify_stages(frame, with_reasons=False)["stage"]
+
+
+def _with_categories(frame: pd.DataFrame, categories: dict) -> pd.DataFrame:
+    """Model features with text columns as pandas categoricals of the training categories."""
+    X = frame[list(MODEL_FEATURES)]
+    return X.assign(
+        **{c: pd.Categorical(X[c].astype("str"), categories=cats) for c, cats in categories.items()}
+    )
+
+
+def _as_object_text(X: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as object arrays, missing as the word 'missing' (InterpretML's input)."""
+    text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    return X.assign(**{c: X[c].astype("object").where(X[c].notna(), "missing") for c in text})
+
+
+def fit_ground_truth(truth: pd.DataFrame | None) -> Fitter:
+    """Fitter of the ceiling: the simulator's true P(held), looked up by (improvement, as_of)."""
+
+    def fit(train: pd.DataFrame, seed: int) -> Scorer:
+        if truth is None:
+            raise ValueError("the ground_truth model needs `truth`")
+        lookup = truth.set_index(list(KEY_COLUMNS))["p_hold_true"]
+
+        def score(test: pd.DataFrame) -> np.ndarray:
+            index = pd.MultiIndex.from_frame(test[list(KEY_COLUMNS)])
+            return lookup.reindex(index).to_numpy(dtype=float)
+
+        return score
+
+    return fit
 
 
 def replay_contenders(truth: pd.DataFrame | None) -> dict[str, Fitter]:

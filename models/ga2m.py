@@ -336,7 +336,7 @@ class HoldModel(ClassifierMixin, BaseEstimator):
         n_folds = self.config_.n_seeds
         if n_folds == 1:
             booster = self._boosting(self.random_state, early_stopping=False)
-            booster.fit(matrix, target)
+            booster.fit(_learnable(matrix), target)
             return [booster], booster.decision_function(matrix)
         estimators, out_of_fold = [], np.zeros(len(target))
         for k in range(n_folds):
@@ -356,7 +356,7 @@ class HoldModel(ClassifierMixin, BaseEstimator):
             fit_params = (
                 {"X_val": matrix[held_out], "y_val": target[held_out]} if stop_early else {}
             )
-            booster.fit(matrix[training], target[training], **fit_params)
+            booster.fit(_learnable(matrix[training]), target[training], **fit_params)
             if held_out.any():
                 out_of_fold[held_out] = booster.decision_function(matrix[held_out])
             estimators.append(booster)
@@ -506,3 +506,16 @@ def platt_parameters(
         design, target, np.zeros(len(raw)), start=[1.0, 0.0], ridge=1e-6, iterations=iterations
     )
     return float(theta[0]), float(theta[1])
+
+
+def _learnable(matrix: np.ndarray) -> np.ndarray:
+    """The training matrix with every column that has no value at all (e.g. a 90-day change
+    in the first months of a young export) set to one constant: such a column cannot be split
+    on either way, but scikit-learn's binning refuses a column without any value ("window
+    shape cannot be larger than input array shape"). Its later values then change nothing."""
+    empty = np.isnan(matrix).all(axis=0)
+    if not empty.any():
+        return matrix
+    filled = matrix.copy()
+    filled[:, empty] = 0.0
+    return filled

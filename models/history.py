@@ -1,29 +1,37 @@
-"""How much labelled history an export holds, and whether it is enough to train the model.
+"""How much labelled history an export holds, and whether training can use it.
 
-Training needs labelled snapshots (month-end as-of dates whose outcome over the horizon is
-known), of both outcomes, from enough improvements, and spread over enough months for the
-rolling-origin backtest to test the model on months it did not train on. A small provider
-group may not have that yet: the check says, in plain words, what the export has and what the
-model needs, before any fitting starts (the rules need no history and score it anyway).
+`takehold train` does two things with the history, and the check asks what both need, with
+the same rule (`training_shortfalls`) they apply:
+
+1. **the replay evaluation** (`models.replay`): at each replay cutoff (a month-end whose
+   outcome over the horizon is known by the as-of date) it trains on the labelled snapshots
+   of the export *as it stood then* and scores the improvements eligible at the cutoff whose
+   outcome after it is known. A cutoff is used when its training rows meet the rule and it
+   has rows to score; at least one must be, or the model cannot be tested on months it did
+   not learn from;
+2. **the fit** on every labelled snapshot (month-end as-of dates whose outcome is known by the
+   as-of date), which must meet the rule too.
+
+So a group passes the check exactly when the replay has a cutoff to test on and the fit has
+the rows it needs (tests/test_minimum_history.py holds the boundary). A small provider group
+may not have that yet: the check says, in plain words, what the export has and what the model
+needs, before any fitting starts (the rules need no history and score it anyway).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from contracts.params import ModelSettings
-from features.columns import AS_OF, HELD, IMPROVEMENT_ID
-from models.backtest import default_cutoffs, fold_masks, labelled_rows
-
-# The backtest's first cutoff leaves this many months of training as-of dates (its default).
-BACKTEST_TRAINING_MONTHS = 6
+from features.columns import AS_OF, HELD, IMPROVEMENT_ID, LOCATION_ID
 
 
 @dataclass(frozen=True)
 class LabelledHistory:
-    """What an export's labelled snapshots hold."""
+    """What a set of labelled snapshots holds."""
 
     snapshots: int
     services: int
@@ -33,64 +41,65 @@ class LabelledHistory:
     first_as_of: pd.Timestamp | None
     last_as_of: pd.Timestamp | None
     months: int  # calendar months from the first labelled as-of date to the last
-    backtest_folds: int  # cutoffs with training rows of both outcomes and test rows
 
-    def sentence(self) -> str:
+    def sentence(self, whose: str = "the export has") -> str:
         """The history in one sentence a quality lead can read."""
         if not self.snapshots:
-            return "the export has no labelled snapshot (no improvement's outcome is known yet)"
+            return f"{whose} no labelled snapshot (no improvement's outcome is known yet)"
         return (
-            f"the export has {self.snapshots:,} labelled snapshots of {self.improvements:,} "
-            f"improvement{_s(self.improvements)} in {self.services:,} service{_s(self.services)} "
-            f"({self.held:,} held, {self.slipped:,} slipped), over {self.months} month"
-            f"{_s(self.months)} of as-of dates ({self.first_as_of:%Y-%m} to "
+            f"{whose} {self.snapshots:,} labelled snapshot{_s(self.snapshots)} of "
+            f"{self.improvements:,} improvement{_s(self.improvements)} in {self.services:,} "
+            f"service{_s(self.services)} ({self.held:,} held, {self.slipped:,} slipped), over "
+            f"{self.months} month{_s(self.months)} of as-of dates ({self.first_as_of:%Y-%m} to "
             f"{self.last_as_of:%Y-%m})"
         )
+
+
+@dataclass(frozen=True)
+class CutoffHistory:
+    """One replay cutoff: the training rows as the export stood then, and the rows it scores.
+
+    `scored`: improvements eligible at the cutoff whose outcome after it is known.
+    """
+
+    cutoff: pd.Timestamp
+    training: LabelledHistory
+    scored: int
+    shortfalls: tuple[str, ...]  # what its training rows lack (training_shortfalls)
+
+    @property
+    def usable(self) -> bool:
+        """Whether the replay trains and scores at this cutoff."""
+        return not self.shortfalls and self.scored > 0
 
 
 def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
 
-def labelled_history(snapshots: pd.DataFrame, horizon_months: int) -> LabelledHistory:
-    """Count what the labelled snapshots hold, and how many backtest folds they allow."""
-    rows = labelled_rows(snapshots)
+def labelled_history(snapshots: pd.DataFrame) -> LabelledHistory:
+    """Count what the labelled snapshots (censored rows, held <NA>, left out) hold."""
+    rows = snapshots[snapshots[HELD].notna()]
     if rows.empty:
-        return LabelledHistory(0, 0, 0, 0, 0, None, None, 0, 0)
+        return LabelledHistory(0, 0, 0, 0, 0, None, None, 0)
+    held = rows[HELD].astype(int)
     as_of = pd.to_datetime(rows[AS_OF])
     first, last = as_of.min(), as_of.max()
     return LabelledHistory(
         snapshots=len(rows),
-        services=int(rows["location_id"].nunique()) if "location_id" in rows else 0,
+        services=int(rows[LOCATION_ID].nunique()) if LOCATION_ID in rows else 0,
         improvements=int(rows[IMPROVEMENT_ID].nunique()),
-        held=int(rows[HELD].sum()),
-        slipped=int((rows[HELD] == 0).sum()),
+        held=int(held.sum()),
+        slipped=int((held == 0).sum()),
         first_as_of=first,
         last_as_of=last,
         months=(last.year - first.year) * 12 + last.month - first.month + 1,
-        backtest_folds=_usable_folds(rows.assign(**{AS_OF: as_of}), horizon_months),
     )
 
 
-def _usable_folds(rows: pd.DataFrame, horizon_months: int) -> int:
-    """Cutoffs the backtest can use: training rows of both outcomes, and test rows."""
-    usable = 0
-    for cutoff in default_cutoffs(rows[AS_OF], horizon_months):
-        train, test = fold_masks(rows[AS_OF], cutoff, horizon_months, horizon_months)
-        usable += bool(rows.loc[train, HELD].nunique() == 2 and test.any())
-    return usable
-
-
-def months_of_history_needed(horizon_months: int) -> int:
-    """Months of labelled as-of dates the backtest needs for one cutoff: training months whose
-    outcome is known by the cutoff, then a horizon of test months after it."""
-    return BACKTEST_TRAINING_MONTHS + 2 * horizon_months - 1
-
-
-def history_shortfalls(
-    history: LabelledHistory, needs: ModelSettings, horizon_months: int
-) -> list[str]:
-    """What the model needs that the history does not have, one phrase each ([] when enough)."""
+def training_shortfalls(history: LabelledHistory, needs: ModelSettings) -> list[str]:
+    """What a fit on these labelled snapshots needs that they do not have, one phrase each
+    ([] when enough). The replay applies it at each cutoff, training at the end."""
     shortfalls = []
     if history.snapshots < needs.min_training_rows:
         shortfalls.append(f"at least {needs.min_training_rows:,} labelled snapshots")
@@ -101,10 +110,47 @@ def history_shortfalls(
             f"at least {needs.min_outcome_snapshots:,} labelled snapshots that held and as many "
             "that slipped"
         )
-    if history.backtest_folds == 0:
-        shortfalls.append(
-            f"about {months_of_history_needed(horizon_months)} months of labelled as-of dates, "
-            f"with both outcomes in the first {BACKTEST_TRAINING_MONTHS}, so that the backtest "
-            "can test the model on months it did not learn from"
-        )
     return shortfalls
+
+
+def cutoff_history(
+    cutoff, training: pd.DataFrame, scored: int, needs: ModelSettings
+) -> CutoffHistory:
+    """A replay cutoff's training rows and scored rows, judged by `training_shortfalls`."""
+    history = labelled_history(training)
+    return CutoffHistory(
+        pd.Timestamp(cutoff), history, int(scored), tuple(training_shortfalls(history, needs))
+    )
+
+
+def history_shortfalls(
+    history: LabelledHistory, cutoffs: Sequence[CutoffHistory], needs: ModelSettings
+) -> list[str]:
+    """What training needs that the history does not have ([] when it can train): the fit's
+    needs on every labelled snapshot, then a replay cutoff to test the model on."""
+    shortfalls = training_shortfalls(history, needs)
+    if not any(c.usable for c in cutoffs):
+        shortfalls.append(replay_shortfall(cutoffs))
+    return shortfalls
+
+
+def replay_shortfall(cutoffs: Sequence[CutoffHistory]) -> str:
+    """Why no replay cutoff can be used, in words: what the best of them had."""
+    if not cutoffs:
+        return (
+            "a month-end whose outcome is known by the as-of date, to test the model on months "
+            "it did not learn from"
+        )
+    best = max(cutoffs, key=lambda c: (c.training.snapshots, c.cutoff))
+    dates = ", ".join(f"{c.cutoff:%Y-%m-%d}" for c in cutoffs)
+    lacking = (
+        "; ".join(best.shortfalls)
+        if best.shortfalls
+        else "an improvement eligible then whose outcome after it is known"
+    )
+    return (
+        f"a replay cutoff with enough history to test the model on months it did not learn "
+        f"from (cutoffs {dates}): at {best.cutoff:%Y-%m-%d} "
+        f"{best.training.sentence('the export as it stood then had')}, and training there "
+        f"needs {lacking}"
+    )

@@ -36,7 +36,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from contracts.export import CLAIM_UNKNOWN, NO_CLAIM_YET
-from contracts.params import FeatureParams, LabelParams
+from contracts.params import FeatureParams, LabelParams, ModelSettings
 from features.build import build_feature_frame
 from features.columns import (
     AS_OF,
@@ -50,7 +50,13 @@ from features.columns import (
 from features.history import claim_in_force, export_as_it_stood
 from features.labels import build_labels
 from features.snapshots import eligible_as_of_dates, labelled_snapshots
-from models.baselines import DEFAULT_REPLAY_MODELS, replay_contenders
+from models.baselines import DEFAULT_REPLAY_MODELS, Fitter, replay_contenders
+from models.history import (
+    CutoffHistory,
+    cutoff_history,
+    labelled_history,
+    training_shortfalls,
+)
 from models.metrics import (
     REPLAY_METRICS,
     cluster_bootstrap_scores,
@@ -78,14 +84,15 @@ class ReplayResult:
 
     predictions: one row per (split, cutoff, improvement) scored: keys, location_id, split,
         cutoff, held, claim_in_force, severity, theme, service_type, one column per contender
-        (P(held)), p_hold_low, p_hold_high, band_spread (sd of the refits' log-odds) and
-        p_hold_true with truth.
+        (P(held)) and, per banded model (the reference and `estimators`), `<name>_low`,
+        `<name>_high` and `<name>_spread` (sd of the refits' log-odds).
     pooled: split, model, n, services, each metric with `_low` / `_high`.
     subgroups: split, model, subgroup, value, n, held_rate, each metric (`_low`/`_high` for
-        the GA2M).
+        the reference).
     overclaim: the over-claim decision, per split: improvements claimed embedded or closed.
     reliability: split, model, subgroup, value, bin, mean_predicted, observed_rate, n.
-    band: split, n, coverage (of the true probability), median_width (simulated data only).
+    band: split, model (each banded model), n, median_width; with truth, coverage (of the
+        true probability), below and above.
     cutoffs: split, cutoff, n_train, n_scored, fit_seconds.
     metrics: split, model, cutoff, n, auroc, brier, log_loss, ece, fit_seconds, score_seconds.
     """
@@ -116,19 +123,56 @@ def replay_cutoffs(
     return sorted(latest - pd.offsets.MonthEnd(step_months * k) for k in range(count))
 
 
+@dataclass(frozen=True)
+class ReplayCutoff:
+    """One cutoff of the replay: its training rows (the labelled snapshots of the export as it
+    stood then), the rows it scores, and what those hold (`models.history.CutoffHistory`)."""
+
+    cutoff: pd.Timestamp
+    train: pd.DataFrame
+    scored: pd.DataFrame
+    history: CutoffHistory
+
+
+def replay_plan(
+    tables: dict[str, pd.DataFrame],
+    cutoffs: Sequence,
+    *,
+    export_at: Callable[[pd.Timestamp], dict[str, pd.DataFrame]] | None = None,
+    feature_params: FeatureParams = FeatureParams(),  # noqa: B008
+    label_params: LabelParams = LabelParams(),  # noqa: B008
+    needs: ModelSettings = ModelSettings(),  # noqa: B008
+) -> list[ReplayCutoff]:
+    """Every cutoff's training rows and scored rows, built once: the minimum-history check
+    reads them (`CutoffHistory.usable`, the rule the replay itself follows) before
+    `replay_evaluation` trains and scores on them."""
+    export_at = export_at or (lambda cutoff: export_as_it_stood(tables, cutoff))
+    plan = []
+    for cutoff in sorted(pd.Timestamp(c) for c in cutoffs):
+        cut = export_at(cutoff)
+        train = labelled_snapshots(cut, cutoff, feature_params, label_params)
+        scored = scored_rows(tables, cut, cutoff, feature_params, label_params)
+        history = cutoff_history(cutoff, train, len(scored), needs)
+        plan.append(ReplayCutoff(cutoff, train, scored, history))
+    return plan
+
+
 def replay_evaluation(
     tables: dict[str, pd.DataFrame],
     model_factory: Callable[[], object],
     *,
-    cutoffs: Sequence,
+    cutoffs: Sequence = (),
+    plan: Sequence[ReplayCutoff] | None = None,
     export_at: Callable[[pd.Timestamp], dict[str, pd.DataFrame]] | None = None,
     feature_params: FeatureParams = FeatureParams(),  # noqa: B008
     label_params: LabelParams = LabelParams(),  # noqa: B008
     models: Sequence[str] | None = None,
     estimators: Mapping[str, Callable[[], object]] | None = None,
+    contenders: Mapping[str, Fitter] | None = None,
     truth: pd.DataFrame | None = None,
     unseen_share: float = 0.25,
-    min_training_rows: int = 200,
+    needs: ModelSettings | None = ModelSettings(),  # noqa: B008
+    reference: str = REFERENCE_MODEL,
     n_resamples: int = 200,
     seed: int = 0,
     n_threads: int = 1,
@@ -136,59 +180,80 @@ def replay_evaluation(
     """Replay the model's use at each cutoff (see the module docstring).
 
     `tables`: the export as it stands (validated tables). `model_factory()` returns the unfitted
-    model `takehold train` registers. `models`: the contenders by name (default: all of
-    `models.baselines.replay_contenders`); `estimators`: more, by name, as factories of
-    `BandedHoldModel`-like models (e.g. the registered champion's specification), scored as the
-    GA2M is. `truth`
+    model `takehold train` registers (the `reference` contender, by default the GA2M). The
+    cutoffs come from `plan` (`replay_plan`), else are built from `cutoffs`; a cutoff is
+    replayed when it is usable (`models.history.CutoffHistory.usable`: its training rows meet
+    `needs`, and it has rows to score); with `needs` None, when it has rows to score (every
+    contender then needs no training rows, e.g. a model fitted elsewhere:
+    `benchmarks/bench_small_groups.py`'s starter model). `models`: the contenders by name (default: all of
+    `models.baselines.replay_contenders`, plus `contenders`, more fitters by name);
+    `estimators`: more, by name, as factories of `BandedHoldModel`-like models (e.g. the
+    registered champion's specification), scored and banded as the reference is. `truth`
     (simulated data: improvement_id, as_of, p_hold_true) adds the ceiling and the band check.
     """
-    export_at = export_at or (lambda cutoff: export_as_it_stood(tables, cutoff))
-    factories = {REFERENCE_MODEL: model_factory, **dict(estimators or {})}
-    contenders = replay_contenders(truth)
+    if plan is None:
+        plan = replay_plan(
+            tables,
+            cutoffs,
+            export_at=export_at,
+            feature_params=feature_params,
+            label_params=label_params,
+            needs=needs or ModelSettings(),
+        )
+    factories = {reference: model_factory, **dict(estimators or {})}
+    fitters = {**replay_contenders(truth), **dict(contenders or {})}
     names = list(models) if models is not None else list(DEFAULT_REPLAY_MODELS)
     names = [n for n in names if n != "ground_truth" or truth is not None]
     rows, described, timings = [], [], []
-    for cutoff in sorted(pd.Timestamp(c) for c in cutoffs):
-        cut = export_at(cutoff)
-        train = labelled_snapshots(cut, cutoff, feature_params, label_params)
-        if len(train) < min_training_rows or train[HELD].nunique() < 2:
-            log.warning("cutoff %s skipped: %d labelled snapshots", cutoff.date(), len(train))
+    for step in plan:
+        used = step.history.usable if needs is not None else step.history.scored > 0
+        if not used:
+            log.warning(
+                "cutoff %s skipped: %d labelled snapshots, %d rows to score",
+                step.cutoff.date(),
+                step.history.training.snapshots,
+                step.history.scored,
+            )
             continue
-        scored = scored_rows(tables, cut, cutoff, feature_params, label_params)
-        if scored.empty:
-            continue
-        for split, train_rows, test_rows in splits(train, scored, unseen_share, seed, cutoff):
+        share = unseen_share if needs is not None else 0.0
+        for split, train_rows, test_rows in splits(
+            step.train, step.scored, share, seed, step.cutoff, needs
+        ):
             started = time.perf_counter()
             with threadpool_limits(limits=n_threads, user_api="openmp"):
                 forecasts, seconds = forecast(
-                    train_rows, test_rows, factories, contenders, names, seed
+                    train_rows, test_rows, factories, fitters, names, seed
                 )
-            rows.append(forecasts.assign(split=split, cutoff=cutoff))
-            timings += [{"split": split, "cutoff": cutoff, "model": m, **s} for m, s in seconds]
+            rows.append(forecasts.assign(split=split, cutoff=step.cutoff))
+            timings += [
+                {"split": split, "cutoff": step.cutoff, "model": m, **s} for m, s in seconds
+            ]
             described.append(
                 {
                     "split": split,
-                    "cutoff": cutoff,
+                    "cutoff": step.cutoff,
                     "n_train": len(train_rows),
                     "n_scored": len(test_rows),
                     "fit_seconds": time.perf_counter() - started,
                 }
             )
-            log.info("replay %s cutoff %s: %d scored", split, cutoff.date(), len(test_rows))
+            log.info("replay %s cutoff %s: %d scored", split, step.cutoff.date(), len(test_rows))
     if not rows:
         raise ValueError(
             "no cutoff had enough history to train and an observed outcome after it; "
-            f"cutoffs tried: {[str(pd.Timestamp(c).date()) for c in cutoffs]}"
+            f"cutoffs tried: {[str(step.cutoff.date()) for step in plan]}"
         )
     predictions = pd.concat(rows, ignore_index=True)
     models_scored = [*factories, *[n for n in names if n not in factories]]
     return summarise(
         predictions,
         models_scored,
+        list(factories),
         pd.DataFrame(described),
         pd.DataFrame(timings),
         n_resamples,
         seed,
+        reference,
     )
 
 
@@ -211,8 +276,17 @@ def scored_rows(tables, cut, cutoff, feature_params, label_params) -> pd.DataFra
     return frame.assign(**{HELD: frame[HELD].astype(int), CLAIM_GROUP: claim.astype("str")})
 
 
-def splits(train: pd.DataFrame, scored: pd.DataFrame, share: float, seed: int, cutoff):
-    """(split, training rows, rows to score): the time split, then the unseen services."""
+def splits(
+    train: pd.DataFrame,
+    scored: pd.DataFrame,
+    share: float,
+    seed: int,
+    cutoff,
+    needs: ModelSettings | None = None,
+):
+    """(split, training rows, rows to score): the time split, then the unseen services when
+    the training rows left without them still meet `needs` (the rule the time split met:
+    `models.history.training_shortfalls`), or, without `needs`, have both outcomes."""
     yield TIME_SPLIT, train, scored
     if share <= 0:
         return
@@ -220,13 +294,16 @@ def splits(train: pd.DataFrame, scored: pd.DataFrame, share: float, seed: int, c
     rng = np.random.default_rng([seed, int(pd.Timestamp(cutoff).strftime("%Y%m%d"))])
     held_out = rng.choice(locations, size=max(1, round(share * len(locations))), replace=False)
     unseen_train = train[~train[LOCATION_ID].isin(held_out)]
-    if unseen_train[HELD].nunique() == 2:
+    if needs is not None and training_shortfalls(labelled_history(unseen_train), needs):
+        log.info("cutoff %s: too few training rows without the unseen services", cutoff)
+    elif unseen_train[HELD].nunique() == 2:
         yield UNSEEN_SPLIT, unseen_train, scored[scored[LOCATION_ID].isin(held_out)]
 
 
 def forecast(train, test, factories, contenders, names, seed):
     """Every contender fitted on `train` and scored on `test`, the banded models as the
-    nightly run scores them (`predict_hold`); and each one's (name, fit and score seconds)."""
+    nightly run scores them (`predict_hold`), with their band (`<name>_low`, `<name>_high`)
+    and refit spread (`<name>_spread`); and each one's (name, fit and score seconds)."""
     out = test[
         [IMPROVEMENT_ID, AS_OF, LOCATION_ID, HELD, CLAIM_GROUP, SEVERITY, THEME, SERVICE_TYPE]
     ].astype({SEVERITY: "str", THEME: "str", SERVICE_TYPE: "str"})
@@ -240,10 +317,9 @@ def forecast(train, test, factories, contenders, names, seed):
         predicted = predict_hold(model, test)
         seconds.append((name, _seconds(started, fitted)))
         out[name] = predicted["p_hold"].to_numpy()
-        if name == REFERENCE_MODEL:
-            out["p_hold_low"] = predicted["p_hold_low"].to_numpy()
-            out["p_hold_high"] = predicted["p_hold_high"].to_numpy()
-            out["band_spread"] = model.refit_spread(test[list(_model_features())])
+        out[f"{name}_low"] = predicted["p_hold_low"].to_numpy()
+        out[f"{name}_high"] = predicted["p_hold_high"].to_numpy()
+        out[f"{name}_spread"] = model.refit_spread(test[list(_model_features())])
     for name in names:
         if name not in factories:
             started = time.perf_counter()
@@ -267,7 +343,9 @@ def _model_features():
 # --------------------------------------------------------------------------- the tables
 
 
-def summarise(predictions, models, cutoffs, timings, n_resamples, seed) -> ReplayResult:
+def summarise(
+    predictions, models, banded, cutoffs, timings, n_resamples, seed, reference=REFERENCE_MODEL
+) -> ReplayResult:
     """Pooled scores, subgroups, the over-claim decision, reliability and the band check."""
     predictions = predictions.assign(
         **{CLAIM_GROUP: predictions[CLAIM_GROUP].replace(CLAIM_GROUPS)}
@@ -277,10 +355,12 @@ def summarise(predictions, models, cutoffs, timings, n_resamples, seed) -> Repla
     for split, rows in predictions.groupby("split", sort=False):
         present = [m for m in models if rows[m].notna().all()]
         pooled.append(pooled_scores(rows, present, n_resamples, seed).assign(split=split))
-        subgroups.append(subgroup_scores(rows, present, n_resamples, seed).assign(split=split))
+        subgroups.append(
+            subgroup_scores(rows, present, n_resamples, seed, reference).assign(split=split)
+        )
         overclaim.append(overclaim_decision(rows, present).assign(split=split))
-        reliability.append(reliability_tables(rows, present).assign(split=split))
-        band.append(band_coverage(rows).assign(split=split))
+        reliability.append(reliability_tables(rows, present, reference).assign(split=split))
+        band.append(band_coverage(rows, [m for m in banded if m in present]).assign(split=split))
     first = lambda frames: _split_first(pd.concat(frames, ignore_index=True))  # noqa: E731
     return ReplayResult(
         predictions=predictions,
@@ -354,15 +434,20 @@ def _with_interval(scores: dict, low: dict | None, high: dict | None) -> dict:
     return out
 
 
-def subgroup_scores(rows: pd.DataFrame, models: list[str], n_resamples: int, seed: int):
+def subgroup_scores(
+    rows: pd.DataFrame, models: list[str], n_resamples: int, seed: int, reference=REFERENCE_MODEL
+):
     """Scores within each subgroup value; intervals for the reference model only."""
     found = []
     for subgroup in SUBGROUPS:
         for value, part in rows.groupby(subgroup, sort=True):
             y = part[HELD].to_numpy()
-            reference = {REFERENCE_MODEL: part[REFERENCE_MODEL].to_numpy(dtype=float)}
             low, high = _intervals(
-                y, reference, part[LOCATION_ID].to_numpy(), n_resamples // 2, seed
+                y,
+                {reference: part[reference].to_numpy(dtype=float)},
+                part[LOCATION_ID].to_numpy(),
+                n_resamples // 2,
+                seed,
             )
             for model in models:
                 scores = replay_scores(y, part[model].to_numpy(dtype=float))
@@ -409,7 +494,9 @@ def _share(part: np.ndarray, whole: np.ndarray) -> float:
     return float(part.sum() / whole.sum()) if whole.sum() else float("nan")
 
 
-def reliability_tables(rows: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+def reliability_tables(
+    rows: pd.DataFrame, models: list[str], reference=REFERENCE_MODEL
+) -> pd.DataFrame:
     """Reliability of every model over all rows, and of the reference per claim group."""
     y = rows[HELD].to_numpy()
     tables = [
@@ -420,27 +507,27 @@ def reliability_tables(rows: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     ]
     for value, part in rows.groupby(CLAIM_GROUP, sort=True):
         tables.append(
-            reliability_table(part[HELD].to_numpy(), part[REFERENCE_MODEL].to_numpy(float)).assign(
-                model=REFERENCE_MODEL, subgroup=CLAIM_GROUP, value=str(value)
+            reliability_table(part[HELD].to_numpy(), part[reference].to_numpy(float)).assign(
+                model=reference, subgroup=CLAIM_GROUP, value=str(value)
             )
         )
     table = pd.concat(tables, ignore_index=True)
     return table[["model", "subgroup", "value", "bin", "mean_predicted", "observed_rate", "n"]]
 
 
-def band_coverage(rows: pd.DataFrame) -> pd.DataFrame:
-    """How often the band holds the true probability (simulated data), and its width."""
-    width = rows["p_hold_high"] - rows["p_hold_low"]
-    if "ground_truth" not in rows.columns:
-        return pd.DataFrame({"n": [len(rows)], "median_width": [float(width.median())]})
-    truth = rows["ground_truth"]
-    inside = (truth >= rows["p_hold_low"]) & (truth <= rows["p_hold_high"])
-    return pd.DataFrame(
-        {
-            "n": [len(rows)],
-            "coverage": [float(inside.mean())],
-            "median_width": [float(width.median())],
-            "below": [float((truth < rows["p_hold_low"]).mean())],
-            "above": [float((truth > rows["p_hold_high"]).mean())],
-        }
-    )
+def band_coverage(rows: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Per banded model: its band's median width and, on simulated data, how often it holds
+    the true probability (and how often the truth falls below or above it)."""
+    found = []
+    for model in models:
+        low, high = rows[f"{model}_low"], rows[f"{model}_high"]
+        row = {"model": model, "n": len(rows), "median_width": float((high - low).median())}
+        if "ground_truth" in rows.columns:
+            truth = rows["ground_truth"]
+            row |= {
+                "coverage": float(((truth >= low) & (truth <= high)).mean()),
+                "below": float((truth < low).mean()),
+                "above": float((truth > high).mean()),
+            }
+        found.append(row)
+    return pd.DataFrame(found)

@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from models.ga2m import HoldModel
 
 REFIT_SEEDS = 2  # seeded fits averaged inside each refit: enough to steady it, cheap to fit
+RESAMPLE_TRIES = 100  # draws of a resample with both outcomes before the band gives up
 
 
 class BandedHoldModel(ClassifierMixin, BaseEstimator):
@@ -91,16 +92,26 @@ class BandedHoldModel(ClassifierMixin, BaseEstimator):
         return self
 
     def _refit(self, base, X, y, groups, rng, b):
-        unique = np.unique(groups)
-        chosen = rng.choice(unique, size=len(unique), replace=True)
-        counts = pd.Series(chosen).value_counts()
-        repeats = pd.Series(groups).map(counts).fillna(0).astype(int).to_numpy()
-        rows = np.repeat(np.arange(len(X)), repeats)
+        unique, y = np.unique(groups), np.asarray(y)
+        for _ in range(RESAMPLE_TRIES):
+            chosen = rng.choice(unique, size=len(unique), replace=True)
+            counts = pd.Series(chosen).value_counts()
+            repeats = pd.Series(groups).map(counts).fillna(0).astype(int).to_numpy()
+            rows = np.repeat(np.arange(len(X)), repeats)
+            # With few improvements of one outcome a resample can miss them all: draw again
+            # (a resample with both outcomes is the one a refit can learn from).
+            if np.unique(y[rows]).size == np.unique(y).size:
+                break
+        else:
+            raise ValueError(
+                f"{RESAMPLE_TRIES} resamples of the {len(unique)} improvements each left one "
+                "outcome out: too few improvements of one outcome for the band"
+            )
         # Copies of a group get distinct names so cross-fitting keeps each copy whole.
         copy_number = pd.Series(rows).groupby(rows).cumcount().to_numpy()
         resampled_groups = pd.Series(groups[rows]).astype(str) + "#" + copy_number.astype(str)
         refit = clone(base).set_params(random_state=self.random_state + b + 1, n_seeds=REFIT_SEEDS)
-        return refit.fit(_take(X, rows), np.asarray(y)[rows], groups=resampled_groups.to_numpy())
+        return refit.fit(_take(X, rows), y[rows], groups=resampled_groups.to_numpy())
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "model_")

@@ -94,6 +94,7 @@ combine = task(stages.combine_partitions, name="rank services", cache_policy=NON
 write_outputs = task(stages.write_outputs, name="write outputs", retries=1, cache_policy=NONE)
 snapshots_task = task(stages.training_snapshots, name="build training snapshots", cache_policy=NONE)
 fit_task = task(stages.fit_banded_model, name="fit model", cache_policy=NONE)
+replay_plan = task(training.replay_plan, name="replay cutoffs", cache_policy=NONE)
 replay = task(training.replay, name="replay evaluation", cache_policy=NONE)
 champion_specification = task(
     training.champion_specification,
@@ -300,12 +301,14 @@ def train_model(
         checked = validate(raw, as_of, config, None, today)
     with timings.stage("snapshots"):
         snapshots = snapshots_task(checked.tables, as_of, config)
-    stages.require_enough_history(snapshots, as_of, config)
+        plan = replay_plan(checked.tables, as_of, config)
+    stages.require_enough_history(snapshots, plan, as_of, config)
     with timings.stage("replay"):
         champion = champion_specification(settings, config)
         truth = training.read_truth(truth_path)
         with stages.naming_training_failures("replaying", snapshots, config):
-            result = replay(checked.tables, as_of, config, truth, champion.spec)
+            result = replay(checked.tables, plan, config, truth, champion.spec)
+        del plan
     with timings.stage("fit"), stages.naming_training_failures("fitting", snapshots, config):
         model = fit_task(snapshots, config)
     record = training.training_record(raw, checked, snapshots, result, model, config, timings)

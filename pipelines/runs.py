@@ -125,8 +125,8 @@ def train_command(
 def evaluate_command(export: str, as_of: date | None, out: Path, config_path: Path | None) -> int:
     """Validate the export and replay the model's use on its own history; print the scores
     and write the tables and reliability plots to `out`."""
-    from pipelines.stages import validate_or_block
-    from pipelines.training import evaluation_figures, evaluation_tables, replay
+    from pipelines.stages import require_a_replay_cutoff, validate_or_block
+    from pipelines.training import evaluation_figures, evaluation_tables, replay, replay_plan
 
     config = load_run_config(config_path)  # a broken configuration is refused before any work
     refuse_credentials("EXPORT", export)
@@ -137,7 +137,9 @@ def evaluate_command(export: str, as_of: date | None, out: Path, config_path: Pa
     as_of = as_of or export_last_day(raw)
     with console.status(f"Replaying the model on {export} up to {as_of} ..."):
         checked = validate_or_block(raw, as_of, config)
-        result = replay(checked.tables, as_of, config)
+        plan = replay_plan(checked.tables, as_of, config)
+        require_a_replay_cutoff(plan, as_of)
+        result = replay(checked.tables, plan, config)
     _print_replay(result)
     written = write_evaluation(out, evaluation_tables(result), evaluation_figures(result))
     console.print(
@@ -483,6 +485,8 @@ def _print_scoring(run, out: Path) -> None:
         used = "Rules alone (no model)"
     else:
         used = f"Model {model['name']} version {model['version']} ({model['alias']})"
+        if model.get("scored_by_because"):
+            used += f": {model['scored_by_because']}"
     console.print(
         f"{used}. Outputs: {out} ({', '.join(files)}). Stage times (s): {manifest['timings']}",
         markup=False,

@@ -39,7 +39,7 @@ from features.snapshots import labelled_snapshots
 from models.crosscheck import cross_check, cross_check_sentence
 from models.explain import formatted_values, top_factors
 from models.ga2m import MODEL_FEATURES, PAIR_SEPARATOR, HoldModel
-from models.history import history_shortfalls, labelled_history
+from models.history import history_shortfalls, labelled_history, replay_shortfall
 from models.monitoring import enhanced_monitoring
 from models.ranking import rank_services
 from models.reading import rules_reading
@@ -496,8 +496,14 @@ NO_CHAMPION = (
 )
 
 
+# Which model scored a run (the manifest's `model.scored_by`), in the report's words.
+SCORED_BY_OWN = "own"
+SCORED_BY_NONE = "none"
+
+
 def model_record(champion, settings, rules_only_because: str | None) -> dict:
-    """The manifest's model section: the champion that scored the run, or why none did."""
+    """The manifest's model section: which model scored the run and why (`scored_by`,
+    `scored_by_because`): the group's own champion, or none (the rules alone, and why)."""
     record = {
         "name": settings.model_name,
         "version": None if champion is None else champion.version,
@@ -505,10 +511,31 @@ def model_record(champion, settings, rules_only_because: str | None) -> dict:
         "run_id": None if champion is None else champion.run_id,
         "tracking_uri": redacted_url(settings.mlflow_tracking_uri),
         "rules_only": champion is None,
+        "scored_by": SCORED_BY_NONE if champion is None else SCORED_BY_OWN,
     }
     if champion is None:
         record["rules_only_because"] = rules_only_because or NO_CHAMPION
+        record["scored_by_because"] = record["rules_only_because"]
+    else:
+        record["scored_by_because"] = own_model_because(champion)
     return record
+
+
+def own_model_because(champion) -> str:
+    """Why the group's own champion scored, with what its replay measured when it has it."""
+    metrics = getattr(champion, "metrics", None) or {}
+    auroc, rules = metrics.get("replay.ga2m.auroc"), metrics.get("replay.rules_stage.auroc")
+    measured = (
+        f"; replayed on that history it ranked held above slipped with AUROC {auroc:.2f}"
+        + (f" (the rules' stage alone: {rules:.2f})" if rules is not None else "")
+        if auroc is not None
+        else ""
+    )
+    return (
+        f"the provider group's own model (version {champion.version}, the champion), trained "
+        "by `takehold train` on the group's own labelled history, which passed the "
+        f"minimum-history check{measured}"
+    )
 
 
 # --- training ---------------------------------------------------------------------------------
@@ -526,18 +553,38 @@ class NotEnoughHistory(ValueError):
     what it has and what the model needs."""
 
 
-def require_enough_history(snapshots: pd.DataFrame, as_of: date, config: RunConfig) -> None:
-    """Refuse to train, in plain words, on less history than the model needs."""
-    history = labelled_history(snapshots, config.labels.horizon_months)
-    shortfalls = history_shortfalls(history, config.model, config.labels.horizon_months)
+UNTIL_THEN = (
+    "Until then, `takehold score` scores this group with the rules alone: stages, reasons, "
+    "triggers and claim checks, without a probability."
+)
+
+
+def require_enough_history(
+    snapshots: pd.DataFrame, plan: list, as_of: date, config: RunConfig
+) -> None:
+    """Refuse to train, in plain words, on less history than the replay and the fit need.
+
+    `plan`: the replay's cutoffs (`models.replay.replay_plan`), judged by the rule the replay
+    follows, so that a group passes exactly when training can complete."""
+    history = labelled_history(snapshots)
+    shortfalls = history_shortfalls(history, [step.history for step in plan], config.model)
     if shortfalls:
         raise NotEnoughHistory(
             f"not enough history to train a model as of {as_of}: {history.sentence()}. The "
-            f"model needs {'; '.join(shortfalls)}. Until then, `takehold score` scores this "
-            "group with the rules alone: stages, reasons, triggers and claim checks, without "
-            "a probability."
+            f"model needs {'; '.join(shortfalls)}. {UNTIL_THEN}"
         )
-    log.info("training on %s", history.sentence())
+    usable = [step.cutoff.date() for step in plan if step.history.usable]
+    log.info("training on %s; replay cutoffs %s", history.sentence(), usable)
+
+
+def require_a_replay_cutoff(plan: list, as_of: date) -> None:
+    """Refuse to replay, in plain words, when no cutoff has the history the replay needs."""
+    if not any(step.history.usable for step in plan):
+        cutoffs = [step.history for step in plan]
+        raise NotEnoughHistory(
+            f"not enough history to replay the model as of {as_of}: it needs "
+            f"{replay_shortfall(cutoffs)}. {UNTIL_THEN}"
+        )
 
 
 class TrainingFailed(RuntimeError):
@@ -551,7 +598,7 @@ def naming_training_failures(stage: str, snapshots: pd.DataFrame, config: RunCon
     try:
         yield
     except Exception as failure:
-        history = labelled_history(snapshots, config.labels.horizon_months)
+        history = labelled_history(snapshots)
         raise TrainingFailed(
             f"training stopped while {stage}: {history.sentence()}, and the fit failed with "
             f"{type(failure).__name__}: {failure}. This history may be too thin for the model "

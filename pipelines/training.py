@@ -33,13 +33,33 @@ def read_truth(truth_path: str | None) -> pd.DataFrame | None:
     return pd.read_parquet(folder / "truth.parquet" if folder.is_dir() else folder)
 
 
-def replay(tables: dict, as_of, config: RunConfig, truth=None, champion_spec=None):
+def replay_plan(tables: dict, as_of, config: RunConfig) -> list:
+    """The replay's cutoffs as of `as_of`, each with its training rows and rows to score
+    (`models.replay.replay_plan`): what the minimum-history check judges and the replay uses."""
+    from models.replay import replay_cutoffs, replay_plan
+
+    settings = config.model
+    return replay_plan(
+        tables,
+        replay_cutoffs(
+            as_of,
+            config.labels.horizon_months,
+            step_months=settings.replay_step_months,
+            count=settings.replay_cutoffs,
+        ),
+        feature_params=config.features,
+        label_params=config.labels,
+        needs=settings,
+    )
+
+
+def replay(tables: dict, plan: list, config: RunConfig, truth=None, champion_spec=None):
     """The replay evaluation (models.replay) of the model `takehold train` fits, on this
-    export's own history; with `champion_spec`, the champion's model specification too (as
-    `champion`), trained and scored on the same rows as the candidate."""
+    export's own history (`plan`: `replay_plan`); with `champion_spec`, the champion's model
+    specification too (as `champion`), trained and scored on the same rows as the candidate."""
     from sklearn.base import clone
 
-    from models.replay import replay_cutoffs, replay_evaluation
+    from models.replay import replay_evaluation
     from models.uncertainty import BandedHoldModel
 
     settings = config.model
@@ -51,19 +71,12 @@ def replay(tables: dict, as_of, config: RunConfig, truth=None, champion_spec=Non
     return replay_evaluation(
         tables,
         lambda: stages.banded_model(config),
-        cutoffs=replay_cutoffs(
-            as_of,
-            config.labels.horizon_months,
-            step_months=settings.replay_step_months,
-            count=settings.replay_cutoffs,
-        ),
-        feature_params=config.features,
-        label_params=config.labels,
+        plan=plan,
         models=models,
         estimators=estimators,
         truth=truth,
         unseen_share=settings.replay_unseen_share,
-        min_training_rows=settings.min_training_rows,
+        needs=settings,
         seed=settings.random_state,
         n_threads=settings.threads,
     )

@@ -55,6 +55,7 @@ def run_facts(outputs: RunOutputs) -> dict:
         "model_alias": model.get("alias"),
         "rules_only": rules_only,
         "rules_only_because": model.get("rules_only_because"),
+        "scored_by_because": model.get("scored_by_because"),
         "rules_hold_shares": [(str(stage), share) for stage, share in shares.items()],
         "absent": tuple(a for a in outputs.absent if not (rules_only and a in MODEL_DOCUMENTS)),
     }

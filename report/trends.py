@@ -59,7 +59,9 @@ def improvement_trends(found: pd.DataFrame, carded: set[str] | None = None) -> p
     points; for the improvements in `carded` only, when given), `small` (compact SVG points:
     each month's last run only, the nights of the current month folded into its last run)
     and `last_x`/`last_y` (the compact trend's end dot). The stage strip and the stage's path
-    are `stage_segments`."""
+    are `stage_segments`. Runs without a probability (the rules alone) draw no point: an
+    improvement scored by the rules alone at every run has no probability trend."""
+    found = found[found["p_hold"].notna()]
     if found.empty:
         return pd.DataFrame()
     x_card = _x(found["as_of"], CARD[0])

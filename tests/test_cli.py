@@ -460,7 +460,7 @@ def test_a_library_message_never_reaches_the_user_alone():
     assert lines[0].startswith("takehold stopped by an unexpected error: ValueError: y contains")
     assert "--verbose" in lines[1]
     with pytest.raises(ValueError) as ours:
-        require_enough_history(_no_snapshots(), date(2026, 10, 31), _config())
+        require_enough_history(_no_snapshots(), [], date(2026, 10, 31), _config())
     assert explained(ours.value) == (1, [f"takehold stopped: {ours.value}"])
     assert "the export has no labelled snapshot" in str(ours.value)
 

@@ -124,7 +124,10 @@ def test_a_nightly_run_writes_every_output_with_reconciled_counts(nightly):
         "name": "takehold",
         "version": "1",
         "alias": "champion",
+        "scored_by": "own",
     }
+    assert "the provider group's own model (version 1" in manifest["model"]["scored_by_because"]
+    assert "AUROC" in manifest["model"]["scored_by_because"]
     assert manifest["config"]["threshold"]["min_consecutive_months"] == 3
     assert set(manifest["timings"]) >= {"validate", "features, score, rules", "report"}
     assert (out / "report.html").stat().st_size > 10_000

@@ -199,3 +199,19 @@ def test_table_scores_equal_the_trees_on_rows_never_seen(fitted):
     np.testing.assert_allclose(
         fitted.decision_function(unseen), fitted.tree_decision_function(unseen), rtol=0, atol=1e-9
     )
+
+
+@pytest.mark.parametrize("n_seeds", [1, 3])
+def test_a_feature_with_no_value_in_training_fits_and_changes_nothing(data, n_seeds):
+    """A young export has no 90-day change in its first months: in a replay cutoff's training
+    rows (or one cross-fitting fold's) a feature can be missing on every row. scikit-learn's
+    binning refuses such a column; the model fits, and later values of it change nothing."""
+    X, y, rows = data
+    empty = "theme_sentiment_change_90d"
+    assert empty in MODEL_FEATURES
+    young = X.assign(**{empty: np.nan})
+    model = _model(n_seeds=n_seeds, random_state=2).fit(young, y, groups=rows["improvement_id"])
+    later = young.head(50).assign(**{empty: np.linspace(-1, 1, 50)})
+    np.testing.assert_allclose(
+        model.predict_proba(later)[:, 1], model.predict_proba(young.head(50))[:, 1]
+    )

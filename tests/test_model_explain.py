@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from models.backtest import rolling_origin_backtest
 from models.card import model_card, snapshots_summary, term_importance
 from models.explain import phrases, top_factors
 from models.ga2m import MODEL_FEATURES, HoldModel
+from models.metrics import reliability_table
 from report.charts import reliability_figure, shape_functions_figure
 from simulator.synthetic import synthetic_snapshots
 
@@ -88,8 +88,9 @@ def test_one_shape_panel_per_term(fitted):
 
 def test_card_and_reliability_figure(fitted):
     model, _, snapshots = fitted
-    history, _ = synthetic_snapshots(40, 24, seed=3)
-    backtest = rolling_origin_backtest(history, models=("rules_stage",), n_resamples=10)
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.05, 0.95, 400)
+    reliability = reliability_table((rng.random(400) < p).astype(int), p).assign(model="m")
     card = model_card(model, None, snapshots_summary(snapshots))
     for heading in (
         "Purpose and label",
@@ -103,7 +104,7 @@ def test_card_and_reliability_figure(fitted):
     assert "No replay evaluation was run" in card
     assert "no real-world validation" in card
     assert "consecutive_months_at_standard_count | numeric | raises" in card
-    assert isinstance(reliability_figure(backtest.reliability), Figure)
+    assert isinstance(reliability_figure(reliability), Figure)
     importance = term_importance(model)
     assert (importance["mean_abs_contribution"] >= 0).all()
     assert importance["mean_abs_contribution"].is_monotonic_decreasing

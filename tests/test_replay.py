@@ -60,6 +60,30 @@ def test_unseen_services_are_never_in_their_training_rows():
     assert not set(unseen_train[LOCATION_ID]) & set(unseen_scored[LOCATION_ID])
 
 
+def test_the_unseen_split_is_replayed_only_when_its_training_rows_meet_the_rule():
+    """The minimum-history check judges the time split's training rows; the unseen-services
+    split trains on fewer, so it is replayed only when those meet the same rule."""
+    from contracts.params import ModelSettings
+
+    train = pd.DataFrame(
+        {
+            LOCATION_ID: list("aabbccddee") * 2,
+            "held": [0, 1] * 10,
+            "improvement_id": [f"IMP-{i % 10}" for i in range(20)],
+            "as_of": pd.Timestamp("2025-01-31"),
+        }
+    )
+    scored = pd.DataFrame({LOCATION_ID: list("abcde"), "held": [1, 0, 1, 0, 1]})
+    rule = {"min_training_improvements": 2, "min_outcome_snapshots": 1}
+    enough = ModelSettings(min_training_rows=12, **rule)  # 12 rows remain without 2 services
+    assert [n for n, _, _ in splits(train, scored, 0.4, 3, END, enough)] == [
+        TIME_SPLIT,
+        UNSEEN_SPLIT,
+    ]
+    too_few = ModelSettings(min_training_rows=13, **rule)
+    assert [n for n, _, _ in splits(train, scored, 0.4, 3, END, too_few)] == [TIME_SPLIT]
+
+
 @pytest.fixture(scope="module")
 def sim():
     return simulate_group(18, 2.5, 5, truth_draws=10)
