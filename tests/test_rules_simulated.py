@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import simulator
-from features import build
 from contracts.params import EvidenceThreshold
+from features import build
 from models.rules import OBSERVATIONS, classify_stages, escalation_triggers
 
 pytestmark = pytest.mark.slow
