@@ -702,7 +702,7 @@ def test_a_blocked_nightly_run_raises_its_alert_through_a_prefect_notification_b
     finally:
         webhook.close()
     assert finished.returncode == 1, finished.stdout + finished.stderr
-    assert "alert log" in finished.stdout
+    assert "alert log" in finished.stderr  # the failure's plain lines, with where it is logged
     assert len(webhook.received) == 1, webhook.received
     alert = webhook.received[0]
     assert "was blocked by validation" in alert["subject"]
