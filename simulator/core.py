@@ -17,6 +17,7 @@ from simulator.export import write_export
 from simulator.frames import export_frames, improvement_id_array
 from simulator.group import Group, calendar_for, draw_group
 from simulator.history import actions_frame, declarations_frame, entry_lags, export_as_it_stood
+from simulator.links import TeamSpellings
 from simulator.parameters import Parameters
 from simulator.records import Recorder
 from simulator.truth import hold_probabilities, latent_summary, realised_labels
@@ -24,6 +25,10 @@ from simulator.truth import hold_probabilities, latent_summary, realised_labels
 log = logging.getLogger(__name__)
 
 DEFAULT_END = date(2026, 10, 31)
+# Draws of the ground-truth re-simulation per as-of date. The incident route is exact given
+# each draw's path (simulator.truth), so 40 draws match 1,000 to within about 0.02
+# (docs/simulator.md, "Ground truth").
+DEFAULT_TRUTH_DRAWS = 40
 TRUTH_README = """# Ground truth of a simulated provider group
 
 Written by `takehold simulate` / `simulator.write_simulation`. Never part of the
@@ -59,7 +64,7 @@ class Simulation:
     frames: dict[str, pd.DataFrame]
     truth: pd.DataFrame
     end: date
-    truth_draws: int = 200
+    truth_draws: int = DEFAULT_TRUTH_DRAWS
     entry_lags: dict[str, np.ndarray] = field(default_factory=dict)
 
     def as_it_stood(self, as_of, *, late_entries: bool = True) -> dict[str, pd.DataFrame]:
@@ -74,19 +79,24 @@ def simulate_group(
     *,
     end: date = DEFAULT_END,
     truth_as_of: Sequence[date] | None = None,
-    truth_draws: int = 200,
+    truth_draws: int = DEFAULT_TRUTH_DRAWS,
+    params: Parameters | None = None,
 ) -> Simulation:
     """Simulate `services` services over the `round(years * 12)` calendar months to `end`.
 
     The same arguments give the same frames and truth. `truth_as_of` (month-end dates on or
     before `end`) limits the re-simulated truth to those dates; by default every month-end.
+    `params`: the generative story (default `Parameters()`, every knob at its realistic value;
+    `Parameters.clean()` or `Parameters().without(...)` switch knobs off).
     """
     if services < 1 or years <= 0 or truth_draws < 1:
         raise ValueError("services, years and truth_draws must be positive")
-    p = Parameters()
+    p = params or Parameters()
     calendar = calendar_for(end, years)
-    # A fourth stream for the histories (v2): the first three draw exactly what they did before.
-    group_rng, export_rng, truth_rng, history_rng = np.random.default_rng(seed).spawn(4)
+    # A fourth stream for the histories (v2) and a fifth for the team spellings: the first
+    # streams draw exactly what they did before the later ones were added.
+    streams = np.random.default_rng(seed).spawn(5)
+    group_rng, export_rng, truth_rng, history_rng, links_rng = streams
     group = draw_group(services, calendar, p, group_rng)
     truth_months = _truth_months(calendar, truth_as_of)
     log.info(
@@ -111,6 +121,7 @@ def simulate_group(
         recorder.last_declared_month,
         np.stack(recorder.instability),
         export_rng,
+        TeamSpellings(group, p, links_rng),
     )
     ids = improvement_id_array(group)
     frames["declarations"] = declarations_frame(
