@@ -29,11 +29,12 @@ DEFAULT_END = date(2026, 10, 31)
 # each draw's path (simulator.truth), so 40 draws match 1,000 to within about 0.02
 # (docs/simulator.md, "Ground truth").
 DEFAULT_TRUTH_DRAWS = 40
+TRUTH_STEP_MONTHS = 3  # the default truth: every third month-end, as the replay's cutoffs
 TRUTH_README = """# Ground truth of a simulated provider group
 
 Written by `takehold simulate` / `simulator.write_simulation`. Never part of the
-export: a model must not see it. One row per improvement per month-end as-of date (from the
-month it was identified), or per requested as-of date.
+export: a model must not see it. One row per improvement (once identified) per truth date:
+every third month-end on the replay's grid of cutoffs unless other dates were asked for.
 
 - improvement_id, location_id, as_of (a month-end)
 - latent state at as_of: action_started, teams, teams_adopted_share (ever took the change up),
@@ -78,14 +79,15 @@ def simulate_group(
     seed: int,
     *,
     end: date = DEFAULT_END,
-    truth_as_of: Sequence[date] | None = None,
+    truth_as_of: Sequence[date] | Literal["monthly"] | None = None,
     truth_draws: int = DEFAULT_TRUTH_DRAWS,
     params: Parameters | None = None,
 ) -> Simulation:
     """Simulate `services` services over the `round(years * 12)` calendar months to `end`.
 
-    The same arguments give the same frames and truth. `truth_as_of` (month-end dates on or
-    before `end`) limits the re-simulated truth to those dates; by default every month-end.
+    The same arguments give the same frames and truth. `truth_as_of`: the month-end dates (on
+    or before `end`) of the ground truth; by default every third month-end on the replay's
+    grid of cutoffs, "monthly" for every month-end.
     `params`: the generative story (default `Parameters()`, every knob at its realistic value;
     `Parameters.clean()` or `Parameters().without(...)` switch knobs off).
     """
@@ -98,7 +100,7 @@ def simulate_group(
     streams = np.random.default_rng(seed).spawn(5)
     group_rng, export_rng, truth_rng, history_rng, links_rng = streams
     group = draw_group(services, calendar, p, group_rng)
-    truth_months = _truth_months(calendar, truth_as_of)
+    truth_months = _truth_months(calendar, truth_as_of, p.horizon_months)
     log.info(
         "simulating %d services, %d improvements, %d months",
         services,
@@ -149,11 +151,25 @@ def write_simulation(
     return export_dir, truth_dir
 
 
-def _truth_months(calendar, truth_as_of: Sequence[date] | None) -> dict[int, pd.Timestamp]:
-    """Month index -> as-of date (the month's last day) for every truth date."""
+def _truth_months(
+    calendar, truth_as_of: Sequence[date] | Literal["monthly"] | None, horizon: int
+) -> dict[int, pd.Timestamp]:
+    """Month index -> as-of date (the month's last day) for every truth date.
+
+    Default: every third month-end, on the grid of the replay's cutoffs (the latest month-end
+    whose label window has closed by the end, and every third one before and after it);
+    "monthly": every month-end.
+    """
     ends = calendar.month_ends()
-    if truth_as_of is None:
-        return {m: pd.Timestamp(e) for m, e in enumerate(ends) if e <= np.datetime64(calendar.end)}
+    inside = ends <= np.datetime64(calendar.end)
+    if truth_as_of is None or isinstance(truth_as_of, str):
+        if truth_as_of not in (None, "monthly"):
+            raise ValueError(f"truth_as_of must be dates or 'monthly', not {truth_as_of!r}")
+        months = np.arange(calendar.months)
+        step = 1 if truth_as_of == "monthly" else TRUTH_STEP_MONTHS
+        latest = calendar.months - 1 - horizon - (0 if inside[-1] else 1)
+        on_grid = (latest - months) % step == 0
+        return {int(m): pd.Timestamp(ends[m]) for m in months[inside & on_grid]}
     wanted = {}
     for as_of in truth_as_of:
         stamp = np.datetime64(as_of, "D")

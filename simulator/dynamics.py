@@ -217,25 +217,25 @@ def _team_compliance(group: Group, p: Parameters, status, held, team_instability
 
 
 def check_frequency(
-    group: Group, p: Parameters, declared, identified, acting, gaps=None
+    group: Group, p: Parameters, declared, identified, acting, gaps=None, sources: int = 4
 ) -> np.ndarray:
-    """(D, I, K, 4) chance of a check this month per team and source: baseline audits before
+    """(D, I, K, sources) chance of a check this month per team and source (the first
+    `sources` of audit, care_records, staff_practice, competency): baseline audits before
     action, full monitoring while open, much less once leaders have closed it (none at all for
     improvements whose checks stop at closure). `gaps` (measurement gaps knob): (D, I) the
     service missed its audit round (no audit or records check), (D, I, K) the team is in a
     spell without checks."""
-    table = np.array(p.check_frequency)
+    table = np.array(p.check_frequency, dtype=np.float32)[:, :sources]
     closed = declared == CLOSED
     phase = np.where(acting[None, :], np.where(closed, 2, 1), 0)
-    freq = table[phase] * group.source_used[None]
-    stopped = closed & group.stops_after_closure[None, :]
-    freq = np.where((identified[None, :] & ~stopped)[..., None], freq, 0.0)
-    freq = freq[:, :, None, :] * group.team_valid[None, :, :, None]
+    base = table[phase] * group.source_used[None, :, :sources]
+    base *= (identified[None, :] & ~(closed & group.stops_after_closure[None, :]))[..., None]
     if gaps is not None:
-        missed, unaudited = gaps
-        freq[..., :2] *= ~missed[:, :, None, None]
-        freq *= ~unaudited[..., None]
-    return freq
+        base[..., :2] *= ~gaps[0][..., None]
+    valid = group.team_valid[None]
+    if gaps is not None:
+        valid = valid & ~gaps[1]
+    return base[:, :, None, :] * valid[..., None]
 
 
 def _checks(
@@ -251,26 +251,26 @@ def _checks(
     *,
     primary_only: bool,
 ):
-    freq = check_frequency(group, p, declared, identified, acting, gaps)
-    if primary_only:
-        freq = freq[..., :PRIMARY]
+    sources = PRIMARY if primary_only else 4
+    freq = check_frequency(group, p, declared, identified, acting, gaps, sources)
     # Draw only where a check is possible (identified, real team, source in use).
-    possible = np.nonzero(freq > 0)
-    drawn = rng.random(len(possible[0]), dtype=np.float32) < freq[possible]
-    at = tuple(axis[drawn] for axis in possible)
-    source = at[3]
+    chances = freq.ravel()
+    possible = np.flatnonzero(chances)
+    drawn = possible[rng.random(len(possible), dtype=np.float32) < chances[possible]]
+    at = np.unravel_index(drawn, freq.shape)
+    imp, source = at[1], at[3]
     sampled = _sampled(p, source, rng)
-    level = compliance[at[0], at[1], at[2]]
-    # A competency assessment tests knowledge; over-confident staff do a little worse.
-    level = np.where(
-        source == 3,
-        np.clip(level + 0.03 - 0.05 * group.overconfidence[group.loc[at[1]], at[2]], 0.02, 0.995),
-        level,
-    )
+    level = compliance.ravel()[drawn // sources]
+    competency = np.flatnonzero(source == 3)
+    if len(competency):
+        # A competency assessment tests knowledge; over-confident staff do a little worse.
+        over = group.overconfidence[group.loc[imp[competency]], at[2][competency]]
+        level[competency] = np.clip(level[competency] + 0.03 - 0.05 * over, 0.02, 0.995)
     # The service's own audits are lenient; a stricter audit tool arrives part-way (knobs).
     strict = p.audit_tool_strictness * _after(group, p.audit_tool_change_at, month)
-    lenient = group.audit_leniency[group.loc[at[1]]] - strict
-    level = np.where(source == 0, np.clip(level + lenient, 0.02, 0.995), level)
+    audit = np.flatnonzero(source == 0)
+    lenient = group.audit_leniency[group.loc[imp[audit]]] - strict
+    level[audit] = np.clip(level[audit] + lenient, 0.02, 0.995)
     # Check-to-check variation beyond binomial sampling (who was on shift, which records were
     # picked): the spread of a beta with concentration `check_concentration`, drawn as normal.
     spread = np.sqrt(level * (1 - level) / (p.check_concentration + 1))
