@@ -127,6 +127,7 @@ def _cell(values: pd.Series) -> str:
 
 
 def markdown(cells: pd.DataFrame, args) -> str:
+    cells = cells.drop_duplicates(["seed", "setting", "model"])  # a cell two processes ran
     order = [s for s in settings() if s in set(cells["setting"])]
     models = ["ga2m", *MODELS]
     seeds = sorted(cells["seed"].unique())
@@ -190,7 +191,9 @@ def _against_none(cells: pd.DataFrame, order: list[str], seeds) -> list[str]:
                 continue
             gap.append(truth.loc[(seed, setting), "auroc"] - ga2m.loc[(seed, setting), "auroc"])
             if (seed, "none") in ga2m.index:
-                change.append(ga2m.loc[(seed, setting), "auroc"] - ga2m.loc[(seed, "none"), "auroc"])
+                change.append(
+                    ga2m.loc[(seed, setting), "auroc"] - ga2m.loc[(seed, "none"), "auroc"]
+                )
                 ceiling.append(
                     truth.loc[(seed, setting), "auroc"] - truth.loc[(seed, "none"), "auroc"]
                 )
@@ -209,15 +212,18 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", default=None)
     parser.add_argument("--services", type=int, default=300)
     parser.add_argument("--years", type=float, default=3)
-    parser.add_argument("--cutoffs", type=int, default=2)
+    parser.add_argument("--cutoffs", type=int, default=1)
     parser.add_argument("--truth-draws", type=int, default=40)
     parser.add_argument("--resamples", type=int, default=200)
     parser.add_argument("--out", type=Path, default=RESULTS / "robustness.md")
     parser.add_argument("--aggregate", action="store_true", help="Only write the table.")
+    parser.add_argument("--reverse", action="store_true", help="Work the grid from the end.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     chosen = args.settings or settings()
+    if args.reverse:  # a second process works the grid from the other end
+        args.seeds, chosen = args.seeds[::-1], chosen[::-1]
     if not args.aggregate:
         for seed in args.seeds:
             for setting in chosen:
