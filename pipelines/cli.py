@@ -256,8 +256,18 @@ def simulate_command(
         typer.Option(formats=["%Y-%m-%d"], help="Last day of the evidence (default 2026-10-31)."),
     ] = None,
     truth_draws: Annotated[
-        int, typer.Option(help="Re-simulations per as-of date for the true probability of holding.")
-    ] = 200,
+        int,
+        typer.Option(
+            help="Re-simulations per truth date for the true probability of holding (40 match "
+            "1,000 to about 0.02; docs/simulator.md)."
+        ),
+    ] = 40,
+    monthly_truth: Annotated[
+        bool,
+        typer.Option(
+            help="Ground truth at every month-end (default: the replay evaluation's 4 cutoffs)."
+        ),
+    ] = False,
 ) -> None:
     """Write a simulated provider group's export and, beside it, its ground truth."""
     from pipelines.runs import simulator_package
@@ -271,7 +281,12 @@ def simulate_command(
         typer.echo("Error: --format must be csv or parquet", err=True)
         raise typer.Exit(2)
     simulation = simulator.simulate_group(
-        services, years, seed, end=end.date() if end else DEFAULT_END, truth_draws=truth_draws
+        services,
+        years,
+        seed,
+        end=end.date() if end else DEFAULT_END,
+        truth_draws=truth_draws,
+        truth_as_of="monthly" if monthly_truth else None,
     )
     export_dir, truth_dir = simulator.write_simulation(simulation, out_dir, fmt)  # type: ignore[arg-type]
     typer.echo(f"Export: {export_dir}")

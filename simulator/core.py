@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from contracts.params import ModelSettings
 from simulator.dynamics import State, advance, initial_state
 from simulator.export import write_export
 from simulator.frames import export_frames, improvement_id_array
@@ -29,12 +30,12 @@ DEFAULT_END = date(2026, 10, 31)
 # each draw's path (simulator.truth), so 40 draws match 1,000 to within about 0.02
 # (docs/simulator.md, "Ground truth").
 DEFAULT_TRUTH_DRAWS = 40
-TRUTH_STEP_MONTHS = 3  # the default truth: every third month-end, as the replay's cutoffs
 TRUTH_README = """# Ground truth of a simulated provider group
 
 Written by `takehold simulate` / `simulator.write_simulation`. Never part of the
 export: a model must not see it. One row per improvement (once identified) per truth date:
-every third month-end on the replay's grid of cutoffs unless other dates were asked for.
+the replay evaluation's four cutoffs (the latest month-end whose six-month window closed by the
+end, and three before it, three months apart) unless other dates were asked for.
 
 - improvement_id, location_id, as_of (a month-end)
 - latent state at as_of: action_started, teams, teams_adopted_share (ever took the change up),
@@ -86,8 +87,8 @@ def simulate_group(
     """Simulate `services` services over the `round(years * 12)` calendar months to `end`.
 
     The same arguments give the same frames and truth. `truth_as_of`: the month-end dates (on
-    or before `end`) of the ground truth; by default every third month-end on the replay's
-    grid of cutoffs, "monthly" for every month-end.
+    or before `end`) of the ground truth; by default the replay evaluation's cutoffs (the four
+    `takehold train` uses at `end`), "monthly" for every month-end.
     `params`: the generative story (default `Parameters()`, every knob at its realistic value;
     `Parameters.clean()` or `Parameters().without(...)` switch knobs off).
     """
@@ -156,20 +157,23 @@ def _truth_months(
 ) -> dict[int, pd.Timestamp]:
     """Month index -> as-of date (the month's last day) for every truth date.
 
-    Default: every third month-end, on the grid of the replay's cutoffs (the latest month-end
-    whose label window has closed by the end, and every third one before and after it);
-    "monthly": every month-end.
+    Default: the replay evaluation's cutoffs as `takehold train` takes them at the export's end
+    (`ModelSettings`: the latest month-end whose label window has closed, and the three before
+    it, three months apart); "monthly": every month-end.
     """
     ends = calendar.month_ends()
     inside = ends <= np.datetime64(calendar.end)
     if truth_as_of is None or isinstance(truth_as_of, str):
         if truth_as_of not in (None, "monthly"):
             raise ValueError(f"truth_as_of must be dates or 'monthly', not {truth_as_of!r}")
-        months = np.arange(calendar.months)
-        step = 1 if truth_as_of == "monthly" else TRUTH_STEP_MONTHS
+        months = np.arange(calendar.months)[inside]
+        if truth_as_of == "monthly":
+            return {int(m): pd.Timestamp(ends[m]) for m in months}
+        settings = ModelSettings()
+        step, count = settings.replay_step_months, settings.replay_cutoffs
         latest = calendar.months - 1 - horizon - (0 if inside[-1] else 1)
-        on_grid = (latest - months) % step == 0
-        return {int(m): pd.Timestamp(ends[m]) for m in months[inside & on_grid]}
+        cutoffs = [m for m in range(latest, latest - step * count, -step) if m >= 0]
+        return {m: pd.Timestamp(ends[m]) for m in sorted(cutoffs)}
     wanted = {}
     for as_of in truth_as_of:
         stamp = np.datetime64(as_of, "D")

@@ -54,7 +54,7 @@ class Parameters:
     # --- slip hazard (monthly, holding teams) --------------------------------------------
     # Floor, boost and recovery set so that the group's base rates follow CQC's 2014-2017
     # re-inspection figures (simulator.base_rates, docs/simulator.md "Base rates").
-    hazard_floor_logit: float = -4.4  # long-embedded team, average everything
+    hazard_floor_logit: float = -3.9  # long-embedded team, average everything
     hazard_new_boost: float = 1.6  # extra log-odds in the first months after adoption
     hazard_decay_months: float = 3.0
     hazard_leadership: float = 0.5

@@ -30,7 +30,7 @@ END = date(2026, 10, 31)
 
 @pytest.fixture(scope="module")
 def sim() -> Simulation:
-    return simulate_group(20, 2.5, seed=5, truth_draws=30)
+    return simulate_group(20, 2.5, seed=5, truth_as_of="monthly", truth_draws=30)
 
 
 @pytest.fixture(scope="module")
