@@ -4,7 +4,7 @@ A feature that is, in effect, a formula of a hidden variable of the generator (a
 the hidden workforce instability; the confidence gap of the hidden over-confidence) flatters a
 model trained on simulated data: real groups' data are not written by one formula. For the
 clean simulator (every knob off) and the realistic default, this simulates one group, builds
-the model's features at the truth dates and reports Pearson r between each feature and the
+the model's features at every month-end (eligible rows) and reports Pearson r between each feature and the
 hidden variable it stands for. Results go to benchmarks/results/hidden.md.
 
     .venv/bin/python benchmarks/bench_hidden.py [--services 60] [--years 3] [--seed 2]
@@ -56,7 +56,7 @@ def correlations(params, services: int, years: float, seed: int) -> dict[str, tu
     from features.snapshots import build_training_snapshots
     from simulator import simulate_group
 
-    sim = simulate_group(services, years, seed, truth_draws=1, params=params)
+    sim = simulate_group(services, years, seed, truth_as_of="monthly", truth_draws=1, params=params)
     truth = sim.truth
     snapshots = build_training_snapshots(sim.frames, truth["as_of"].min(), truth["as_of"].max())
     keys = ["improvement_id", "as_of"]
@@ -87,7 +87,7 @@ def main() -> None:
         "# Features against the simulator's hidden variables",
         "",
         f"`simulate_group({args.services}, {args.years}, seed={args.seed})`, features at the "
-        "truth dates (`build_training_snapshots`), Pearson r with the hidden variable in the "
+        "month-end of eligible rows (`build_training_snapshots`), Pearson r with the hidden variable in the "
         "truth table. `before`: every knob off and agency and confidence drawn as before issue "
         "17 (agency share a formula of instability alone; confidence = 1 + 4 x pass share + "
         "over-confidence + noise 0.3); `clean`: every knob off; `default`: the realistic knobs "

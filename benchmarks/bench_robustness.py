@@ -12,7 +12,7 @@ logistic and unconstrained baselines, the rules' stage, claims alone and the tru
 
 One cell (seed x setting) at a time; each finished cell is appended to
 `benchmarks/results/robustness/cells.csv`, so the grid can be stopped and resumed (cells
-already there are skipped) and several processes can share it. Then `--aggregate` writes
+already there are skipped). Then `--aggregate` writes
 `benchmarks/results/robustness.md`.
 
     .venv/bin/python benchmarks/bench_robustness.py [--seeds 0 1 2] [--settings none all ...]
@@ -36,6 +36,10 @@ CELLS = FOLDER / "cells.csv"
 log = logging.getLogger("bench_robustness")
 MODELS = ("logistic_compliance", "hgb_unconstrained", "rules_stage", "claims_alone", "ground_truth")
 METRICS = ("auroc", "brier", "ece")
+
+
+def _interval_columns(metric: str) -> tuple[str, str, str]:
+    return metric, f"{metric}_low", f"{metric}_high"
 
 
 def settings() -> list[str]:
@@ -116,14 +120,28 @@ def append(rows: pd.DataFrame) -> None:
     rows.to_csv(CELLS, mode="a", header=not CELLS.exists(), index=False)
 
 
-def _cell(values: pd.Series) -> str:
-    """Mean over seeds with the seeds' range (one seed: its value)."""
+def _cell(values: pd.Series, low: pd.Series | None = None, high: pd.Series | None = None) -> str:
+    """Mean over seeds with the seeds' range in brackets; one seed: its value with its 95%
+    interval over services in square brackets (when given)."""
     values = values.dropna()
     if values.empty:
         return "-"
     if len(values) == 1:
+        if low is not None and high is not None and len(low.dropna()) == 1:
+            return f"{values.iloc[0]:.3f} [{low.dropna().iloc[0]:.3f}-{high.dropna().iloc[0]:.3f}]"
         return f"{values.iloc[0]:.3f}"
     return f"{values.mean():.3f} ({values.min():.3f}-{values.max():.3f})"
+
+
+def missing_cells(cells: pd.DataFrame, seeds=(0, 1, 2)) -> list[str]:
+    """The cells of the full grid (every setting x `seeds`) not in `cells`."""
+    done = set(zip(cells["seed"], cells["setting"], strict=True))
+    return [
+        f"{setting} seed {seed}"
+        for setting in settings()
+        for seed in seeds
+        if (seed, setting) not in done
+    ]
 
 
 def markdown(cells: pd.DataFrame, args) -> str:
@@ -139,8 +157,9 @@ def markdown(cells: pd.DataFrame, args) -> str:
         "closed by the export's end; the GA2M as `takehold train` fits it (point model), "
         "beside the baselines and the ceiling (the simulator's true probability). Settings: "
         "`none` every knob off, one knob alone, `all` every knob on (the realistic default). "
-        "Cells: mean over the seeds that finished, with the range over seeds in brackets; per "
-        "seed, 95% intervals from a bootstrap over services are in "
+        "Cells: mean over the seeds that finished, with the range over seeds in round brackets; "
+        "a setting run on one seed shows its 95% interval from a bootstrap over services "
+        "(clustered by service) in square brackets; every seed's intervals are in "
         "`benchmarks/results/robustness/cells.csv` (`*_low`, `*_high`).",
         "",
         "Seeds finished per setting: "
@@ -148,6 +167,9 @@ def markdown(cells: pd.DataFrame, args) -> str:
             f"{s} {sorted(cells.loc[cells['setting'] == s, 'seed'].unique().tolist())}"
             for s in order
         ),
+        "",
+        "Not run (of every setting x seeds 0, 1, 2): "
+        + (", ".join(missing_cells(cells)) or "none"),
         "",
     ]
     for metric in METRICS:
@@ -160,7 +182,10 @@ def markdown(cells: pd.DataFrame, args) -> str:
         for setting in order:
             part = cells[cells["setting"] == setting]
             row = [setting, f"{part['n'].mean():.0f}", f"{part['held_rate'].mean():.2f}"]
-            row += [_cell(part.loc[part["model"] == m, metric]) for m in models]
+            row += [
+                _cell(*(part.loc[part["model"] == m, c] for c in _interval_columns(metric)))
+                for m in models
+            ]
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
     lines += _against_none(cells, order, seeds)
@@ -213,17 +238,14 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=300)
     parser.add_argument("--years", type=float, default=3)
     parser.add_argument("--cutoffs", type=int, default=1)
-    parser.add_argument("--truth-draws", type=int, default=40)
+    parser.add_argument("--truth-draws", type=int, default=100)
     parser.add_argument("--resamples", type=int, default=200)
     parser.add_argument("--out", type=Path, default=RESULTS / "robustness.md")
     parser.add_argument("--aggregate", action="store_true", help="Only write the table.")
-    parser.add_argument("--reverse", action="store_true", help="Work the grid from the end.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     chosen = args.settings or settings()
-    if args.reverse:  # a second process works the grid from the other end
-        args.seeds, chosen = args.seeds[::-1], chosen[::-1]
     if not args.aggregate:
         for seed in args.seeds:
             for setting in chosen:
