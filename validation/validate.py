@@ -437,8 +437,8 @@ def team_name_findings(export: Export, params: ValidationParams) -> list[Finding
             _finding(
                 name,
                 ("team",),
-                f"{len(alone)} team name(s) appear in no other file ({len(rows)} rows): they "
-                "are not joined to any team and count as teams of their own",
+                f"{len(alone)} team name(s) appear in no other file, so their rows are not "
+                "joined to any team and count as teams of their own",
                 WARNING,
                 rows.to_numpy("int64"),
                 f"{name}.team.joined",
