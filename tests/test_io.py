@@ -288,9 +288,10 @@ def test_free_text_is_dropped_as_it_is_read_even_when_read_ahead(tmp_path, fmt):
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_obvious_team_spellings_are_joined_to_the_usual_one_and_counted(tmp_path, fmt):
-    """Spellings "ROSE WING" and "rose-wing" are the team the export mostly calls "Rose Wing"; "Rose"
-    (a short form) and "Lily Wing" stay as they are. Without the join the rows would count as
-    three teams; the cells changed are counted per file for validation's summary."""
+    """Spellings "ROSE WING" and "rose-wing" are the team the export mostly calls "Rose
+    Wing"; "Rose" (a short form) and "Lily Wing" stay as they are. Without the join the rows
+    would count as three teams; the cells changed are counted per file for validation's
+    summary."""
     checks = CHECKS + (
         "C4,I1,ROSE WING,audit,2025-04-01,10,9,0,,\nC5,I1,rose-wing,audit,2025-05-01,10,9,0,,\n"
         "C6,I1,Rose,audit,2025-06-01,10,9,0,,\n"
