@@ -225,11 +225,15 @@ def join_team_variants(files: dict[str, LoadedFile]) -> dict[str, LoadedFile]:
     otherwise ("Rose" beside "Rose Wing") are left apart: validation warns of team names that
     no other file uses.
     """
+    per_file = {
+        file: _team_counts(loaded.frame[TEAM_COLUMN])
+        for file, loaded in files.items()
+        if TEAM_COLUMN in loaded.frame.columns
+    }
     counts: dict[str, int] = {}
-    for loaded in files.values():
-        if TEAM_COLUMN in loaded.frame.columns:
-            for name, n in _team_counts(loaded.frame[TEAM_COLUMN]).items():
-                counts[name] = counts.get(name, 0) + n
+    for found in per_file.values():
+        for name, n in found.items():
+            counts[name] = counts.get(name, 0) + n
     by_key: dict[str, list[str]] = {}
     for name in counts:
         by_key.setdefault(team_key(name), []).append(name)
@@ -245,11 +249,12 @@ def join_team_variants(files: dict[str, LoadedFile]) -> dict[str, LoadedFile]:
         return files
     joined = {}
     for file, loaded in files.items():
-        column = loaded.frame.get(TEAM_COLUMN)
-        changed = 0 if column is None else sum(_team_counts(column).get(n, 0) for n in mapping)
+        found = per_file.get(file, {})
+        changed = sum(n for name, n in found.items() if name in mapping)
         if not changed:
             joined[file] = loaded
             continue
+        column = loaded.frame[TEAM_COLUMN]
         frame = loaded.frame.assign(**{TEAM_COLUMN: _renamed(column, mapping)})
         normalised = dict(loaded.normalised_cells)
         normalised[TEAM_COLUMN] = normalised.get(TEAM_COLUMN, 0) + changed
