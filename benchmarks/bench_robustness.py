@@ -4,7 +4,8 @@ For each seed and each setting of the simulator's knobs (`simulator.parameters.K
 knob off ("none": complete, unbiased, stationary, perfectly linked measurement), each knob
 alone, and every knob on ("all": the realistic default `make demo` uses), simulate a provider
 group (default 300 services, 3 years, ground truth at the cutoffs) and replay the model's use
-(`models.replay.replay_evaluation`, time split): train at each cutoff on the export as it stood
+(`models.replay.replay_evaluation`, time split; team spellings joined as the loader joins
+them): train at each cutoff on the export as it stood
 then, score at the cutoff, compare with the six months after it. Contenders: the GA2M as
 `takehold train` fits it (the point model; its band is not scored here, so no refits), the
 logistic and unconstrained baselines, the rules' stage, claims alone and the true probability
@@ -58,6 +59,19 @@ def parameters_for(setting: str):
     return Parameters().only(setting)
 
 
+def joined_teams(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The frames with team spellings joined as the loader joins them on reading an export
+    (`pipelines.io.join_team_variants`), so the replay sees what the nightly run would."""
+    from contracts.files import LoadedFile
+    from pipelines.io import join_team_variants
+
+    files = {
+        name: LoadedFile(name=name, path="", format="simulated", sha256="", frame=frame)
+        for name, frame in frames.items()
+    }
+    return {name: loaded.frame for name, loaded in join_team_variants(files).items()}
+
+
 def run_cell(seed: int, setting: str, args) -> pd.DataFrame:
     """One seed x setting: simulate, replay, and the pooled scores with their intervals."""
     from dataclasses import replace
@@ -79,16 +93,17 @@ def run_cell(seed: int, setting: str, args) -> pd.DataFrame:
         params=parameters_for(setting),
     )
     simulated = time.perf_counter()
+    frames = joined_teams(sim.frames)
     truth = sim.truth[["improvement_id", "as_of", "p_hold_true"]].astype(
         {"improvement_id": "str", "as_of": "datetime64[ns]"}
     )
     config = RunConfig()
     config = replace(config, model=replace(config.model, band_refits=0))
     result = replay_evaluation(
-        sim.frames,
+        frames,
         lambda: banded_model(config),
         cutoffs=cutoffs,
-        export_at=sim.as_it_stood,
+        export_at=lambda cutoff: joined_teams(sim.as_it_stood(cutoff)),
         models=MODELS,
         truth=truth,
         unseen_share=0.0,
