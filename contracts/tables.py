@@ -65,7 +65,12 @@ SCORES = OutputTable(
         ("key_question", "text", "CQC key question."),
         ("severity", "text", "routine, significant or serious."),
         ("as_of", "date", "The date the run scored as of."),
-        ("p_hold", "number", "Probability that the improvement holds over the horizon."),
+        (
+            "p_hold",
+            "number",
+            "Probability that the improvement holds over the horizon; empty in a run of the "
+            "rules alone (no model).",
+        ),
         (
             "p_hold_low",
             "number",
@@ -83,10 +88,18 @@ SCORES = OutputTable(
             "input.",
         ),
         ("claim_check", "text", "overclaim, underclaim, consistent or no_claim."),
-        ("cross_check", "text", "agree, model_more_cautious or rules_more_cautious."),
+        (
+            "cross_check",
+            "text",
+            "agree, model_more_cautious or rules_more_cautious; empty without a model.",
+        ),
         ("triggers", "list", "Escalation triggers that fire (codes)."),
         ("top_factors", "list", "The model's largest factors, each marked raises or lowers."),
-        ("model_version", "text", "Registered model version that scored the row."),
+        (
+            "model_version",
+            "text",
+            "Registered model version that scored the row; empty without a model.",
+        ),
         ("escalations", "list", "The escalation each trigger recommends."),
         ("cross_check_sentence", "text", "The disagreement in one sentence ('' on agree)."),
         ("stable_reasons", "list", "Criteria of the evidence threshold that are met."),
@@ -115,10 +128,20 @@ SERVICES = OutputTable(
             "priority_score",
             "number",
             "Severity-weighted expected number of improvements that "
-            "slip over the horizon, plus a weight per over-claim.",
+            "slip over the horizon, plus a weight per over-claim. Without a model, each "
+            "improvement's chance of holding is the share that held at its stage "
+            "([ranking] rules_hold_shares).",
         ),
-        ("priority_low", "number", "priority_score over the band's upper ends."),
-        ("priority_high", "number", "priority_score over the band's lower ends."),
+        (
+            "priority_low",
+            "number",
+            "priority_score over the band's upper ends; empty without a model.",
+        ),
+        (
+            "priority_high",
+            "number",
+            "priority_score over the band's lower ends; empty without a model.",
+        ),
         ("improvements", "integer", "Improvements scored."),
         ("n_not_started", "integer", "Improvements not started."),
         ("n_emerging", "integer", "Improvements emerging."),

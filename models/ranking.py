@@ -4,6 +4,11 @@ A service's priority is the severity-weighted expected number of its improvement
 slip over the horizon: sum over its improvements of weight(severity) x (1 - p_hold). The band
 uses the same sum over each improvement's band ends (an upper bound on the spread, since the
 ends are not jointly attained). Nothing here reads free text.
+
+Without a model (a run of the rules alone, p_hold empty) the same sum takes, in place of each
+improvement's p_hold, the share of improvements at its stage that held over the horizon
+(`RankingParams.rules_hold_shares`, measured on simulated groups): the ranking is then the
+rules' own, coarser by design, and has no band.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ def rank_services(
     overclaim = (scores["claim_check"] == OVERCLAIM).astype(float)
     has_trigger = scores["triggers"].fillna("").astype("str").str.len() > 0
     frame = scores.assign(
-        _expected=weights * (1 - scores["p_hold"]) + params.overclaim_weight * overclaim,
+        _expected=weights * (1 - hold_chance(scores, params)) + params.overclaim_weight * overclaim,
         _low=weights * (1 - scores["p_hold_high"]) + params.overclaim_weight * overclaim,
         _high=weights * (1 - scores["p_hold_low"]) + params.overclaim_weight * overclaim,
         _overclaim=overclaim.astype(int),
@@ -38,8 +43,8 @@ def rank_services(
     ranked = pd.DataFrame(
         {
             "priority_score": grouped["_expected"].sum(),
-            "priority_low": grouped["_low"].sum(),
-            "priority_high": grouped["_high"].sum(),
+            "priority_low": grouped["_low"].sum(min_count=1),  # no band without a model
+            "priority_high": grouped["_high"].sum(min_count=1),
             "improvements": grouped["improvement_id"].count(),
             "overclaims": grouped["_overclaim"].sum(),
             "triggers": grouped["_triggered"].sum(),
@@ -63,6 +68,13 @@ def rank_services(
     return conform(rounded, SERVICES)
 
 
+def hold_chance(scores: pd.DataFrame, params: RankingParams) -> pd.Series:
+    """Each improvement's chance of holding: the model's p_hold, or where there is none (the
+    rules alone), the share of improvements at its stage that held."""
+    by_stage = scores["stage"].astype("str").map(params.rules_hold_shares).astype(float)
+    return pd.to_numeric(scores["p_hold"]).astype(float).fillna(by_stage)
+
+
 def main_reasons(frame: pd.DataFrame) -> pd.Series:
     """The single largest contributor to each service's priority, in words."""
     top = (
@@ -74,17 +86,21 @@ def main_reasons(frame: pd.DataFrame) -> pd.Series:
         .drop_duplicates("location_id")
         .set_index("location_id")
     )
+    stage = top["stage"].astype("str").str.replace("_", " ")
+    chance = (
+        " has a "
+        + (pd.to_numeric(top["p_hold"]) * 100).round().astype("Int64").astype("str")
+        + "% chance of holding ("
+        + stage
+        + ")"
+    )
     words = (
         top["severity"].astype("str")
         + " "
         + top["theme"].astype("str").str.replace("_", " ")
         + " improvement "
         + top["improvement_id"].astype("str")
-        + " has a "
-        + (top["p_hold"] * 100).round().astype(int).astype(str)
-        + "% chance of holding ("
-        + top["stage"].astype("str").str.replace("_", " ")
-        + ")"
+        + chance.where(top["p_hold"].notna(), " is " + stage + " by the rules")
     )
     overclaims = frame.groupby("location_id", observed=True)["_overclaim"].sum()
     suffix = overclaims.reindex(top.index).map(

@@ -28,7 +28,13 @@ from contracts.params import ReportSettings, RunConfig
 from models.ga2m import MODEL_FEATURES
 from models.promotion import gate
 from pipelines import outputs, stages, tracking, training
-from pipelines.config import Settings, load_run_config, load_settings, refuse_credentials
+from pipelines.config import (
+    ServerUnavailable,
+    Settings,
+    load_run_config,
+    load_settings,
+    refuse_credentials,
+)
 from pipelines.io import read_export
 
 log = logging.getLogger(__name__)
@@ -61,13 +67,21 @@ class ScoringRun:
 
 # --- tasks: one per stage ----------------------------------------------------------------------
 
+
+def unless_a_server_is_silent(task, task_run, state) -> bool:
+    """Retry a failed task, except when a server did not answer: the client's own bounded
+    retries are spent by then (`SERVER_PATIENCE`), and the user should hear it within a minute."""
+    return not isinstance(state.result(raise_on_failure=False), ServerUnavailable)
+
+
 pull_export = task(
     read_export, name="pull export", retries=2, retry_delay_seconds=10, cache_policy=NONE
 )
 validate = task(stages.validate_and_record, name="validate export", cache_policy=NONE)
 load_champion = task(
-    tracking.load_champion_model,
+    tracking.champion_model_or_none,
     name="load champion model",
+    retry_condition_fn=unless_a_server_is_silent,
     retries=2,
     retry_delay_seconds=10,
     cache_policy=NONE,
@@ -81,6 +95,7 @@ replay = task(training.replay, name="replay evaluation", cache_policy=NONE)
 champion_specification = task(
     training.champion_specification,
     name="load champion specification",
+    retry_condition_fn=unless_a_server_is_silent,
     retries=2,
     retry_delay_seconds=10,
     cache_policy=NONE,
@@ -88,6 +103,7 @@ champion_specification = task(
 register = task(
     tracking.log_training_run,
     name="log, register and gate",
+    retry_condition_fn=unless_a_server_is_silent,
     retries=1,
     retry_delay_seconds=5,
     cache_policy=NONE,
@@ -106,10 +122,20 @@ def governance_report(run_folder: Path, settings: ReportSettings) -> Path:
     )
 
 
-@task(name="fetch model documents", retries=2, retry_delay_seconds=10, cache_policy=NONE)
-def model_documents(settings: Settings, run_id: str, folder: Path, config: RunConfig) -> None:
-    """The champion's backtest, card and shapes, and the evidence threshold in force now."""
-    tracking.write_model_documents(settings, run_id, folder)
+@task(
+    name="fetch model documents",
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=unless_a_server_is_silent,
+    cache_policy=NONE,
+)
+def model_documents(
+    settings: Settings, run_id: str | None, folder: Path, config: RunConfig
+) -> None:
+    """The champion's backtest, card and shapes (none without a champion), and the evidence
+    threshold in force now."""
+    if run_id is not None:
+        tracking.write_model_documents(settings, run_id, folder)
     stages.write_evidence_threshold(config, folder)
 
 
@@ -127,6 +153,7 @@ def nightly_scoring(
     sink_url: str | None = None,
     report: bool = True,
     today: date | None = None,
+    rules_only: bool = False,
 ) -> ScoringRun:
     """Pull, validate, build features, score, apply rules, cross-check, rank, write, report.
 
@@ -134,6 +161,8 @@ def nightly_scoring(
     `partitions`: groups of whole services scored as separate tasks (default: one per core,
     `stages.local_partitions`); the scores never depend on it. `sink_url` (or, with
     credentials, TAKEHOLD_SINK_URL in the environment): a SQL database the run appends to.
+    `rules_only`, or no champion registered: the rules alone, p_hold left empty, the
+    manifest and the report saying why (a tracking server that does not answer is an error).
     """
     refuse_credentials("sink_url", sink_url)
     as_of = as_of or date.today()
@@ -149,16 +178,19 @@ def nightly_scoring(
         export_record = raw.summary()  # the validated tables are what the run uses from here on
         del raw
     with timings.stage("load model"):
-        model, champion = load_champion(settings)
-        model_documents(settings, champion.run_id, folder / "model", config)
+        loaded = None if rules_only else load_champion(settings)
+        model, champion = loaded or (None, None)
+        because = stages.RULES_ONLY_ASKED if rules_only else stages.NO_CHAMPION
+        if champion is None:
+            log.info("no model in this run: %s; the rules alone score it", because)
+        trained_in, version = (champion.run_id, champion.version) if champion else (None, None)
+        model_documents(settings, trained_in, folder / "model", config)
     with timings.stage("features, score, rules"):
         services = checked.tables["services"]
         parts = stages.partition_tables(
             checked.hand_over(), partitions or stages.local_partitions()
         )
-        futures = [
-            score_partition.submit(part, as_of, model, champion.version, config) for part in parts
-        ]
+        futures = [score_partition.submit(part, as_of, model, version, config) for part in parts]
         del parts
         scored = combine(futures, services, config)
     manifest = stages.run_manifest(
@@ -171,6 +203,7 @@ def nightly_scoring(
         config,
         settings,
         timings.seconds,
+        because,
     )
     with timings.stage("write outputs"):
         write_outputs(folder, scored, manifest, sink_url or settings.sink_url, run_id)
@@ -210,8 +243,9 @@ def train_model(
     with timings.stage("replay"):
         champion = champion_specification(settings, config)
         truth = training.read_truth(truth_path)
-        result = replay(checked.tables, as_of, config, truth, champion.spec)
-    with timings.stage("fit"):
+        with stages.naming_training_failures("replaying", snapshots, config):
+            result = replay(checked.tables, as_of, config, truth, champion.spec)
+    with timings.stage("fit"), stages.naming_training_failures("fitting", snapshots, config):
         model = fit_task(snapshots, config)
     record = training.training_record(raw, checked, snapshots, result, model, config, timings)
     with timings.stage("register"):

@@ -99,14 +99,21 @@ def read_export(
     return _read_export(source, storage_options, collect_errors)
 
 
-def _read_export(source: str, storage_options: dict | None, collect_errors: bool) -> Export:
-    started = time.perf_counter()
+def export_folder(source: str, storage_options: dict | None = None):
+    """(filesystem, root) of an export folder; `ExportError` when it cannot be opened or is
+    not there (the command line asks this before any work starts)."""
     try:
         fs, root = fsspec.core.url_to_fs(str(source), **(storage_options or {}))
     except (ValueError, ImportError) as exc:
         raise ExportError(str(source), f"cannot open this location ({exc})") from None
     if not fs.isdir(root):
         raise ExportError(str(source), "export folder not found")
+    return fs, root
+
+
+def _read_export(source: str, storage_options: dict | None, collect_errors: bool) -> Export:
+    started = time.perf_counter()
+    fs, root = export_folder(source, storage_options)
     files: dict[str, LoadedFile] = {}
     absent: list[str] = []
     errors: list[ExportError] = []

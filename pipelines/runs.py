@@ -1,8 +1,12 @@
-"""What the CLI's run commands do: set up, call a flow, turn failures into clear words and exit codes.
+"""What the CLI's run commands do: check, set up, call a flow, say what happened.
 
-This is the user-facing edge, so it prints (through rich); everything below it logs.
-Exit codes: 0 success, 1 the input or the state cannot be used (named in the message),
-2 a usage error (Typer's own).
+This is the user-facing edge, so it prints (through rich); everything below it logs. Failures
+are raised, and end in `pipelines.failures.exit_code` as one or two plain lines and an exit code
+(0 success, 1 the input, the state or a server cannot be used, 2 a usage error: the command
+line or the configuration file).
+
+Each command checks what it can before any work starts, in the order a user would fix things:
+the configuration file, the folders it writes, the servers it needs.
 """
 
 from __future__ import annotations
@@ -20,16 +24,28 @@ from rich.table import Table
 
 from pipelines.config import (
     Settings,
+    described_config,
     has_credentials,
     load_run_config,
     load_settings,
     prepare_environment,
     refuse_credentials,
+    require_servers,
+    writable_folder,
 )
-from pipelines.io import ExportError, prefetch_export, read_export
+from pipelines.io import export_folder, prefetch_export, read_export
 
 log = logging.getLogger(__name__)
 console = Console(stderr=False, highlight=False)
+
+
+def dry_run(config_path: Path | None) -> int:
+    """Print the configuration in force, defaults included, and what the file changes."""
+    config = load_run_config(config_path)
+    source = str(config_path) if config_path else "no configuration file"
+    for line in described_config(config, source):
+        console.print(line, markup=False, soft_wrap=True)
+    return 0
 
 
 def score_command(
@@ -42,32 +58,33 @@ def score_command(
     partitions: int,
     sink_url: str | None,
     report: bool,
+    *,
+    rules_only: bool = False,
 ) -> int:
+    load_run_config(config_path)  # a broken configuration is refused before any work
+    refuse_credentials("EXPORT", export)
+    export_folder(export)
+    writable_folder(out, "--out")
     settings = _settings()
+    require_servers(settings, tracking=not rules_only)
     if runner == "local":  # with Dask the export is read on a worker
         prefetch_export(export)
     booting = boot_temporary_server(settings)
     from pipelines.flows import nightly_scoring
-    from pipelines.stages import BlockedExport
 
     booting.join()
     flow, partitions = _with_runner(nightly_scoring, runner, dask_address, partitions)
-    try:
-        load_run_config(config_path)  # a broken configuration is refused before any work
-        refuse_credentials("EXPORT", export)
-        with console.status(f"Scoring {export} as of {as_of} ..."):
-            run = flow(
-                export=export,
-                as_of=as_of,
-                out=str(out.resolve()),
-                config_file=_path_text(config_path),
-                partitions=partitions,
-                sink_url=sink_parameter(sink_url),
-                report=report,
-            )
-    except (ExportError, BlockedExport, LookupError, ValueError) as problem:
-        # ValueError: an as-of date after the day of the run, or a broken configuration value.
-        return _refuse(problem)
+    with console.status(f"Scoring {export} as of {as_of} ..."):
+        run = flow(
+            export=export,
+            as_of=as_of,
+            out=str(out.resolve()),
+            config_file=_path_text(config_path),
+            partitions=partitions,
+            sink_url=sink_parameter(sink_url),
+            report=report,
+            rules_only=rules_only,
+        )
     _print_scoring(run, out)
     return 0
 
@@ -75,25 +92,23 @@ def score_command(
 def train_command(
     export: str, as_of: date, config_path: Path | None, truth_path: Path | None = None
 ) -> int:
+    load_run_config(config_path)  # a broken configuration is refused before any work
+    refuse_credentials("EXPORT", export)
+    export_folder(export)
     settings = _settings()
+    require_servers(settings)
     prefetch_export(export)
     booting = boot_temporary_server(settings)
     from pipelines.flows import train_model
-    from pipelines.stages import BlockedExport
 
     booting.join()
-    try:
-        load_run_config(config_path)  # a broken configuration is refused before any work
-        refuse_credentials("EXPORT", export)
-        with console.status(f"Training on {export}, labels observable by {as_of} ..."):
-            result = train_model(
-                export=export,
-                as_of=as_of,
-                config_file=_path_text(config_path),
-                truth_path=_path_text(truth_path),
-            )
-    except (ExportError, BlockedExport, ValueError) as problem:
-        return _refuse(problem)
+    with console.status(f"Training on {export}, labels observable by {as_of} ..."):
+        result = train_model(
+            export=export,
+            as_of=as_of,
+            config_file=_path_text(config_path),
+            truth_path=_path_text(truth_path),
+        )
     _print_training(result, settings)
     return 0
 
@@ -101,20 +116,19 @@ def train_command(
 def evaluate_command(export: str, as_of: date | None, out: Path, config_path: Path | None) -> int:
     """Validate the export and replay the model's use on its own history; print the scores
     and write the tables and reliability plots to `out`."""
-    from pipelines.stages import BlockedExport, validate_or_block
+    from pipelines.stages import validate_or_block
     from pipelines.training import evaluation_figures, evaluation_tables, replay
 
+    config = load_run_config(config_path)  # a broken configuration is refused before any work
+    refuse_credentials("EXPORT", export)
+    export_folder(export)
+    writable_folder(out, "--out")
     _settings()
-    try:
-        config = load_run_config(config_path)
-        refuse_credentials("EXPORT", export)
-        raw = read_export(export)
-        as_of = as_of or export_last_day(raw)
-        with console.status(f"Replaying the model on {export} up to {as_of} ..."):
-            checked = validate_or_block(raw, as_of, config)
-            result = replay(checked.tables, as_of, config)
-    except (ExportError, BlockedExport, ValueError) as problem:
-        return _refuse(problem)
+    raw = read_export(export)
+    as_of = as_of or export_last_day(raw)
+    with console.status(f"Replaying the model on {export} up to {as_of} ..."):
+        checked = validate_or_block(raw, as_of, config)
+        result = replay(checked.tables, as_of, config)
     _print_replay(result)
     written = write_evaluation(out, evaluation_tables(result), evaluation_figures(result))
     console.print(
@@ -158,6 +172,9 @@ def write_evaluation(out: Path, tables: dict, figures: dict) -> list[Path]:
 def serve_command(
     export: str, out: Path, cron: str, timezone: str, config_path: Path | None, sink_url: str | None
 ) -> int:
+    load_run_config(config_path)  # refuse a broken configuration now, not at 02:00
+    refuse_credentials("EXPORT", export)
+    writable_folder(out, "--out")
     settings = _settings()
     if settings.prefect_api_url is None:
         console.print(
@@ -166,15 +183,11 @@ def serve_command(
             "(e.g. http://127.0.0.1:4200/api); see README 'Running every night'."
         )
         return 1
+    require_servers(settings)
     from prefect.schedules import Cron
 
     from pipelines.flows import nightly_scoring
 
-    try:
-        load_run_config(config_path)  # refuse a broken configuration now, not at 02:00
-        refuse_credentials("EXPORT", export)
-    except ValueError as problem:
-        return _refuse(problem)
     console.print(
         f"Serving nightly_scoring on '{cron}' ({timezone}) against "
         f"{settings.prefect_api_url}; Ctrl-C stops it."
@@ -196,6 +209,7 @@ def serve_command(
 def demo_command(services: int, years: float, seed: int) -> int:
     """Simulate, validate, train, score and report a demo provider group."""
     settings = _settings()
+    require_servers(settings)
     simulator = simulator_package()
     if simulator is None:
         return 1
@@ -249,9 +263,6 @@ def simulator_package():
 
 
 def _settings() -> Settings:
-    # At the command line takehold says what went wrong in its own words (file, column, rule);
-    # Prefect's log of the same failure is a traceback. The Prefect API still records it.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
     settings = load_settings()
     prepare_environment(settings)
     return settings
@@ -302,8 +313,6 @@ def _boot(settings: Settings) -> None:
 def _with_runner(flow, runner: str, address: str | None, partitions: int):
     if runner == "local":
         return flow, (partitions if partitions > 0 else None)  # None: one per core
-    if runner != "dask":
-        raise SystemExit(2)
     from prefect_dask import DaskTaskRunner
 
     if address:
@@ -318,11 +327,6 @@ def _with_runner(flow, runner: str, address: str | None, partitions: int):
             }
         )
     return flow.with_options(task_runner=task_runner), (partitions or 4)
-
-
-def _refuse(problem: Exception) -> int:
-    console.print(f"[red]takehold stopped:[/red] {problem}", markup=True, soft_wrap=True)
-    return 1
 
 
 def _print_export_summary(source: str, as_of: date) -> None:
@@ -359,10 +363,21 @@ def _print_scoring(run, out: Path) -> None:
     files = ["scores.csv", "services.csv", "manifest.json"]
     if (Path(out) / "report.html").exists():
         files.insert(2, "report.html")
+    model = manifest["model"]
+    if model.get("rules_only"):
+        console.print(
+            f"Notice: no probability of holding in this run: {model['rules_only_because']}. "
+            "Stages, reasons, triggers, claim checks and review dates come from the rules; "
+            "services are ranked by the rules (README 'Without a model').",
+            markup=False,
+            soft_wrap=True,
+        )
+        used = "Rules alone (no model)"
+    else:
+        used = f"Model {model['name']} version {model['version']} ({model['alias']})"
     console.print(
-        f"Model {manifest['model']['name']} version {manifest['model']['version']} "
-        f"({manifest['model']['alias']}). Outputs: {out} ({', '.join(files)}). "
-        f"Stage times (s): {manifest['timings']}"
+        f"{used}. Outputs: {out} ({', '.join(files)}). Stage times (s): {manifest['timings']}",
+        markup=False,
     )
 
 

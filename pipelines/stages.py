@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,14 @@ import pandas as pd
 
 from contracts.files import HandedTables
 from contracts.params import RunConfig
-from contracts.tables import CONTRIBUTIONS, MONTHLY_COMPLIANCE, SCORES, SERVICES, TIMELINE
+from contracts.tables import (
+    CONTRIBUTIONS,
+    MONTHLY_COMPLIANCE,
+    SCORES,
+    SERVICES,
+    TIMELINE,
+    conform,
+)
 from features.build import build_feature_frame, prepare_as_of
 from features.columns import AS_OF, HELD, IMPROVEMENT_ID
 from features.monthly import monthly_compliance
@@ -28,6 +36,7 @@ from features.snapshots import labelled_snapshots
 from models.crosscheck import cross_check, cross_check_sentence
 from models.explain import formatted_values, top_factors
 from models.ga2m import MODEL_FEATURES, PAIR_SEPARATOR, HoldModel
+from models.history import history_shortfalls, labelled_history
 from models.ranking import rank_services
 from models.rules import claim_check, classify_stages, escalation_triggers, review_cadence
 from models.scoring import assemble_scores, predict_hold
@@ -140,12 +149,14 @@ def _part(part_of: np.ndarray, positions: np.ndarray) -> np.ndarray:
 def score_partition(
     part: HandedTables,
     as_of: date,
-    model: BandedHoldModel,
-    model_version: str,
+    model: BandedHoldModel | None,
+    model_version: str | None,
     config: RunConfig,
 ) -> PartitionScores:
     """Features, probability with band, explanation, rules and cross-check for one partition.
 
+    Without a model (`model` None: the rules alone) the probability, its band, the factors and
+    the cross-check are left empty; everything the rules say is there as usual.
     The partition's tables are handed over; its check rows are released once summed by day
     (nothing after reads them): about 1 GB at 10M checks.
     """
@@ -157,12 +168,7 @@ def score_partition(
     features = build_feature_frame(tables, [as_of], config.features, evidence=evidence)
     if features.empty:
         return PartitionScores(*(pd.DataFrame() for _ in range(4)))
-    X = features[list(MODEL_FEATURES)]
-    contributions = model.explain(X)
-    factors = top_factors(model.model_, X, n=3)
-    predictions = predict_hold(model, features).assign(
-        top_factors=factors["top_factors"].to_numpy()
-    )
+    predictions, factors, contributions = model_answers(features, model)
     stages = classify_stages(features, config.threshold)
     claims = claim_check(stages, features, config.threshold)
     triggers = escalation_triggers(features, config.threshold)
@@ -183,11 +189,11 @@ def score_partition(
         cross,
         cadence,
         tables["services"],
-        model_version,
+        model_version or "",
     )
     return PartitionScores(
         scores=scores,
-        contributions=contribution_table(features, X, contributions),
+        contributions=contributions,
         monthly=monthly_compliance(
             None,
             tables["improvements"],
@@ -197,6 +203,27 @@ def score_partition(
         ),
         timeline=evidence_timeline(tables, scores["improvement_id"]),
     )
+
+
+def model_answers(features: pd.DataFrame, model: BandedHoldModel | None):
+    """(predictions, factors, contributions) of the model for the feature frame's rows:
+    p_hold with its band and top factors; the raising and lowering factors; the long table of
+    every term's contribution. Without a model, empty answers of the same shape."""
+    keys = features[[IMPROVEMENT_ID, AS_OF]]
+    if model is None:
+        nothing = np.full(len(features), np.nan)
+        predictions = keys.assign(
+            p_hold=nothing, p_hold_low=nothing, p_hold_high=nothing, top_factors=""
+        )
+        factors = pd.DataFrame({"raising": "", "lowering": ""}, index=features.index)
+        return predictions, factors, conform(pd.DataFrame(), CONTRIBUTIONS)
+    # The same function the replay evaluation scores with: the model reads evidence only.
+    X = features[list(MODEL_FEATURES)]
+    factors = top_factors(model.model_, X, n=3)
+    predictions = predict_hold(model, features).assign(
+        top_factors=factors["top_factors"].to_numpy()
+    )
+    return predictions, factors, contribution_table(features, X, model.explain(X))
 
 
 def combine_partitions(
@@ -348,10 +375,20 @@ def write_evidence_threshold(config: RunConfig, folder: Path) -> None:
 
 
 def run_manifest(
-    run_id, as_of, out: Path, export, checked, champion, config: RunConfig, settings, timings
+    run_id,
+    as_of,
+    out: Path,
+    export,
+    checked,
+    champion,
+    config: RunConfig,
+    settings,
+    timings,
+    rules_only_because: str | None = None,
 ) -> dict:
-    """The run's record: inputs with hashes, where every row went, the model, the whole
-    configuration, the code version and the stage times. Never a row of evidence."""
+    """The run's record: inputs with hashes, where every row went, the model (or why there
+    was none), the whole configuration, the code version and the stage times. Never a row of
+    evidence."""
     return {
         "run_id": run_id,
         "as_of": str(as_of),
@@ -371,17 +408,34 @@ def run_manifest(
         },
         "absent_files": list(export.absent),
         "counts": checked.counts,
-        "model": {
-            "name": settings.model_name,
-            "version": champion.version,
-            "alias": "champion",
-            "run_id": champion.run_id,
-            "tracking_uri": redacted_url(settings.mlflow_tracking_uri),
-        },
+        "model": model_record(champion, settings, rules_only_because),
         "config": config.to_dict(),
         "code_version": code_version(),
         "timings": dict(timings),
     }
+
+
+# Why a run used the rules alone, in the words the report and the command line show.
+RULES_ONLY_ASKED = "the run was asked for the rules alone (--rules-only)"
+NO_CHAMPION = (
+    "no model is trained for this provider group yet (no champion is registered); "
+    "`takehold train` trains one once the export holds enough labelled history"
+)
+
+
+def model_record(champion, settings, rules_only_because: str | None) -> dict:
+    """The manifest's model section: the champion that scored the run, or why none did."""
+    record = {
+        "name": settings.model_name,
+        "version": None if champion is None else champion.version,
+        "alias": None if champion is None else "champion",
+        "run_id": None if champion is None else champion.run_id,
+        "tracking_uri": redacted_url(settings.mlflow_tracking_uri),
+        "rules_only": champion is None,
+    }
+    if champion is None:
+        record["rules_only_because"] = rules_only_because or NO_CHAMPION
+    return record
 
 
 # --- training ---------------------------------------------------------------------------------
@@ -394,13 +448,42 @@ def training_snapshots(
     return labelled_snapshots(tables, as_of, config.features, config.labels)
 
 
+class NotEnoughHistory(ValueError):
+    """The export's labelled history is too short or too thin to train on; the message says
+    what it has and what the model needs."""
+
+
 def require_enough_history(snapshots: pd.DataFrame, as_of: date, config: RunConfig) -> None:
-    """Refuse to train on fewer labelled snapshots than the configuration asks for."""
-    if len(snapshots) < config.model.min_training_rows:
-        raise ValueError(
-            f"only {len(snapshots)} labelled snapshots observable by {as_of}; "
-            f"at least {config.model.min_training_rows} are needed to train"
+    """Refuse to train, in plain words, on less history than the model needs."""
+    history = labelled_history(snapshots, config.labels.horizon_months)
+    shortfalls = history_shortfalls(history, config.model, config.labels.horizon_months)
+    if shortfalls:
+        raise NotEnoughHistory(
+            f"not enough history to train a model as of {as_of}: {history.sentence()}. The "
+            f"model needs {'; '.join(shortfalls)}. Until then, `takehold score` scores this "
+            "group with the rules alone: stages, reasons, triggers and claim checks, without "
+            "a probability."
         )
+    log.info("training on %s", history.sentence())
+
+
+class TrainingFailed(RuntimeError):
+    """Training stopped inside a library; the message names the stage and the history."""
+
+
+@contextmanager
+def naming_training_failures(stage: str, snapshots: pd.DataFrame, config: RunConfig):
+    """Re-raise a library's failure while fitting as `TrainingFailed`, which names the stage
+    and the history it had: a library's message never reaches the user alone."""
+    try:
+        yield
+    except Exception as failure:
+        history = labelled_history(snapshots, config.labels.horizon_months)
+        raise TrainingFailed(
+            f"training stopped while {stage}: {history.sentence()}, and the fit failed with "
+            f"{type(failure).__name__}: {failure}. This history may be too thin for the model "
+            "(README 'Small provider groups'); `takehold score` still scores with the rules."
+        ) from failure
 
 
 def hold_model(config: RunConfig) -> HoldModel:

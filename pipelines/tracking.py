@@ -8,8 +8,10 @@ parameters, metrics, aggregate tables, figures, the model card and the model its
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,18 +19,27 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+import requests
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
+from mlflow.protos.databricks_pb2 import (
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
+    ErrorCode,
+)
 from mlflow.tracking import MlflowClient
 
 from models.promotion import ChampionInfo, PromotionDecision
-from pipelines.config import Settings
+from pipelines.config import SERVER_PATIENCE, ServerUnavailable, Settings, redacted_url
 
 log = logging.getLogger(__name__)
 
 EXPERIMENT = "takehold"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+# What the registry says when there is no such model or alias: "none yet", not a failure.
+NOT_FOUND = {ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)}
+RETRIES = "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
 
 
 @dataclass
@@ -44,6 +55,37 @@ class TrainingRecord:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+
+
+def unreachable(failure: BaseException) -> bool:
+    """Whether a failure is the tracking server not answering (MLflow wraps the connection
+    error of `requests`, after its bounded retries, in an MlflowException)."""
+    seen = failure
+    while seen is not None:
+        if isinstance(seen, requests.ConnectionError | requests.Timeout):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def tracking_server(function):
+    """Report a tracking server that does not answer as such, never as a missing model."""
+
+    @functools.wraps(function)
+    def answered(settings: Settings, *args, **kwargs):
+        try:
+            return function(settings, *args, **kwargs)
+        except Exception as failure:
+            if not unreachable(failure):
+                raise
+            retries = os.environ.get(RETRIES, SERVER_PATIENCE[RETRIES])
+            raise ServerUnavailable(
+                f"the MLflow tracking server at {redacted_url(settings.mlflow_tracking_uri)} "
+                f"did not answer ({1 + int(retries)} tries). Check that it is running and that "
+                "MLFLOW_TRACKING_URI points at it."
+            ) from failure
+
+    return answered
 
 
 def client_for(settings: Settings) -> MlflowClient:
@@ -68,6 +110,7 @@ def experiment_id(client: MlflowClient, settings: Settings) -> str:
         return client.get_experiment_by_name(EXPERIMENT).experiment_id
 
 
+@tracking_server
 def log_training_run(
     settings: Settings, record: TrainingRecord, model, input_example: pd.DataFrame
 ) -> tuple[str, str]:
@@ -105,13 +148,16 @@ def log_training_run(
     return run_id, version
 
 
+@tracking_server
 def champion(settings: Settings) -> ChampionInfo | None:
     """The current champion's version, metrics and feature list; None when there is none."""
     client = client_for(settings)
     try:
         version = client.get_model_version_by_alias(settings.model_name, CHAMPION)
-    except MlflowException:
-        return None
+    except MlflowException as failure:
+        if failure.error_code in NOT_FOUND:
+            return None
+        raise
     run = client.get_run(version.run_id)
     features = _load_json_artifact(client, version.run_id, "feature_list.json").get("features", [])
     return ChampionInfo(
@@ -123,6 +169,7 @@ def champion(settings: Settings) -> ChampionInfo | None:
     )
 
 
+@tracking_server
 def apply_promotion(settings: Settings, version: str, decision: PromotionDecision) -> None:
     """Point `champion` at the version, or tag it a challenger with the reason."""
     client = client_for(settings)
@@ -140,19 +187,46 @@ def apply_promotion(settings: Settings, version: str, decision: PromotionDecisio
     )
 
 
+@tracking_server
 def load_champion_model(settings: Settings):
     """Load the champion model with the sklearn flavour; raises LookupError when none exists."""
-    info = champion(settings)
-    if info is None:
+    loaded = champion_model_or_none(settings)
+    if loaded is None:
         raise LookupError(
             f"no '{CHAMPION}' version of model '{settings.model_name}' is registered;"
             " run `takehold train` first"
         )
+    return loaded
+
+
+class ModelUnavailable(LookupError):
+    """A champion is registered but its model cannot be loaded; the message says which and
+    what to do."""
+
+
+@tracking_server
+def champion_model_or_none(settings: Settings):
+    """(model, ChampionInfo) of the champion, or None when no champion is registered; a
+    registered champion whose model cannot be loaded is a `ModelUnavailable`."""
+    info = champion(settings)
+    if info is None:
+        return None
     client_for(settings)
-    model = mlflow.sklearn.load_model(f"models:/{settings.model_name}@{CHAMPION}")
+    try:
+        model = mlflow.sklearn.load_model(f"models:/{settings.model_name}@{CHAMPION}")
+    except (MlflowException, OSError, ValueError) as failure:
+        if unreachable(failure):
+            raise
+        raise ModelUnavailable(
+            f"the champion, version {info.version} of model '{settings.model_name}', is "
+            f"registered at {redacted_url(settings.mlflow_tracking_uri)} but its model could "
+            f"not be loaded ({type(failure).__name__}: {failure}). Train again with `takehold "
+            "train`, or point the champion alias at a version whose model is there."
+        ) from failure
     return model, info
 
 
+@tracking_server
 def download_run_artifacts(settings: Settings, run_id: str, path: str, dest: Path) -> Path:
     """Copy a run's artifact folder (e.g. the backtest tables) to `dest`."""
     client = client_for(settings)
@@ -183,7 +257,9 @@ def _load_json_artifact(client: MlflowClient, run_id: str, path: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             local = client.download_artifacts(run_id, path, tmp)
-        except (MlflowException, OSError):
+        except (MlflowException, OSError) as failure:
+            if unreachable(failure):
+                raise
             return {}
         return json.loads(Path(local).read_text())
 
@@ -205,6 +281,7 @@ MODEL_DOCUMENTS = {
 }
 
 
+@tracking_server
 def write_model_documents(settings: Settings, run_id: str, dest: Path) -> list[str]:
     """Copy the champion's backtest, reliability, shape functions and card into `dest`.
 
@@ -217,7 +294,9 @@ def write_model_documents(settings: Settings, run_id: str, dest: Path) -> list[s
         for source, name in MODEL_DOCUMENTS.items():
             try:
                 local = Path(client.download_artifacts(run_id, source, tmp))
-            except (MlflowException, OSError):
+            except (MlflowException, OSError) as failure:
+                if unreachable(failure):
+                    raise
                 missing.append(name)
                 continue
             (dest / name).write_bytes(local.read_bytes())

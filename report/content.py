@@ -30,10 +30,20 @@ OPEN_SERVICES = 3
 DETAILED_SERVICES = 30
 
 
+# What a run of the rules alone has no use for: it is said once why, not listed as missing.
+MODEL_DOCUMENTS = ("backtest.csv", "reliability.csv", "shape_functions.parquet", "model_card.md")
+
+
 def run_facts(outputs: RunOutputs) -> dict:
-    """Run, model and provenance facts from the manifest (missing ones are None)."""
+    """Run, model and provenance facts from the manifest (missing ones are None).
+
+    A run of the rules alone (no model: `rules_only` in the manifest) carries why, and the
+    share of improvements at each stage that held, which ranked its services instead.
+    """
     manifest, model = outputs.manifest, outputs.manifest.get("model") or {}
     providers = sorted(outputs.services["provider_id"].dropna().astype("str").unique())
+    rules_only = bool(model.get("rules_only"))
+    shares = ((manifest.get("config") or {}).get("ranking") or {}).get("rules_hold_shares") or {}
     return {
         "run_id": manifest.get("run_id"),
         "as_of": manifest.get("as_of"),
@@ -43,7 +53,10 @@ def run_facts(outputs: RunOutputs) -> dict:
         "model_name": model.get("name"),
         "model_version": model.get("version"),
         "model_alias": model.get("alias"),
-        "absent": outputs.absent,
+        "rules_only": rules_only,
+        "rules_only_because": model.get("rules_only_because"),
+        "rules_hold_shares": [(str(stage), share) for stage, share in shares.items()],
+        "absent": tuple(a for a in outputs.absent if not (rules_only and a in MODEL_DOCUMENTS)),
     }
 
 

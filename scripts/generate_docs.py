@@ -31,9 +31,37 @@ def output_tables() -> str:
     return "\n".join(parts)
 
 
+def configuration_reference() -> str:
+    """Every setting of a provider group's configuration file, from `contracts.params`."""
+    from contracts import params
+
+    parts = []
+    for part in params.PARTS:
+        rows = []
+        for name, kind in params.setting_types(part).items():
+            rule = "; ".join(c.words for c in params.setting_checks(part, name)) or "any"
+            default = params.shown(params.setting_default(part, name)).replace("|", "\\|")
+            rows.append(
+                f"| `{name}` | {params.type_words(kind)} | {rule} | `{default}` | "
+                f"{params.setting_meaning(part, name)} |"
+            )
+        across = "".join(
+            f"\n- {', '.join(f'`{n}`' for n in rule.names)}: {rule.words}." for rule in part.ACROSS
+        )
+        parts.append(
+            f"#### `[{part.SECTION}]` {part.TITLE}\n\n"
+            "| setting | type | range or rule | default | meaning |\n| --- | --- | --- | --- | --- |\n"
+            + "\n".join(rows)
+            + (f"\n\nRules across these settings:{across}" if across else "")
+            + "\n"
+        )
+    return "\n".join(parts)
+
+
 # (file, part name, renderer)
 PARTS: tuple[tuple[str, str, Callable[[], str]], ...] = (
     ("docs/interfaces.md", "output-tables", output_tables),
+    ("README.md", "configuration-reference", configuration_reference),
 )
 
 

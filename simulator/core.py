@@ -159,7 +159,8 @@ def _truth_months(
 
     Default: the replay evaluation's cutoffs as `takehold train` takes them at the export's end
     (`ModelSettings`: the latest month-end whose label window has closed, and the three before
-    it, three months apart); "monthly": every month-end.
+    it, three months apart; the last month-end when no window has closed); "monthly": every
+    month-end.
     """
     ends = calendar.month_ends()
     inside = ends <= np.datetime64(calendar.end)
@@ -173,7 +174,8 @@ def _truth_months(
         step, count = settings.replay_step_months, settings.replay_cutoffs
         latest = calendar.months - 1 - horizon - (0 if inside[-1] else 1)
         cutoffs = [m for m in range(latest, latest - step * count, -step) if m >= 0]
-        return {m: pd.Timestamp(ends[m]) for m in sorted(cutoffs)}
+        # A history too short for a closed window: the truth at the last month-end.
+        return {m: pd.Timestamp(ends[m]) for m in sorted(cutoffs or months[-1:].tolist())}
     wanted = {}
     for as_of in truth_as_of:
         stamp = np.datetime64(as_of, "D")

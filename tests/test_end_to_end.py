@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from contracts.tables import SCORES
 from models.promotion import decide_promotion
@@ -30,12 +29,6 @@ LIGHT_OVERRIDES = {
     "model": {"band_refits": 2, "backtest_peers": ["ga2m", "rules_stage"], "replay_cutoffs": 2}
 }
 LIGHT = load_run_config(None, LIGHT_OVERRIDES)
-
-
-@pytest.fixture(scope="session")
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
 
 
 @pytest.fixture(scope="session")
@@ -220,13 +213,17 @@ def test_a_blocked_export_stops_and_writes_no_new_scores(demo, tmp_path):
 
 def test_the_score_command_exits_1_on_a_blocked_export(demo, tmp_path, monkeypatch):
     from pipelines import runs
+    from pipelines.failures import exit_code
 
     broken = tmp_path / "broken"
     shutil.copytree(demo["export"], broken)
     (broken / "improvements.csv").write_text("improvement_id\n")
     monkeypatch.setenv("TAKEHOLD_HOME", str(demo["settings"].home))
-    code = runs.score_command(
-        str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
+    code = exit_code(
+        lambda: runs.score_command(
+            str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
+        ),
+        verbose=False,
     )
     assert code == 1
     assert not (tmp_path / "out" / "scores.csv").exists()
@@ -313,6 +310,9 @@ def test_a_lower_bar_config_changes_stages_and_is_recorded(demo, tmp_path):
             "min_evidence_categories": 1,
             "require_peoples_experience": False,
             "min_teams_meeting_share": 0.0,
+            # consolidating may not ask more than embedded (a rule across settings)
+            "consolidating_min_consecutive_months": 1,
+            "consolidating_min_evidence_categories": 1,
         },
     }
     strict = score(demo, tmp_path / "strict", report=False)

@@ -242,6 +242,26 @@ def test_truth_as_of_must_be_a_month_end_inside_the_run(bad):
         simulate_group(3, 1, seed=1, truth_as_of=[bad], truth_draws=2)
 
 
+def test_the_default_truth_is_at_the_replays_cutoffs():
+    """The dates `takehold train` replays at the export's end (ModelSettings: 4 cutoffs, 3
+    months apart, the last whose window has closed); the last month-end when none has."""
+    from contracts.params import ModelSettings
+    from models.replay import replay_cutoffs
+
+    simulation = simulate_group(3, 3, seed=2, truth_draws=1)
+    settings = ModelSettings()
+    cutoffs = replay_cutoffs(
+        pd.Timestamp(simulation.end),
+        step_months=settings.replay_step_months,
+        count=settings.replay_cutoffs,
+    )
+    assert sorted(simulation.truth["as_of"].unique()) == cutoffs
+    short = simulate_group(2, 0.5, seed=3, truth_draws=1)
+    assert set(short.truth["as_of"]) == {pd.Timestamp(short.end)}
+    monthly = simulate_group(3, 1, seed=2, truth_as_of="monthly", truth_draws=1)
+    assert monthly.truth["as_of"].nunique() == 12
+
+
 def test_truth_as_of_limits_the_truth_rows():
     simulation = simulate_group(4, 1, seed=2, truth_as_of=[date(2026, 6, 30)], truth_draws=5)
     assert set(simulation.truth["as_of"]) == {pd.Timestamp("2026-06-30")}
