@@ -26,9 +26,9 @@ from simulator.truth import hold_probabilities, latent_summary, realised_labels
 log = logging.getLogger(__name__)
 
 DEFAULT_END = date(2026, 10, 31)
-# Draws of the ground-truth re-simulation per as-of date. The incident route is exact given
-# each draw's path (simulator.truth), so 40 draws match 1,000 to within about 0.02
-# (docs/simulator.md, "Ground truth").
+# Draws of the ground-truth re-simulation per truth date. The incident route is exact given
+# each draw's path (simulator.truth); 40 draws are a mean 0.034 from 1,000 and understate the
+# ceiling's AUROC by about 0.006 (benchmarks/results/truth.md, docs/simulator.md).
 DEFAULT_TRUTH_DRAWS = 40
 TRUTH_README = """# Ground truth of a simulated provider group
 
