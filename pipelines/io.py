@@ -136,6 +136,7 @@ def _read_export(source: str, storage_options: dict | None, collect_errors: bool
                 raise
             errors.append(exc)
     log.info("read export %s: %s", source, ", ".join(f"{n}={f.rows}" for n, f in files.items()))
+    files = join_team_variants(files)
     return Export(
         source=str(source),
         files=files,
@@ -209,6 +210,88 @@ def type_frame(
         missing_columns=missing,
         parse_problems=found,
         normalised_cells=normalised,
+    )
+
+
+TEAM_COLUMN = "team"
+
+
+def team_key(name: str) -> str:
+    """What two spellings of one team share: letters and digits, case ignored ("Rose Wing",
+    "ROSE WING", "rose-wing" and "Rose  Wing" are one team)."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+def join_team_variants(files: dict[str, LoadedFile]) -> dict[str, LoadedFile]:
+    """Spell every team one way across the export's files.
+
+    Systems and people spell a team differently ("Rose Wing" in the rota, "ROSE WING" in the
+    audit tool). Spellings that differ only in case, spaces or punctuation (`team_key`) are
+    joined to the spelling the export uses most; the cells changed are counted in each file's
+    `normalised_cells["team"]` (validation's summary reports them). Spellings that differ
+    otherwise ("Rose" beside "Rose Wing") are left apart: validation warns of team names that
+    no other file uses.
+    """
+    per_file = {
+        file: _team_counts(loaded.frame[TEAM_COLUMN])
+        for file, loaded in files.items()
+        if TEAM_COLUMN in loaded.frame.columns
+    }
+    counts: dict[str, int] = {}
+    for found in per_file.values():
+        for name, n in found.items():
+            counts[name] = counts.get(name, 0) + n
+    by_key: dict[str, list[str]] = {}
+    for name in counts:
+        by_key.setdefault(team_key(name), []).append(name)
+    mapping = {
+        name: best
+        for names in by_key.values()
+        if len(names) > 1
+        for best in [min(names, key=lambda n: (-counts[n], n))]
+        for name in names
+        if name != best
+    }
+    if not mapping:
+        return files
+    joined = {}
+    for file, loaded in files.items():
+        found = per_file.get(file, {})
+        changed = sum(n for name, n in found.items() if name in mapping)
+        if not changed:
+            joined[file] = loaded
+            continue
+        column = loaded.frame[TEAM_COLUMN]
+        frame = loaded.frame.assign(**{TEAM_COLUMN: _renamed(column, mapping)})
+        normalised = dict(loaded.normalised_cells)
+        normalised[TEAM_COLUMN] = normalised.get(TEAM_COLUMN, 0) + changed
+        joined[file] = replace(loaded, frame=frame, normalised_cells=normalised)
+    log.info("joined %d team spelling(s) to the export's usual ones", len(mapping))
+    return joined
+
+
+def _team_counts(column: pd.Series) -> dict[str, int]:
+    """Rows per distinct team name (categorical columns from their codes)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        found = np.bincount(codes[codes >= 0], minlength=len(column.cat.categories))
+        return {str(c): int(n) for c, n in zip(column.cat.categories, found, strict=True) if n}
+    return {str(k): int(v) for k, v in column.value_counts(dropna=True).items()}
+
+
+def _renamed(column: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """`column` with the names in `mapping` replaced; a categorical stays one, its categories
+    the sorted distinct names (as the loader builds it)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.replace(mapping)
+    old = pd.Index(column.cat.categories, dtype="str")
+    renamed = pd.Index([mapping.get(c, c) for c in old], dtype="str")
+    codes, categories = pd.factorize(renamed, sort=True)
+    row_codes = column.cat.codes.to_numpy()
+    row_codes = np.where(row_codes >= 0, codes[np.maximum(row_codes, 0)], -1)
+    dtype = pd.CategoricalDtype(pd.Index(categories, dtype="str"))
+    return pd.Series(
+        pd.Categorical.from_codes(row_codes, dtype=dtype), index=column.index, name=column.name
     )
 
 

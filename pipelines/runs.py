@@ -321,8 +321,8 @@ def demo_command(services: int, years: float, seed: int) -> int:
 
     started = time.perf_counter()
     with console.status(f"Simulating {services} services over {years:g} years ..."):
-        # 20 re-simulations per as-of date are plenty for the demo's ceiling row; the
-        # simulator's default (200) is for benchmarks of the ground truth itself.
+        # 20 re-simulations per truth date are plenty for the demo's ceiling row (the
+        # simulator's default, 40, matches 1,000 to about 0.02: docs/simulator.md).
         simulation = simulate_group(services, years, seed, truth_draws=20)
         export_dir, truth_dir = write_simulation(simulation, settings.demo_dir)
     as_of = simulation.end

@@ -12,11 +12,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from contracts.params import ModelSettings
 from simulator.dynamics import State, advance, initial_state
 from simulator.export import write_export
 from simulator.frames import export_frames, improvement_id_array
 from simulator.group import Group, calendar_for, draw_group
 from simulator.history import actions_frame, declarations_frame, entry_lags, export_as_it_stood
+from simulator.links import TeamSpellings
 from simulator.parameters import Parameters
 from simulator.records import Recorder
 from simulator.truth import hold_probabilities, latent_summary, realised_labels
@@ -24,11 +26,16 @@ from simulator.truth import hold_probabilities, latent_summary, realised_labels
 log = logging.getLogger(__name__)
 
 DEFAULT_END = date(2026, 10, 31)
+# Draws of the ground-truth re-simulation per truth date. The incident route is exact given
+# each draw's path (simulator.truth); 40 draws are a mean 0.034 from 1,000 and understate the
+# ceiling's AUROC by about 0.006 (benchmarks/results/truth.md, docs/simulator.md).
+DEFAULT_TRUTH_DRAWS = 40
 TRUTH_README = """# Ground truth of a simulated provider group
 
 Written by `takehold simulate` / `simulator.write_simulation`. Never part of the
-export: a model must not see it. One row per improvement per month-end as-of date (from the
-month it was identified), or per requested as-of date.
+export: a model must not see it. One row per improvement (once identified) per truth date:
+the replay evaluation's four cutoffs (the latest month-end whose six-month window closed by the
+end, and three before it, three months apart) unless other dates were asked for.
 
 - improvement_id, location_id, as_of (a month-end)
 - latent state at as_of: action_started, teams, teams_adopted_share (ever took the change up),
@@ -59,7 +66,7 @@ class Simulation:
     frames: dict[str, pd.DataFrame]
     truth: pd.DataFrame
     end: date
-    truth_draws: int = 200
+    truth_draws: int = DEFAULT_TRUTH_DRAWS
     entry_lags: dict[str, np.ndarray] = field(default_factory=dict)
 
     def as_it_stood(self, as_of, *, late_entries: bool = True) -> dict[str, pd.DataFrame]:
@@ -73,22 +80,28 @@ def simulate_group(
     seed: int,
     *,
     end: date = DEFAULT_END,
-    truth_as_of: Sequence[date] | None = None,
-    truth_draws: int = 200,
+    truth_as_of: Sequence[date] | Literal["monthly"] | None = None,
+    truth_draws: int = DEFAULT_TRUTH_DRAWS,
+    params: Parameters | None = None,
 ) -> Simulation:
     """Simulate `services` services over the `round(years * 12)` calendar months to `end`.
 
-    The same arguments give the same frames and truth. `truth_as_of` (month-end dates on or
-    before `end`) limits the re-simulated truth to those dates; by default every month-end.
+    The same arguments give the same frames and truth. `truth_as_of`: the month-end dates (on
+    or before `end`) of the ground truth; by default the replay evaluation's cutoffs (the four
+    `takehold train` uses at `end`), "monthly" for every month-end.
+    `params`: the generative story (default `Parameters()`, every knob at its realistic value;
+    `Parameters.clean()` or `Parameters().without(...)` switch knobs off).
     """
     if services < 1 or years <= 0 or truth_draws < 1:
         raise ValueError("services, years and truth_draws must be positive")
-    p = Parameters()
+    p = params or Parameters()
     calendar = calendar_for(end, years)
-    # A fourth stream for the histories (v2): the first three draw exactly what they did before.
-    group_rng, export_rng, truth_rng, history_rng = np.random.default_rng(seed).spawn(4)
+    # A fourth stream for the histories (v2) and a fifth for the team spellings: the first
+    # streams draw exactly what they did before the later ones were added.
+    streams = np.random.default_rng(seed).spawn(5)
+    group_rng, export_rng, truth_rng, history_rng, links_rng = streams
     group = draw_group(services, calendar, p, group_rng)
-    truth_months = _truth_months(calendar, truth_as_of)
+    truth_months = _truth_months(calendar, truth_as_of, p.horizon_months)
     log.info(
         "simulating %d services, %d improvements, %d months",
         services,
@@ -111,6 +124,7 @@ def simulate_group(
         recorder.last_declared_month,
         np.stack(recorder.instability),
         export_rng,
+        TeamSpellings(group, p, links_rng),
     )
     ids = improvement_id_array(group)
     frames["declarations"] = declarations_frame(
@@ -138,11 +152,30 @@ def write_simulation(
     return export_dir, truth_dir
 
 
-def _truth_months(calendar, truth_as_of: Sequence[date] | None) -> dict[int, pd.Timestamp]:
-    """Month index -> as-of date (the month's last day) for every truth date."""
+def _truth_months(
+    calendar, truth_as_of: Sequence[date] | Literal["monthly"] | None, horizon: int
+) -> dict[int, pd.Timestamp]:
+    """Month index -> as-of date (the month's last day) for every truth date.
+
+    Default: the replay evaluation's cutoffs as `takehold train` takes them at the export's end
+    (`ModelSettings`: the latest month-end whose label window has closed, and the three before
+    it, three months apart; the last month-end when no window has closed); "monthly": every
+    month-end.
+    """
     ends = calendar.month_ends()
-    if truth_as_of is None:
-        return {m: pd.Timestamp(e) for m, e in enumerate(ends) if e <= np.datetime64(calendar.end)}
+    inside = ends <= np.datetime64(calendar.end)
+    if truth_as_of is None or isinstance(truth_as_of, str):
+        if truth_as_of not in (None, "monthly"):
+            raise ValueError(f"truth_as_of must be dates or 'monthly', not {truth_as_of!r}")
+        months = np.arange(calendar.months)[inside]
+        if truth_as_of == "monthly":
+            return {int(m): pd.Timestamp(ends[m]) for m in months}
+        settings = ModelSettings()
+        step, count = settings.replay_step_months, settings.replay_cutoffs
+        latest = calendar.months - 1 - horizon - (0 if inside[-1] else 1)
+        cutoffs = [m for m in range(latest, latest - step * count, -step) if m >= 0]
+        # A history too short for a closed window: the truth at the last month-end.
+        return {m: pd.Timestamp(ends[m]) for m in sorted(cutoffs or months[-1:].tolist())}
     wanted = {}
     for as_of in truth_as_of:
         stamp = np.datetime64(as_of, "D")

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from contracts.export import FILES_BY_NAME, THEMES, ExportFile
 from simulator.dynamics import CLOSED, EMBEDDED, EMERGING
 from simulator.group import THEME_KEY_QUESTION, Group, sigmoid
+from simulator.links import TeamSpellings
 from simulator.parameters import Parameters
 from simulator.records import (
     CHANNELS,
@@ -37,16 +38,17 @@ def export_frames(
     declared_month: np.ndarray,
     instability: np.ndarray,
     rng: np.random.Generator,
+    spellings: TeamSpellings,
 ) -> dict[str, pd.DataFrame]:
-    """All seven contract files of the export."""
+    """All seven contract files of the export; team names as each file spells them."""
     improvement_ids = improvement_id_array(group)
     return {
         "services": services_frame(group),
         "improvements": improvements_frame(group, improvement_ids, declared, declared_month, rng),
-        "checks": checks_frame(group, improvement_ids, columns["checks"]),
-        "feedback": feedback_frame(group, improvement_ids, columns["feedback"]),
-        "incidents": incidents_frame(group, improvement_ids, columns["incidents"]),
-        "workforce": workforce_frame(group, p, instability, rng),
+        "checks": checks_frame(group, improvement_ids, columns["checks"], spellings),
+        "feedback": feedback_frame(group, improvement_ids, columns["feedback"], spellings),
+        "incidents": incidents_frame(group, improvement_ids, columns["incidents"], spellings),
+        "workforce": workforce_frame(group, p, instability, rng, spellings),
         "reviews": reviews_frame(improvement_ids, columns["reviews"]),
     }
 
@@ -106,7 +108,7 @@ def improvements_frame(group: Group, ids: pa.Array, declared, declared_month, rn
     )
 
 
-def checks_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
+def checks_frame(group: Group, ids: pa.Array, rows: dict, spellings) -> pd.DataFrame:
     imp, team = rows["improvement"], rows["team"].astype(np.int64)
     order = np.lexsort((rows["source"], team, imp, rows["date"]))
     imp, team = imp[order], team[order]
@@ -114,7 +116,7 @@ def checks_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
         {
             "check_id": _ids("CHK-", len(order), 9),
             "improvement_id": ids.take(pa.array(imp)),
-            "team": _team_names(group, group.loc[imp], team),
+            "team": spellings.names("checks", group.loc[imp], team),
             "source": SOURCES[rows["source"][order]],
             "checked_on": rows["date"][order],
             "sampled": rows["sampled"][order],
@@ -128,7 +130,7 @@ def checks_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
     )
 
 
-def feedback_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
+def feedback_frame(group: Group, ids: pa.Array, rows: dict, spellings) -> pd.DataFrame:
     order = np.argsort(rows["date"], kind="stable")
     r = {k: v[order] for k, v in rows.items()}
     texts = feedback_texts()
@@ -137,7 +139,7 @@ def feedback_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
             "feedback_id": _ids("FB-", len(order), 8),
             "location_id": group.location_id[r["location"]],
             "improvement_id": _optional_ids(ids, r["improvement"]),
-            "team": _team_names(group, r["location"], r["team"]),
+            "team": spellings.names("feedback", r["location"], r["team"]),
             "received_on": r["date"],
             "channel": CHANNELS[r["channel"]],
             "respondent": RESPONDENTS[r["respondent"]],
@@ -151,7 +153,7 @@ def feedback_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
     )
 
 
-def incidents_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
+def incidents_frame(group: Group, ids: pa.Array, rows: dict, spellings) -> pd.DataFrame:
     order = np.argsort(rows["date"], kind="stable")
     r = {k: v[order] for k, v in rows.items()}
     return _typed(
@@ -159,7 +161,7 @@ def incidents_frame(group: Group, ids: pa.Array, rows: dict) -> pd.DataFrame:
             "incident_id": _ids("INC-", len(order), 8),
             "location_id": group.location_id[r["location"]],
             "improvement_id": _optional_ids(ids, r["improvement"]),
-            "team": _team_names(group, r["location"], r["team"]),
+            "team": spellings.names("incidents", r["location"], r["team"]),
             "occurred_on": r["date"],
             "theme": np.array(THEMES, dtype=object)[r["theme"]],
             "harm": HARMS[r["harm"]],
@@ -183,7 +185,7 @@ def reviews_frame(ids: pa.Array, rows: dict) -> pd.DataFrame:
 
 
 def workforce_frame(
-    group: Group, p: Parameters, instability: np.ndarray, rng: np.random.Generator
+    group: Group, p: Parameters, instability: np.ndarray, rng: np.random.Generator, spellings
 ) -> pd.DataFrame:
     """One row per team per week (Mondays from the first in the export to `end`); the
     week's agency, unfilled and leaver rates follow its month's team instability."""
@@ -197,7 +199,10 @@ def workforce_frame(
     level = instability[month[week], loc, team].astype(np.float64)
     n = len(week)
     agency_share = sigmoid(
-        p.agency_logit + p.agency_instability * level + rng.normal(0, p.weekly_share_noise_sd, n)
+        p.agency_logit
+        + p.agency_instability * level
+        + group.agency_propensity[loc]
+        + rng.normal(0, p.weekly_share_noise_sd, n)
     )
     unfilled_share = sigmoid(
         p.unfilled_logit
@@ -219,7 +224,7 @@ def workforce_frame(
     return _typed(
         {
             "location_id": group.location_id[loc][order],
-            "team": _team_names(group, loc[order], team[order]),
+            "team": spellings.names("workforce", loc[order], team[order]),
             "week_start": mondays[week][order],
             "shifts_planned": planned[order],
             "shifts_agency": agency[order],
@@ -253,13 +258,6 @@ def _ids(prefix: str, n: int, width: int) -> pa.Array:
 def _optional_ids(ids: pa.Array, index: np.ndarray) -> pa.Array:
     taken = ids.take(pa.array(np.maximum(index, 0)))
     return pc.if_else(pa.array(index >= 0), taken, pa.scalar(None, pa.string()))
-
-
-def _team_names(group: Group, loc: np.ndarray, team: np.ndarray) -> pa.Array:
-    flat = pa.array(group.team_name.ravel().astype(str))
-    index = loc.astype(np.int64) * group.max_teams + np.maximum(team, 0)
-    taken = flat.take(pa.array(index))
-    return pc.if_else(pa.array(team >= 0), taken, pa.scalar(None, pa.string()))
 
 
 def _typed(columns: dict, spec: ExportFile, *, missing_integer: int | None = None) -> pd.DataFrame:

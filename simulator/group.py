@@ -141,6 +141,14 @@ class Group:
     source_used: np.ndarray  # (I, 4) bool: audit, care_records, staff_practice, competency
     optimism: np.ndarray
     claim_months: np.ndarray
+    stops_after_closure: np.ndarray  # (I,) bool: checks end once leaders close it
+    # knobs (simulator.parameters.KNOBS), per service unless said
+    audit_leniency: np.ndarray  # own audits read above the latent level
+    reporting: np.ndarray  # incident reporting rate against the group's (1 = average)
+    agency_propensity: np.ndarray  # log-odds of covering gaps with agency staff
+    confidence_style: np.ndarray  # how a service's staff rate their own confidence
+    regime_region: np.ndarray  # bool: in the region whose regime changes part-way
+    first_month_of_year: int = 0  # calendar month (0 = January) of month index 0
 
     def subset(self, improvements: np.ndarray) -> Group:
         """The same group with only the given improvements (services and teams unchanged)."""
@@ -185,6 +193,7 @@ IMPROVEMENT_FIELDS = (
     "source_used",
     "optimism",
     "claim_months",
+    "stops_after_closure",
 )
 
 
@@ -202,7 +211,37 @@ def draw_group(services: int, calendar: Calendar, p: Parameters, rng: np.random.
     """Draw the services, their teams and every improvement of the run."""
     svc = _draw_services(services, p, rng)
     imp = _draw_improvements(svc, calendar, p, rng)
-    return Group(calendar=calendar, **svc, **imp)
+    # Drawn last and whatever the knobs, so that every knob setting shares the same group.
+    knobs = _draw_knob_attributes(svc, imp, p, rng)
+    imp["optimism"] = imp["optimism"] + knobs.pop("service_optimism")[imp["loc"]]
+    imp["recovery_chance"] = sigmoid(
+        p.recovery_logit
+        + p.recovery_leadership * svc["leadership"][imp["loc"]]
+        + p.recovery_experience * svc["culture"][imp["loc"]]
+    )
+    first = int(calendar.month_starts[0].astype("datetime64[M]").astype(np.int64) % 12)
+    return Group(calendar=calendar, **svc, **imp, **knobs, first_month_of_year=first)
+
+
+def _draw_knob_attributes(svc: dict, imp: dict, p: Parameters, rng) -> dict:
+    """The service and improvement attributes behind the knobs (`Parameters` "knobs")."""
+    n, m = len(svc["teams"]), len(imp["loc"])
+    z = rng.standard_normal((5, n))
+    named = svc["region"][svc["region"] != ""]
+    regions = np.unique(named if len(named) else svc["region"])
+    changed = regions[rng.integers(0, len(regions))]
+    sd = p.reporting_culture_sd
+    return dict(
+        stops_after_closure=rng.random(m) < p.stop_after_closure_share,
+        audit_leniency=np.maximum(
+            0.0, p.self_audit_leniency_mean + p.self_audit_leniency_sd * z[0]
+        ),
+        reporting=np.exp(sd * z[1] - sd * sd / 2),
+        agency_propensity=p.agency_service_sd * z[2],
+        confidence_style=p.confidence_service_sd * z[3],
+        regime_region=svc["region"] == changed,
+        service_optimism=p.service_optimism_sd * z[4],
+    )
 
 
 def sigmoid(x):

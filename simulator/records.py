@@ -18,6 +18,7 @@ from simulator.dynamics import (
     Month,
     State,
     background_rate,
+    harm_probabilities,
     leaders_perceived,
 )
 from simulator.group import THEME_SHARES, Group, theme_shares
@@ -53,6 +54,7 @@ class Recorder:
         self.previous_failed = np.full((group.improvements, group.max_teams, 4), -1, np.int16)
         self.last_declared_month = np.full(group.improvements, -1, np.int64)
         self.instability: list[np.ndarray] = []
+        self.harm_probabilities = harm_probabilities(group, p)
 
     def add(
         self, month: int, before: State, after: State, out: Month, rng: np.random.Generator
@@ -85,11 +87,14 @@ class Recorder:
         self.previous_failed[imp, team, source] = failed
         prompts = rng.poisson(p.prompts_per_failed_item * failed + 0.2)
         prompts = np.where(source == 2, prompts, -1)
+        # Self-ratings crowd the middle of the scale, vary with how a service asks, and rise
+        # with over-confidence: not an exact function of the pass share.
         confidence = (
-            1
-            + 4 * met / sampled
-            + g.overconfidence[g.loc[imp], team]
-            + rng.normal(0, 0.3, len(imp))
+            p.confidence_centre
+            + p.confidence_pass_slope * (met / sampled - 0.8)
+            + p.confidence_overconfidence * g.overconfidence[g.loc[imp], team]
+            + g.confidence_style[g.loc[imp]]
+            + rng.normal(0, p.confidence_noise_sd, len(imp))
         )
         confidence = np.where(source == 3, np.round(np.clip(confidence, 1, 5), 1), np.nan)
         rows = self.rows["checks"]
@@ -137,9 +142,11 @@ class Recorder:
         rows["location"].append(loc.astype(np.int32))
         rows["theme"].append(theme.astype(np.int8))
         rows["improvement"].append(improvement.astype(np.int32))
-        rows["team"].append(self._random_team(loc, 0.2, rng))
+        rows["team"].append(self._random_team(loc, p.incident_team_missing, rng))
         rows["date"].append(dates)
-        rows["harm"].append(rng.choice(len(HARMS), size=len(loc), p=p.harm_shares).astype(np.int8))
+        cumulative = np.cumsum(self.harm_probabilities, axis=1)[loc]
+        harm = (rng.random(len(loc))[:, None] > cumulative).sum(1)
+        rows["harm"].append(np.minimum(harm, len(HARMS) - 1).astype(np.int8))
 
     # --- feedback -----------------------------------------------------------------------
     def _feedback(self, month: int, before: State, out: Month, rng) -> None:
@@ -156,9 +163,12 @@ class Recorder:
         )
         respondent = rng.choice([0, 1, 3], size=len(imp), p=[0.45, 0.45, 0.1])
         named = rng.random(len(imp)) < p.named_feedback_share
+        # Filed under another theme by whoever logged it (imperfect links knob).
+        miscoded = rng.random(len(imp)) < p.feedback_theme_miscoded
+        other = rng.choice(len(THEMES), size=len(imp), p=theme_shares(THEME_SHARES))
         self._feedback_rows(
             g.loc[imp],
-            g.theme[imp],
+            np.where(miscoded, other, g.theme[imp]),
             np.where(named, imp, -1),
             respondent,
             _sentiment(z),
@@ -216,7 +226,7 @@ class Recorder:
         p = self.p
         n = len(loc)
         if team is None:
-            team = self._random_team(loc, 0.6, rng)
+            team = self._random_team(loc, p.feedback_team_missing, rng)
         staff = respondent == 2
         channel = _channels(sentiment, staff, rng)
         rated = np.isin(channel, (0, 4))

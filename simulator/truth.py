@@ -21,6 +21,7 @@ from simulator.dynamics import (
     State,
     advance,
     background_rate,
+    harm_probabilities,
     slip_hazard,
 )
 from simulator.group import Group
@@ -46,7 +47,7 @@ def latent_summary(
     status, held = state.status[0, imp], state.held_months[0, imp]
     holding = (status == HOLDING) & valid
     team_instability = out.instability[:, group.loc, :]
-    hazard = slip_hazard(group, p, state, team_instability)[0, imp]
+    hazard = slip_hazard(group, p, state, team_instability, month)[0, imp]
     loc = group.loc[imp]
     return pd.DataFrame(
         {
@@ -71,8 +72,9 @@ def hold_probabilities(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(p_hold_true, p_observed_true) per improvement for the window after `month`.
 
-    p_hold_true is P(held | observed): among draws whose label is observed, the share with
-    no slip; NaN when no draw was observed.
+    p_hold_true is P(held | observed) = P(observed and held) / P(observed), each the mean over
+    draws of its chance given the draw's path (`_window_labels`); NaN when no draw could be
+    observed.
     """
     # Improvements identified after the window cannot touch it; drop them to save work.
     keep = np.flatnonzero(group.identified_month <= month + p.horizon_months)
@@ -96,14 +98,23 @@ def hold_probabilities(
 
 
 def _window_labels(group: Group, p: Parameters, state: State, month: int, rng):
-    """(D, I) held and observed flags for the window of `month`, one per draw."""
+    """(D, I) chances of (observed and held, observed) for the window of `month`, given each
+    draw's path.
+
+    The checks are drawn (compliance, monitoring and check sampling move together); the
+    incident route is exact given the path: qualifying incidents of an improvement's location
+    and theme are Poisson with the path's expected count `L`, so P(none) = exp(-L). Then
+    P(observed and held) = 1{2+ months with a value, no two consecutive below} x exp(-L) and
+    P(observed) = 1 - 1{fewer than 2 months with a value} x exp(-L): the same expectation as
+    drawing the incidents, with none of their noise, so far fewer draws are needed.
+    """
     draws, n = state.declared.shape
     horizon = p.horizon_months
     values = np.zeros((horizon, draws, n), dtype=bool)
     below = np.zeros((horizon, draws, n), dtype=bool)
-    group_of, background = _incident_groups(group, p)
-    serious = np.zeros((draws, len(background)))
-    serious_share = float(np.sum(p.harm_shares[2:]))
+    group_of, background, serious_share = _incident_groups(group, p)
+    expected = np.zeros((draws, len(background)))
+    keys = (np.arange(draws)[:, None] * len(background) + group_of[None, :]).ravel()
     for h in range(horizon):
         state, out = advance(group, p, state, month + 1 + h, rng, primary_only=True)
         flat = out.check_at[0] * n + out.check_at[1]
@@ -112,25 +123,28 @@ def _window_labels(group: Group, p: Parameters, state: State, month: int, rng):
         values[h] = sampled > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             below[h] = values[h] & (met / sampled < group.standard[None, :])
-        caused = rng.binomial(out.theme_incidents, serious_share)
-        keys = (np.arange(draws)[:, None] * len(background) + group_of[None, :]).ravel()
-        serious += np.bincount(
+        caused = out.incident_rate * serious_share[group.loc][None, :]
+        expected += np.bincount(
             keys, weights=caused.ravel(), minlength=draws * len(background)
         ).reshape(draws, -1)
-        serious += rng.poisson(background * serious_share, (draws, len(background)))
-    incident = serious[:, group_of] > 0
-    slip = (below[:-1] & below[1:]).any(0) | incident
-    observed = (values.sum(0) >= 2) | incident
-    return observed & ~slip, observed
+    expected += horizon * background[None, :]
+    none = np.exp(-expected[:, group_of])
+    enough = values.sum(0) >= 2
+    checks_held = enough & ~(below[:-1] & below[1:]).any(0)
+    return checks_held * none, 1.0 - ~enough * none
 
 
-def _incident_groups(group: Group, p: Parameters) -> tuple[np.ndarray, np.ndarray]:
-    """Each improvement's (location, theme) group and each group's background rate: an
-    incident of the theme at the location counts for every improvement of that group."""
+def _incident_groups(group: Group, p: Parameters):
+    """Each improvement's (location, theme) group, each group's rate of qualifying
+    (moderate-or-worse) background incidents, and each service's share of recorded incidents
+    that qualify: an incident of the theme at the location counts for every improvement of
+    that group."""
     key = group.loc * len(THEMES) + group.theme
     keys, group_of = np.unique(key, return_inverse=True)
-    rate = background_rate(group, p)[keys // len(THEMES), keys % len(THEMES)]
-    return group_of, rate
+    serious_share = harm_probabilities(group, p)[:, 2:].sum(1)
+    loc, theme = keys // len(THEMES), keys % len(THEMES)
+    rate = background_rate(group, p)[loc, theme] * serious_share[loc]
+    return group_of, rate, serious_share
 
 
 def _masked_mean(values, mask) -> np.ndarray:

@@ -23,7 +23,7 @@ KEYS = ["improvement_id", "as_of"]
 
 @pytest.fixture(scope="module")
 def simulation():
-    return simulate_group(services=20, years=3, seed=11, truth_draws=20)
+    return simulate_group(services=20, years=3, seed=11, truth_as_of="monthly", truth_draws=20)
 
 
 @pytest.fixture(scope="module")

@@ -284,3 +284,27 @@ def test_free_text_is_dropped_as_it_is_read_even_when_read_ahead(tmp_path, fmt):
         assert "text" not in feedback.missing_columns and "text" not in feedback.ignored_columns
         assert feedback.frame["sentiment"].tolist() == [-1]
         assert "Planted" not in repr(export.__dict__)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_obvious_team_spellings_are_joined_to_the_usual_one_and_counted(tmp_path, fmt):
+    """Spellings "ROSE WING" and "rose-wing" are the team the export mostly calls "Rose
+    Wing"; "Rose" (a short form) and "Lily Wing" stay as they are. Without the join the rows
+    would count as three teams; the cells changed are counted per file for validation's
+    summary."""
+    checks = CHECKS + (
+        "C4,I1,ROSE WING,audit,2025-04-01,10,9,0,,\nC5,I1,rose-wing,audit,2025-05-01,10,9,0,,\n"
+        "C6,I1,Rose,audit,2025-06-01,10,9,0,,\n"
+    )
+    incidents = (
+        "incident_id,location_id,improvement_id,team,occurred_on,theme,harm\n"
+        "N1,1-101675727,,Rose  Wing,2025-03-01,falls,low\n"
+        "N2,1-101675727,,Lily Wing,2025-03-02,falls,none\n"
+    )
+    export = read_export(str(write_export(tmp_path, fmt, checks=checks, incidents=incidents)))
+    teams = export.frame("checks")["team"].astype("str").tolist()
+    assert teams == ["Rose Wing", "Rose Wing", "Lily Wing", "Rose Wing", "Rose Wing", "Rose"]
+    assert export.frame("incidents")["team"].astype("str").tolist() == ["Rose Wing", "Lily Wing"]
+    assert export.files["checks"].normalised_cells.get("team") == 2
+    assert export.files["incidents"].normalised_cells.get("team") == 1
+    assert "team" not in export.files["services"].normalised_cells

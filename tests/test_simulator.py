@@ -21,7 +21,7 @@ from contracts.export import (
     ID_PATTERN,
     PRIMARY_CHECK_SOURCES,
 )
-from pipelines.io import read_export
+from pipelines.io import read_export, team_key
 from simulator import Simulation, simulate_group, write_simulation
 from simulator.words import FIRST_NAMES
 
@@ -34,7 +34,7 @@ END = date(2026, 10, 31)
 
 @pytest.fixture(scope="module")
 def sim() -> Simulation:
-    return simulate_group(20, 2.5, seed=5, truth_draws=30)
+    return simulate_group(20, 2.5, seed=5, truth_as_of="monthly", truth_draws=30)
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +211,18 @@ def test_the_loader_reads_the_written_export_cleanly(tmp_path, fmt):
         assert loaded.rows == len(simulation.frames[name])
     checks = export.frame("checks").reset_index(drop=True)
     expected = simulation.frames["checks"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(checks, expected, check_dtype=False, check_categorical=False)
+    # The loader joins the team spellings the imperfect-links knob writes ("ROSE WING" for
+    # "Rose Wing"): one spelling per team, the same team on every row.
+    keys = expected["team"].astype("str").map(team_key)
+    assert (checks["team"].astype("str").map(team_key) == keys).all()
+    assert checks.groupby(keys.to_numpy())["team"].nunique().max() == 1
+    assert expected.groupby(keys.to_numpy())["team"].nunique().max() > 1
+    pd.testing.assert_frame_equal(
+        checks.drop(columns="team"),
+        expected.drop(columns="team"),
+        check_dtype=False,
+        check_categorical=False,
+    )
 
 
 def test_frames_are_typed_like_the_loader(sim):
@@ -235,6 +246,26 @@ def test_truth_as_of_must_be_a_month_end_inside_the_run(bad):
         simulate_group(3, 1, seed=1, truth_as_of=[bad], truth_draws=2)
 
 
+def test_the_default_truth_is_at_the_replays_cutoffs():
+    """The dates `takehold train` replays at the export's end (ModelSettings: 4 cutoffs, 3
+    months apart, the last whose window has closed); the last month-end when none has."""
+    from contracts.params import ModelSettings
+    from models.replay import replay_cutoffs
+
+    simulation = simulate_group(3, 3, seed=2, truth_draws=1)
+    settings = ModelSettings()
+    cutoffs = replay_cutoffs(
+        pd.Timestamp(simulation.end),
+        step_months=settings.replay_step_months,
+        count=settings.replay_cutoffs,
+    )
+    assert sorted(simulation.truth["as_of"].unique()) == cutoffs
+    short = simulate_group(2, 0.5, seed=3, truth_draws=1)
+    assert set(short.truth["as_of"]) == {pd.Timestamp(short.end)}
+    monthly = simulate_group(3, 1, seed=2, truth_as_of="monthly", truth_draws=1)
+    assert monthly.truth["as_of"].nunique() == 12
+
+
 def test_truth_as_of_limits_the_truth_rows():
     simulation = simulate_group(4, 1, seed=2, truth_as_of=[date(2026, 6, 30)], truth_draws=5)
     assert set(simulation.truth["as_of"]) == {pd.Timestamp("2026-06-30")}
@@ -252,14 +283,33 @@ def test_magnitudes_are_realistic(sim):
     sampled = f["checks"].loc[f["checks"]["source"] == "audit", "sampled"]
     assert sampled.between(5, 20).all()
     open_now = f["improvements"]["declared_status"].astype(str).ne("closed").sum() / services
-    assert 2 <= open_now <= 12
+    # Open improvements per service at the end: with the knobs on, leaders close more slowly
+    # where their own audits disagree with the independent checks (about 12 a service).
+    assert 2 <= open_now <= 16
     assert f["incidents"]["harm"].isin(["none", "low"]).mean() > 0.85
     assert 1 <= len(f["feedback"]) / services / months <= 30
 
 
 def test_base_rate_of_held_is_realistic(labelled):
+    """The NHS Sustainability Model's "up to 70%" of change not sustained: fewer than half to
+    two thirds of the labelled rows hold, never almost all or almost none."""
     assert len(labelled) > 1000
-    assert 0.55 <= labelled["held"].mean() <= 0.75
+    assert 0.35 <= labelled["held"].mean() <= 0.65
+
+
+def test_base_rates_follow_the_published_figures():
+    """CQC's 2014-2017 re-inspections and the NHS Sustainability Model (simulator.base_rates):
+    the demo's latent rates are near them, and measured, not assumed."""
+    from simulator.base_rates import PUBLISHED, base_rates
+
+    sim = simulate_group(60, 3, seed=4, truth_as_of="monthly", truth_draws=1)
+    rates = base_rates(sim.truth)
+    assert rates["improvements"] > 300
+    published = {name: value for name, (value, _) in PUBLISHED.items()}
+    assert abs(rates["improved_by_12_months"] - published["improved_by_12_months"]) < 0.15
+    assert rates["worse_than_before_at_12_months"] < 0.1
+    assert 0.08 < rates["lost_by_24_months"] < 0.4
+    assert 0.1 < rates["not_sustained_by_24_months"] <= published["not_sustained_by_24_months"]
 
 
 # --- the mechanisms, visible in the data -------------------------------------------------------

@@ -277,16 +277,29 @@ def test_the_validate_command_exits_0_usable_1_blocked_2_usage(tmp_path, case, a
 
 
 def test_a_simulated_demo_export_validates_clean(tmp_path):
+    """With perfectly linked files the demo export is clean; by default (imperfect links) the
+    only findings are warnings about team names no other file uses, and the obvious spelling
+    variants are joined and counted."""
     import simulator
-
-    sim = simulator.simulate_group(4, 1.0, seed=3, truth_as_of=[date(2026, 10, 31)], truth_draws=1)
     from simulator.export import write_export
+    from simulator.parameters import Parameters
 
-    write_export(sim.frames, str(tmp_path / "export"))
-    result = validate_export(read_export(str(tmp_path / "export")), sim.end, today=TODAY)
-    assert not result.blocked
-    assert result.findings == []
-    assert all(c["quarantined"] == 0 and c["used"] == c["read"] for c in result.counts.values())
+    for params, name in ((Parameters().without("imperfect_links"), "linked"), (None, "demo")):
+        sim = simulator.simulate_group(
+            4, 1.0, seed=3, truth_as_of=[date(2026, 10, 31)], truth_draws=1, params=params
+        )
+        write_export(sim.frames, str(tmp_path / name))
+        result = validate_export(read_export(str(tmp_path / name)), sim.end, today=TODAY)
+        assert not result.blocked
+        counts = result.counts.values()
+        assert all(c["quarantined"] == 0 and c["used"] == c["read"] for c in counts)
+        if name == "linked":
+            assert result.findings == []
+            assert "team" not in result.normalised_cells.get("checks", {})
+        else:
+            assert {f.rule_key.split(".", 1)[1] for f in result.findings} <= {"team.joined"}
+            assert all(f.severity == "warning" for f in result.findings)
+            assert sum(c.get("team", 0) for c in result.normalised_cells.values()) > 0
 
 
 # --- invariants ---------------------------------------------------------------------------

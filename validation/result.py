@@ -150,6 +150,9 @@ class ValidationResult:
             )
         for name, columns in self.ignored_columns.items():
             lines.append(f"  {name}: ignored extra column(s) {', '.join(columns)}")
+        for name, cells in self.normalised_cells.items():
+            shown = ", ".join(f"{column} {count}" for column, count in cells.items())
+            lines.append(f"  {name}: cells normalised (spacing, case, team spellings): {shown}")
         for name, columns in self.missing_optional_columns.items():
             lines.append(
                 f"  {name}: optional column(s) absent, read as not recorded: {', '.join(columns)}"

@@ -78,6 +78,7 @@ def validate_export(
             not_evaluated[name] = judged.not_evaluated
     findings += share_findings(export, set_aside, failures, params)
     findings += claim_history_findings(export, params)
+    findings += team_name_findings(export, params)
     failures = add_dependants(export, set_aside, failures)
     findings += dependant_findings(failures, params)
     return assemble_result(
@@ -408,6 +409,45 @@ def claim_history_findings(export: Export, params: ValidationParams) -> list[Fin
             params,
         )
     ]
+
+
+TEAM_FILES = ("checks", "workforce", "feedback", "incidents")
+
+
+def team_name_findings(export: Export, params: ValidationParams) -> list[Finding]:
+    """A warning for rows whose team name no other file uses (after the loader joined the
+    spellings that differ only in case, spaces or punctuation): a short form or a different
+    name that cannot be joined with certainty, so the team counts as a team of its own."""
+    names = {
+        name: export.files[name].frame["team"]
+        for name in TEAM_FILES
+        if name in export.files and "team" in export.files[name].frame.columns
+    }
+    if len(names) < 2:
+        return []
+    seen = {name: set(column.dropna().unique().tolist()) for name, column in names.items()}
+    findings = []
+    for name, column in names.items():
+        elsewhere = set().union(*(v for k, v in seen.items() if k != name))
+        alone = seen[name] - elsewhere
+        if not alone:
+            continue
+        rows = column.index[column.isin(alone).to_numpy(dtype=bool, na_value=False)]
+        findings.append(
+            _finding(
+                name,
+                ("team",),
+                f"{len(alone)} team name(s) appear in no other file, so their rows are not "
+                "joined to any team and count as teams of their own",
+                WARNING,
+                rows.to_numpy("int64"),
+                f"{name}.team.joined",
+                "a team is recognised across files by its name; spellings that differ only "
+                "in case, spaces or punctuation are joined, others need the same name",
+                params,
+            )
+        )
+    return findings
 
 
 def add_dependants(
