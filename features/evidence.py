@@ -151,7 +151,7 @@ def restrict(evidence: Evidence, positions: np.ndarray) -> Evidence:
         kept = frame[new >= 0].assign(improvement=new[new >= 0])
         return day_sorted(kept, column, panel.team_names)
 
-    def actions(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    def renumbered(frame: pd.DataFrame | None) -> pd.DataFrame | None:
         if frame is None:
             return None
         new = renumber[frame["improvement"].to_numpy("int64")]
@@ -186,7 +186,8 @@ def restrict(evidence: Evidence, positions: np.ndarray) -> Evidence:
         incidents=rows(evidence.incidents),
         feedback=rows(evidence.feedback),
         reviews=rows(evidence.reviews),
-        actions=actions(evidence.actions),
+        actions=renumbered(evidence.actions),
+        declarations=renumbered(evidence.declarations),
     )
 
 

@@ -86,3 +86,26 @@ def test_mechanism_direction_shows_in_the_feature(snapshots, feature, mechanism)
     expected = FEATURES_BY_NAME[feature].direction
     assert expected != 0, mechanism
     assert np.sign(correlation) == expected and abs(correlation) > 0.05, (mechanism, correlation)
+
+
+def test_features_of_some_improvements_at_their_own_days_match_the_whole_frame(simulation):
+    """`build_features_at` (the rules' reading of closed improvements as of the month their
+    monitoring ended) renumbers a subset of the evidence: declarations and actions included,
+    so the claim in force, days since it and incidents since it are the whole frame's."""
+    from features.build import build_feature_frame, build_features_at, prepare_as_of
+    from features.panels import day_numbers
+
+    tables = simulation.frames
+    assert {"declarations", "actions"} <= set(tables)
+    dates = pd.to_datetime(["2025-03-31", "2025-09-30", "2026-06-30"])
+    evidence = prepare_as_of(tables, dates)
+    whole = build_feature_frame(tables, dates, evidence=evidence)
+    count = len(evidence.improvements)
+    positions = np.arange(count - 1, -1, -3)  # every third, out of order
+    days = day_numbers(dates)[np.arange(len(positions)) % len(dates)]
+    part = build_features_at(evidence, positions, days)
+    assert len(part) > 20 and part["declared_status"].nunique() > 2
+    expected = whole.merge(part[KEYS], on=KEYS, how="inner", validate="one_to_one")
+    pd.testing.assert_frame_equal(
+        part.reset_index(drop=True), expected[part.columns].reset_index(drop=True)
+    )
