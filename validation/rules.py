@@ -428,20 +428,6 @@ def _check_pair_rules(spec: ExportFile) -> list[Rule]:
     ]
 
 
-def _action_pair_rules(spec: ExportFile) -> list[Rule]:
-    return [
-        _not_more_than(
-            spec,
-            later,
-            "planned_on",
-            ("planned_on", later),
-            f"{later} must not be before planned_on",
-            f"an action cannot be {word} before it was planned",
-        )
-        for later, word in (("due_on", "due"), ("completed_on", "completed"))
-    ]
-
-
 def _workforce_pair_rules(spec: ExportFile) -> list[Rule]:
     monday = _rule(
         spec,
