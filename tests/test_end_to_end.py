@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 RUN_DAY = date(2026, 11, 26)
 # Flows take plain values: the light configuration goes in as setting overrides.
 LIGHT_OVERRIDES = {
-    "model": {"band_refits": 2, "backtest_peers": ["ga2m", "rules_stage"], "replay_cutoffs": 2}
+    "model": {"band_refits": 2, "backtest_peers": ["ga2m", "rules_stage"], "replay_cutoffs": 1}
 }
 LIGHT = load_run_config(None, LIGHT_OVERRIDES)
 

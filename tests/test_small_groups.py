@@ -23,7 +23,9 @@ from pipelines.stages import NotEnoughHistory
 pytestmark = pytest.mark.slow
 
 RUN_DAY = date(2026, 11, 26)
-LIGHT = {"model": {"band_refits": 2, "backtest_peers": ["ga2m", "rules_stage"]}}
+LIGHT = {
+    "model": {"band_refits": 2, "backtest_peers": ["ga2m", "rules_stage"], "replay_cutoffs": 2}
+}
 # (services, years of evidence to 2026-10-31, whether training has enough history): measured
 # with `takehold simulate` and `takehold train` (README 'Small provider groups').
 GROUPS = [(3, 1.5, False), (6, 2.5, True), (12, 3.5, True)]
