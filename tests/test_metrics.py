@@ -51,6 +51,29 @@ def test_reliability_table_and_ece_by_hand():
     assert expected_calibration_error(y, p) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_scores_equal_scikit_learns_auroc_and_the_reliability_tables_ece(seed):
+    """The bootstrap's numpy AUROC and ECE give what roc_auc_score and the per-bin table give,
+    ties, bin edges (0.1, 1.0) and one-outcome samples included."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    p = np.round(rng.random(n), int(rng.integers(1, 4)))  # rounding makes ties and bin edges
+    p[: n // 10] = 1.0
+    y = (rng.random(n) < p).astype(int)
+    table = reliability_table(y, p)
+    by_table = ((table["observed_rate"] - table["mean_predicted"]).abs() * table["n"]).sum() / n
+    assert expected_calibration_error(y, p) == pytest.approx(by_table, abs=1e-12)
+    scores = forecast_scores(y, p)
+    if 0 < y.sum() < n:
+        assert scores["auroc"] == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    else:
+        assert np.isnan(scores["auroc"])
+    assert np.isnan(forecast_scores(np.ones(5, int), p[:5])["auroc"])
+    assert np.isnan(expected_calibration_error(y, np.where(np.arange(n) == 0, np.nan, p)))
+
+
 def test_cluster_bootstrap_resamples_whole_clusters():
     # Cluster "a" is all held and perfectly forecast, "b" all slipped: every resample's
     # Brier score is 0 or a mix of whole clusters, never a split of one.
