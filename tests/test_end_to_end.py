@@ -216,20 +216,26 @@ def test_a_blocked_export_stops_and_writes_no_new_scores(demo, tmp_path):
     assert json.loads((failed[0] / "validation.json").read_text())["blocked"] is True
 
 
-def test_the_score_command_exits_1_on_a_blocked_export(demo, tmp_path, monkeypatch):
+def score_command_exit_code(demo, export: Path, out: Path, monkeypatch) -> int:
+    """`takehold score EXPORT --out OUT` as the command line runs it (local runner, one
+    partition, no report options): its exit code."""
     from pipelines import runs
     from pipelines.failures import exit_code
 
-    broken = tmp_path / "broken"
-    shutil.copytree(demo["export"], broken)
-    (broken / "improvements.csv").write_text("improvement_id\n")
     monkeypatch.setenv("TAKEHOLD_HOME", str(demo["settings"].home))
-    code = exit_code(
+    return exit_code(
         lambda: runs.score_command(
-            str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
+            str(export), out, demo["as_of"], None, "local", None, 1, None, False
         ),
         verbose=False,
     )
+
+
+def test_the_score_command_exits_1_on_a_blocked_export(demo, tmp_path, monkeypatch):
+    broken = tmp_path / "broken"
+    shutil.copytree(demo["export"], broken)
+    (broken / "improvements.csv").write_text("improvement_id\n")
+    code = score_command_exit_code(demo, broken, tmp_path / "out", monkeypatch)
     assert code == 1
     assert not (tmp_path / "out" / "scores.csv").exists()
 
@@ -543,20 +549,11 @@ def test_a_blocked_export_is_alerted_as_blocked_and_the_command_says_where(
 ):
     import json as json_module
 
-    from pipelines import runs
-    from pipelines.failures import exit_code
-
     broken = tmp_path / "broken"
     shutil.copytree(demo["export"], broken)
     services = pd.read_csv(broken / "services.csv", dtype=str)
     pd.concat([services, services.head(1)]).to_csv(broken / "services.csv", index=False)
-    monkeypatch.setenv("TAKEHOLD_HOME", str(demo["settings"].home))
-    code = exit_code(
-        lambda: runs.score_command(
-            str(broken), tmp_path / "out", demo["as_of"], None, "local", None, 1, None, False
-        ),
-        verbose=False,
-    )
+    code = score_command_exit_code(demo, broken, tmp_path / "out", monkeypatch)
     assert code == 1
     alert = json_module.loads(demo["settings"].alert_log.read_text().splitlines()[-1])
     assert alert["kind"] == "blocked"
